@@ -1,0 +1,1 @@
+"""An institution node: one member institution's circulation service."""

@@ -1,0 +1,1 @@
+"""GraphQL APIs: the staff API (/graphql) and the network API (/network/graphql)."""

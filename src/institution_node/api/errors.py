@@ -1,0 +1,79 @@
+"""Error shaping for every GraphQL endpoint (node and hub).
+
+Domain errors become ``{"message", "extensions": {"code"}}`` with the domain's stable code;
+GraphQL validation/parse errors keep their message with ``GRAPHQL_VALIDATION_FAILED``;
+anything else is logged and masked as ``INTERNAL`` so that stack traces, SQL and internal
+URLs never reach a caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+
+from ..domain.errors import DomainError, ErrorCode
+
+log = logging.getLogger("graphql.errors")
+
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+class ShapeErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(error_message="Internal server error")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._shape(e) for e in errors]
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": original.code.value},
+            )
+        if original is None:
+            code = (error.extensions or {}).get("code", VALIDATION_FAILED)
+            return GraphQLError(
+                error.message, nodes=error.nodes, path=error.path, extensions={"code": code}
+            )
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        return GraphQLError(
+            self.error_message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL.value},
+        )
+
+
+def standard_extensions(
+    *,
+    introspection: bool,
+    max_depth: int = 10,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+) -> Sequence[Callable[[], SchemaExtension]]:
+    """Limits on depth, aliases and tokens; masked errors; optional introspection.
+
+    Factories, so each request gets fresh extension instances."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        ShapeErrors,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return extensions

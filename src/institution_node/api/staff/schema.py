@@ -1,0 +1,23 @@
+"""The staff schema: Query and Mutation merged from one module per capability."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from ..errors import standard_extensions
+from . import institution as institution_api
+
+QUERIES: tuple[type, ...] = (institution_api.InstitutionQuery,)
+MUTATIONS: tuple[type, ...] = (institution_api.InstitutionMutation,)
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=standard_extensions(introspection=introspection),
+    )

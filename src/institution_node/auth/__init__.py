@@ -1,0 +1,1 @@
+"""Authentication: API keys, signed JWT access tokens, JWKS."""

@@ -1,0 +1,1 @@
+"""Plain-Python domain rules. Imports nothing from frameworks, drivers or I/O libraries."""

@@ -1,0 +1,82 @@
+"""Domain errors and their stable codes.
+
+Hierarchy::
+
+    DomainError                      (code: a stable ErrorCode, message: for people)
+    ├── NotFound                     NOT_FOUND: missing *or* not visible to the caller
+    ├── Forbidden                    FORBIDDEN: the caller may not do this
+    ├── Unauthenticated              UNAUTHENTICATED: no/invalid/expired credentials
+    ├── InvalidInput                 INVALID_INPUT and friends: the request itself is wrong
+    ├── Conflict                     CONFLICT / ITEM_ON_LOAN / ...: the state does not allow it
+    └── Ineligible                   NOT_LOANABLE / PATRON_BLOCKED / ...: a policy refuses it
+
+The API layers map ``code`` to ``extensions.code``; clients rely on these strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INVALID_INPUT = "INVALID_INPUT"
+    CONFLICT = "CONFLICT"
+    CONCURRENT_UPDATE = "CONCURRENT_UPDATE"
+    ITEM_NOT_LOANABLE = "ITEM_NOT_LOANABLE"
+    ITEM_ON_LOAN = "ITEM_ON_LOAN"
+    ITEM_NOT_AVAILABLE = "ITEM_NOT_AVAILABLE"
+    ITEM_NOT_ON_LOAN = "ITEM_NOT_ON_LOAN"
+    PATRON_NOT_ELIGIBLE = "PATRON_NOT_ELIGIBLE"
+    PATRON_BLOCKED = "PATRON_BLOCKED"
+    RENEWAL_LIMIT = "RENEWAL_LIMIT"
+    LOAN_NOT_ACTIVE = "LOAN_NOT_ACTIVE"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    AMOUNT_EXCEEDS_BALANCE = "AMOUNT_EXCEEDS_BALANCE"
+    FEE_CLOSED = "FEE_CLOSED"
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    NOT_REQUESTABLE = "NOT_REQUESTABLE"
+    PICKUP_NOT_ALLOWED = "PICKUP_NOT_ALLOWED"
+    REGISTRATION_DISABLED = "REGISTRATION_DISABLED"
+    RETURN_NOT_ALLOWED = "RETURN_NOT_ALLOWED"
+    IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH"
+    MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+
+
+class DomainError(Exception):
+    """Base of every error the services raise; carries a stable code."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Forbidden(DomainError):
+    code = ErrorCode.FORBIDDEN
+
+
+class Unauthenticated(DomainError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class InvalidInput(DomainError):
+    code = ErrorCode.INVALID_INPUT
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+
+class Ineligible(DomainError):
+    code = ErrorCode.PATRON_NOT_ELIGIBLE

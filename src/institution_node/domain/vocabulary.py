@@ -1,0 +1,129 @@
+"""The product's vocabulary: settings values, roles, statuses (DOMAIN §2, §3, §7)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RemoteRegister(StrEnum):
+    """``uresolver_remote_register``: how this member's Get It treats other members' patrons."""
+
+    NONE = "NONE"
+    MANUAL = "MANUAL"
+    AUTO = "AUTO"
+
+
+class IndependenceModel(StrEnum):
+    """``fulfillment_independence_model``."""
+
+    NONE = "NONE"
+    FULL = "FULL"
+    PARTIAL = "PARTIAL"
+
+
+class AvailabilityDisplay(StrEnum):
+    """``network_availability_display``: how this member's patrons see other members."""
+
+    AVAILABILITY_ONLY = "AVAILABILITY_ONLY"
+    HOLDINGS = "HOLDINGS"
+
+
+class UserKind(StrEnum):
+    PATRON = "PATRON"
+    STAFF = "STAFF"
+
+
+class LinkOrigin(StrEnum):
+    """How a linked account came to exist (DOMAIN §3)."""
+
+    REGISTER = "REGISTER"
+    AUTO = "AUTO"
+    WALK_IN = "WALK_IN"
+    REQUEST = "REQUEST"
+
+
+class StaffRoleType(StrEnum):
+    CIRCULATION_DESK_MANAGER = "CIRCULATION_DESK_MANAGER"
+    CIRCULATION_DESK_OPERATOR = "CIRCULATION_DESK_OPERATOR"
+    CIRCULATION_DESK_OPERATOR_LIMITED = "CIRCULATION_DESK_OPERATOR_LIMITED"
+    USER_MANAGER = "USER_MANAGER"
+    USER_ADMINISTRATOR = "USER_ADMINISTRATOR"
+    REQUESTS_OPERATOR = "REQUESTS_OPERATOR"
+    FULFILLMENT_ADMINISTRATOR = "FULFILLMENT_ADMINISTRATOR"
+
+
+# Roles that may act at a circulation desk (loan, return, fees, registration).
+DESK_ROLES = frozenset(
+    {
+        StaffRoleType.CIRCULATION_DESK_MANAGER,
+        StaffRoleType.CIRCULATION_DESK_OPERATOR,
+        StaffRoleType.CIRCULATION_DESK_OPERATOR_LIMITED,
+    }
+)
+# Roles that may manage user records (blocks, notes, statistics, patron roles).
+USER_ROLES = frozenset(
+    {
+        StaffRoleType.USER_MANAGER,
+        StaffRoleType.USER_ADMINISTRATOR,
+        StaffRoleType.CIRCULATION_DESK_MANAGER,
+        StaffRoleType.CIRCULATION_DESK_OPERATOR,
+    }
+)
+# DOMAIN §4: the consortial services privilege counts only within these roles.
+NETWORK_ACTIVITY_ROLES = frozenset(
+    {
+        StaffRoleType.CIRCULATION_DESK_MANAGER,
+        StaffRoleType.CIRCULATION_DESK_OPERATOR,
+        StaffRoleType.CIRCULATION_DESK_OPERATOR_LIMITED,
+        StaffRoleType.USER_MANAGER,
+        StaffRoleType.USER_ADMINISTRATOR,
+    }
+)
+REQUEST_ROLES = frozenset(
+    {
+        StaffRoleType.REQUESTS_OPERATOR,
+        StaffRoleType.CIRCULATION_DESK_MANAGER,
+        StaffRoleType.CIRCULATION_DESK_OPERATOR,
+    }
+)
+
+
+class ItemStatus(StrEnum):
+    ON_SHELF = "ON_SHELF"
+    ON_LOAN = "ON_LOAN"
+    IN_TRANSIT = "IN_TRANSIT"
+    ON_HOLD_SHELF = "ON_HOLD_SHELF"
+    LOST = "LOST"
+
+
+class LoanStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    RETURNED = "RETURNED"
+    LOST = "LOST"
+
+
+class FeeStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+class FeeTransactionKind(StrEnum):
+    PAYMENT = "PAYMENT"
+    WAIVER = "WAIVER"
+
+
+class FeeType(StrEnum):
+    OVERDUE = "OVERDUE"
+    LOST_ITEM = "LOST_ITEM"
+    LOST_ITEM_PROCESSING = "LOST_ITEM_PROCESSING"
+    REGISTRATION = "REGISTRATION"
+    DAMAGED_ITEM = "DAMAGED_ITEM"
+    OTHER = "OTHER"
+
+
+class NextStep(StrEnum):
+    """What a returned/scanned item should do next."""
+
+    RESHELVE = "RESHELVE"
+    TRANSIT = "TRANSIT"
+    HOLD_SHELF = "HOLD_SHELF"

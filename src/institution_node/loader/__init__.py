@@ -1,0 +1,1 @@
+"""Loading an institution's data from a JSON file (``institution-node load``)."""

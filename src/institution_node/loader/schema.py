@@ -1,0 +1,180 @@
+"""The load file's shape. Every field is validated before anything is written."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..domain.vocabulary import (
+    AvailabilityDisplay,
+    FeeType,
+    IndependenceModel,
+    RemoteRegister,
+    StaffRoleType,
+    UserKind,
+)
+
+Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SettingsIn(Strict):
+    uresolver_remote_register: RemoteRegister = RemoteRegister.NONE
+    fulfillment_independence_model: IndependenceModel = IndependenceModel.NONE
+    limit_user_search_by_library_scope: bool = False
+    separate_patron_notifications_by_library: bool = False
+    network_availability_display: AvailabilityDisplay = AvailabilityDisplay.HOLDINGS
+    cross_consortia_identifiers: bool = False
+    pickup_anywhere: list[str] = []
+    return_anywhere: bool = False
+    hold_shelf_days: int = Field(default=7, ge=1, le=365)
+    registration_role_scope: Literal["LIBRARY", "INSTITUTION"] = "INSTITUTION"
+    registration_role_days: int = Field(default=365, ge=1, le=3650)
+
+
+class InstitutionIn(Strict):
+    code: str = Code
+    name: str = Field(min_length=1, max_length=255)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    reply_to_email: str | None = None
+    settings: SettingsIn = SettingsIn()
+
+
+class DeskIn(Strict):
+    code: str = Code
+    name: str = Field(min_length=1)
+    pickup_point: bool = False
+
+
+class LibraryIn(Strict):
+    code: str = Code
+    name: str = Field(min_length=1)
+    reply_to_email: str | None = None
+    registration_fee: str | None = None
+    desks: list[DeskIn] = []
+
+
+class PatronRoleIn(Strict):
+    library: str | None = None  # None: institution-wide
+    expiry_date: date | None = None
+
+
+class StaffRoleIn(Strict):
+    role: StaffRoleType
+    libraries: list[str] | None = None  # None: institution-wide
+    consortial_services: bool = False
+
+
+class OwnedIn(Strict):
+    owner: str | None = None  # library code; None: the institution
+
+
+class BlockIn(OwnedIn):
+    description: str = Field(min_length=1)
+    block_type: str = "GENERAL"
+    expiry_date: date | None = None
+
+
+class NoteIn(OwnedIn):
+    text: str = Field(min_length=1)
+
+
+class StatCategoryIn(OwnedIn):
+    category: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
+class LinkIn(Strict):
+    source_institution: str = Code
+    source_user_id: str = Field(min_length=1)
+    network_link_id: str | None = None
+
+
+class ApiKeyIn(Strict):
+    key: str = Field(min_length=10, description="lfn_<id>_<secret>; stored hashed")
+    label: str = ""
+
+
+class UserIn(Strict):
+    primary_id: str = Field(min_length=1, max_length=128)
+    kind: UserKind = UserKind.PATRON
+    first_name: str = ""
+    last_name: str = ""
+    email: str | None = None
+    user_group: str | None = None
+    expiry_date: date | None = None
+    address: str | None = None
+    patron_roles: list[PatronRoleIn] = []
+    staff_roles: list[StaffRoleIn] = []
+    api_keys: list[ApiKeyIn] = []
+    blocks: list[BlockIn] = []
+    notes: list[NoteIn] = []
+    stat_categories: list[StatCategoryIn] = []
+    linked: LinkIn | None = None
+
+
+class ClientIn(Strict):
+    label: str = Field(min_length=1)
+    key: str = Field(min_length=10)
+
+
+class ItemIn(Strict):
+    barcode: str = Field(min_length=1, max_length=64)
+    loanable: bool = True
+    requestable: bool = True
+    loan_period_days: int = Field(default=28, ge=0, le=3650)
+    renewals_allowed: int = Field(default=2, ge=0, le=100)
+
+
+class HoldingIn(Strict):
+    library: str = Code
+    location: str = Field(min_length=1)
+    call_number: str | None = None
+    items: list[ItemIn] = []
+
+
+class RecordIn(Strict):
+    network_record_id: str = Field(min_length=1, max_length=128)
+    title: str = Field(min_length=1)
+    author: str | None = None
+    holdings: list[HoldingIn] = []
+
+
+class LoanIn(Strict):
+    barcode: str
+    patron: str
+    desk: str
+    loaned_at: datetime
+    due_at: datetime
+    renewals: int = Field(default=0, ge=0)
+
+    @field_validator("loaned_at", "due_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a timezone (e.g. 2026-01-31T12:00:00Z)")
+        return value
+
+
+class FeeIn(Strict):
+    patron: str
+    type: FeeType
+    owner: str | None = None
+    amount: str
+    balance: str | None = None  # defaults to amount
+    comment: str | None = None
+
+
+class LoadFile(Strict):
+    institution: InstitutionIn | None = None
+    libraries: list[LibraryIn] = []
+    users: list[UserIn] = []
+    clients: list[ClientIn] = []
+    records: list[RecordIn] = []
+    loans: list[LoanIn] = []
+    fees: list[FeeIn] = []

@@ -1,0 +1,56 @@
+"""What a running node holds: settings, database, signing key, HTTP client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .auth.jwks import JwksCache
+from .auth.keys import SigningKey, load_or_create
+from .domain.errors import Unauthenticated
+from .settings import NodeSettings
+from .store.db import make_engine, make_sessionmaker
+from .store.models import Institution
+
+
+@dataclass
+class NodeRuntime:
+    settings: NodeSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    signing_key: SigningKey
+    http: httpx.AsyncClient
+    hub_keys: JwksCache | None = None
+    _institution_code: str | None = field(default=None)
+
+    @classmethod
+    def create(cls, settings: NodeSettings) -> NodeRuntime:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url())
+        http = httpx.AsyncClient(timeout=10.0)
+        hub_keys = JwksCache(settings.hub_jwks_url, http) if settings.hub_jwks_url else None
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            signing_key=load_or_create(settings.data_dir / "signing-key.pem"),
+            http=http,
+            hub_keys=hub_keys,
+        )
+
+    async def institution_code(self) -> str:
+        """This node's institution code (set once the institution is loaded)."""
+        if self._institution_code is None:
+            async with self.sessions() as session:
+                code = await session.scalar(select(Institution.code))
+            if code is None:
+                raise Unauthenticated("This node has no institution loaded yet")
+            self._institution_code = code
+        return self._institution_code
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Service functions: keyword-only, typed, raise domain errors (never GraphQL/HTTP ones)."""

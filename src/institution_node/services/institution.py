@@ -1,0 +1,120 @@
+"""Reading the institution, its libraries and desks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.tokens import Principal
+from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.money import parse_amount, to_minor
+from ..domain.vocabulary import (
+    AvailabilityDisplay,
+    IndependenceModel,
+    RemoteRegister,
+    StaffRoleType,
+)
+from ..store.models import Institution, Library
+
+
+async def get_institution(session: AsyncSession) -> Institution:
+    """The institution row (exactly one per node)."""
+    row: Institution | None = await session.scalar(select(Institution))
+    if row is None:
+        raise NotFound("No institution is loaded on this node")
+    return row
+
+
+async def list_libraries(session: AsyncSession) -> Sequence[Library]:
+    """All libraries, by code."""
+    return (await session.scalars(select(Library).order_by(Library.code))).all()
+
+
+_ENUMS: dict[str, type[StrEnum]] = {
+    "uresolver_remote_register": RemoteRegister,
+    "fulfillment_independence_model": IndependenceModel,
+    "network_availability_display": AvailabilityDisplay,
+}
+
+
+async def update_settings(
+    session: AsyncSession, *, actor: Principal, changes: Mapping[str, Any]
+) -> Institution:
+    """Change institution settings: institution-scoped Fulfillment Administrators only."""
+    admin_scope = actor.scope(frozenset({StaffRoleType.FULFILLMENT_ADMINISTRATOR}))
+    if not actor.has_any_role(frozenset({StaffRoleType.FULFILLMENT_ADMINISTRATOR})) or not (
+        admin_scope.institution
+    ):
+        raise Forbidden("Only an institution-wide Fulfillment Administrator changes these settings")
+    row = await get_institution(session)
+    for name, value in changes.items():
+        if value is None:
+            continue
+        if name in _ENUMS:
+            try:
+                value = _ENUMS[name](value).value
+            except ValueError as exc:
+                allowed = ", ".join(m.value for m in _ENUMS[name])
+                raise InvalidInput(f"{name} must be one of {allowed}") from exc
+        elif name == "pickup_anywhere":
+            value = sorted({str(code).strip() for code in value if str(code).strip()})
+        elif name == "hold_shelf_days" and not 1 <= int(value) <= 365:
+            raise InvalidInput("hold_shelf_days must be between 1 and 365")
+        elif name == "registration_role_scope" and value not in ("LIBRARY", "INSTITUTION"):
+            raise InvalidInput("registration_role_scope must be LIBRARY or INSTITUTION")
+        elif name not in _SIMPLE:
+            raise InvalidInput(f"Unknown setting {name}")
+        setattr(row, name, value)
+    await session.commit()
+    return row
+
+
+_SIMPLE = frozenset(
+    {
+        "name",
+        "reply_to_email",
+        "limit_user_search_by_library_scope",
+        "separate_patron_notifications_by_library",
+        "cross_consortia_identifiers",
+        "return_anywhere",
+        "hold_shelf_days",
+        "registration_role_scope",
+        "registration_role_days",
+    }
+)
+
+
+async def update_library(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    library_code: str,
+    reply_to_email: str | None,
+    registration_fee: str | None,
+) -> Library:
+    """Change one library's configuration: Fulfillment Administrators whose scope covers it
+    (DOMAIN §7: library-scoped administrators change only their libraries)."""
+    if not actor.has_any_role(frozenset({StaffRoleType.FULFILLMENT_ADMINISTRATOR})):
+        raise Forbidden("Only a Fulfillment Administrator changes library configuration")
+    library = await session.scalar(select(Library).where(Library.code == library_code))
+    if library is None:
+        raise NotFound("No such library")
+    institution = await get_institution(session)
+    scope = actor.scope(frozenset({StaffRoleType.FULFILLMENT_ADMINISTRATOR}))
+    if not scope.covers(library.id):
+        # Same answer as a missing library: nothing is learned about libraries out of scope.
+        raise NotFound("No such library")
+    if reply_to_email is not None:
+        library.reply_to_email = reply_to_email.strip() or None
+    if registration_fee is not None:
+        if registration_fee.strip() in ("", "0"):
+            library.registration_fee_minor = None
+        else:
+            amount = parse_amount(registration_fee, institution.currency, field="registration_fee")
+            library.registration_fee_minor = to_minor(amount, institution.currency)
+    await session.commit()
+    return library

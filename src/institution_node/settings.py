@@ -1,0 +1,36 @@
+"""Node configuration from ``NODE_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NodeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NODE_", env_file=None, extra="ignore")
+
+    #: Where keys (and the SQLite database, by default) live.
+    data_dir: Path = Path("data/node")
+    #: SQLAlchemy async URL; default ``sqlite+aiosqlite:///<data_dir>/node.db``.
+    database_url: str | None = None
+    #: The public base URL of this node; used as the token issuer.
+    public_url: str = "http://127.0.0.1:8001"
+    host: str = "127.0.0.1"
+    port: int = 8001
+    #: Lifetime of operator/patron access tokens.
+    token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    #: The hub's JWKS URL: network calls must carry a token signed by one of these keys.
+    hub_jwks_url: str | None = None
+    #: Issuer name the hub puts in its service tokens.
+    hub_issuer: str = "network-hub"
+    #: Serve GraphiQL and introspection (switch off in production).
+    introspection: bool = True
+    #: Artificial delay added to network API answers (benchmarks and timeout tests only).
+    network_delay_ms: int = Field(default=0, ge=0)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'node.db').resolve()}"

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2.0 async models, sessions and migrations."""

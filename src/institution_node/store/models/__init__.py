@@ -1,0 +1,34 @@
+"""ORM models. Importing this package registers every table on ``Base.metadata``."""
+
+from .base import Base
+from .circulation import Fee, FeeTransaction, Loan
+from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, StaffRoleLibrary, User
+from .inventory import BibRecord, Holding, Item
+from .network import IdempotencyRecord
+from .records import Attachment, Block, Note, Notification, StatCategory
+from .requests import Request
+
+__all__ = [
+    "ApiKey",
+    "Attachment",
+    "Base",
+    "BibRecord",
+    "Block",
+    "Desk",
+    "Fee",
+    "FeeTransaction",
+    "Holding",
+    "IdempotencyRecord",
+    "Institution",
+    "Item",
+    "Library",
+    "Loan",
+    "Note",
+    "Notification",
+    "PatronRole",
+    "Request",
+    "StaffRole",
+    "StaffRoleLibrary",
+    "StatCategory",
+    "User",
+]

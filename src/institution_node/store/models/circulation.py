@@ -1,0 +1,85 @@
+"""Loans, fees and fee transactions (amounts in integer minor units: exact)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UtcDateTime, utcnow
+
+
+class Loan(Base):
+    __tablename__ = "loan"
+    __table_args__ = (
+        # At most one active loan per item, enforced by the database on both backends.
+        Index(
+            "uq_loan_active_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("status = 'ACTIVE'"),
+            postgresql_where=text("status = 'ACTIVE'"),
+        ),
+        Index("ix_loan_user_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    owning_library_id: Mapped[int] = mapped_column(ForeignKey("library.id"))
+    # Desk/library where it was loaned; for pickup at another member these are that member's
+    # codes (loan_institution) and the local desk/library columns stay empty.
+    loan_desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    loan_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
+    loan_institution: Mapped[str | None] = mapped_column(String(64))
+    loan_location_label: Mapped[str | None] = mapped_column(String(255))
+    loaned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    return_desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    return_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
+    return_institution: Mapped[str | None] = mapped_column(String(64))
+    # The staff session (token) that made the loan / the return (DOMAIN §7 FULL exception).
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    return_session_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Fee(Base):
+    __tablename__ = "fee"
+    __table_args__ = (Index("ix_fee_user_status", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    fee_type: Mapped[str] = mapped_column(String(32))
+    # None: owned by the institution.
+    owner_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    original_minor: Mapped[int] = mapped_column(Integer)
+    balance_minor: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="OPEN")
+    comment: Mapped[str | None] = mapped_column(Text)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    transactions: Mapped[list[FeeTransaction]] = relationship(
+        lazy="raise", order_by="FeeTransaction.id"
+    )
+
+
+class FeeTransaction(Base):
+    __tablename__ = "fee_transaction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fee_id: Mapped[int] = mapped_column(ForeignKey("fee.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
