@@ -55,3 +55,7 @@ class Item(Base):
     transit_to_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
     transit_to_institution: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Terms of use shown to a patron with an account here (Get It, issue 5); minor units of
+    # the institution currency, None: no such fee.
+    loan_fee_minor: Mapped[int | None] = mapped_column(Integer)
+    overdue_fine_per_day_minor: Mapped[int | None] = mapped_column(Integer)

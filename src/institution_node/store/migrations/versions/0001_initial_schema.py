@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 15:35:34.838720
+Create Date: 2026-11-24 15:46:53.220343
 """
 
 from __future__ import annotations
@@ -364,6 +364,8 @@ def upgrade() -> None:
         sa.Column("transit_to_library_id", sa.Integer(), nullable=True),
         sa.Column("transit_to_institution", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("loan_fee_minor", sa.Integer(), nullable=True),
+        sa.Column("overdue_fine_per_day_minor", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["bib_id"], ["bib_record.id"], name=op.f("fk_item_bib_id_bib_record")
         ),
