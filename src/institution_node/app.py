@@ -14,6 +14,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from .api.context import StaffContext
+from .api.network.endpoint import NetworkGraphQL
 from .api.staff.schema import build_schema
 from .auth import routes as auth_routes
 from .domain.errors import DomainError
@@ -74,6 +75,7 @@ def create_app(
         Route("/auth/patron-token", auth_routes.patron_token_endpoint, methods=["POST"]),
         Route("/.well-known/jwks.json", auth_routes.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),
+        Route("/network/graphql", NetworkGraphQL(runtime), methods=["POST"]),
     ]
     paths = frozenset(r.path for r in routes)
     app = Starlette(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth.jwks import JwksCache
 from .auth.keys import SigningKey, load_or_create
+from .auth.static_jwks import StaticJwks
 from .domain.errors import Unauthenticated
 from .settings import NodeSettings
 from .store.db import make_engine, make_sessionmaker
@@ -23,7 +24,7 @@ class NodeRuntime:
     sessions: async_sessionmaker[AsyncSession]
     signing_key: SigningKey
     http: httpx.AsyncClient
-    hub_keys: JwksCache | None = None
+    hub_keys: JwksCache | StaticJwks | None = None
     _institution_code: str | None = field(default=None)
 
     @classmethod
@@ -31,7 +32,11 @@ class NodeRuntime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url())
         http = httpx.AsyncClient(timeout=10.0)
-        hub_keys = JwksCache(settings.hub_jwks_url, http) if settings.hub_jwks_url else None
+        hub_keys: JwksCache | StaticJwks | None = None
+        if (document := settings.hub_jwks_document()) is not None:
+            hub_keys = StaticJwks(document)
+        elif settings.hub_jwks_url:
+            hub_keys = JwksCache(settings.hub_jwks_url, http)
         return cls(
             settings=settings,
             engine=engine,

@@ -23,12 +23,24 @@ class NodeSettings(BaseSettings):
     token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
     #: The hub's JWKS URL: network calls must carry a token signed by one of these keys.
     hub_jwks_url: str | None = None
+    #: The hub's public keys given directly (a JWKS JSON document, or a file holding one);
+    #: used instead of ``hub_jwks_url`` when set (tests, offline installations).
+    hub_jwks_json: str | None = None
+    hub_jwks_file: Path | None = None
     #: Issuer name the hub puts in its service tokens.
     hub_issuer: str = "network-hub"
     #: Serve GraphiQL and introspection (switch off in production).
     introspection: bool = True
     #: Artificial delay added to network API answers (benchmarks and timeout tests only).
     network_delay_ms: int = Field(default=0, ge=0)
+
+    def hub_jwks_document(self) -> str | None:
+        """The configured hub JWKS (inline or from its file), if any."""
+        if self.hub_jwks_json:
+            return self.hub_jwks_json
+        if self.hub_jwks_file is not None:
+            return self.hub_jwks_file.read_text()
+        return None
 
     def resolved_database_url(self) -> str:
         if self.database_url:

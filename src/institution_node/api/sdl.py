@@ -9,11 +9,13 @@ from pathlib import Path
 
 import strawberry
 
+from .network.schema import build_schema as build_network
 from .staff.schema import build_schema as build_staff
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS: dict[str, Callable[[], strawberry.Schema]] = {
     "schema/staff.graphql": build_staff,
+    "schema/network.graphql": build_network,
 }
 
 

@@ -1,0 +1,86 @@
+"""Who may call the network API (the hub, by its service token) and the per-request context.
+
+Every request is checked before GraphQL runs (:class:`NetworkEndpoint`), and every root field
+checks again through :meth:`NetworkContext.hub`, so a module added later cannot forget it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from strawberry.types import Info
+
+from ...auth.jwks import unverified_header_kid
+from ...auth.routes import bearer
+from ...domain.errors import DomainError, Unauthenticated
+from ...runtime import NodeRuntime
+
+ALGORITHM = "ES256"
+LEEWAY_SECONDS = 5
+SERVICE_TYPE = "service"
+#: One message for every refusal: a caller learns nothing about why its token failed.
+REFUSED = "A valid network hub service token is required"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCaller:
+    """The verified hub (its issuer name and the token id, for logs)."""
+
+    issuer: str
+    token_id: str | None
+
+
+async def verify_service_token(token: str, runtime: NodeRuntime) -> ServiceCaller:
+    """Accept only an unexpired ES256 hub token with ``aud`` = this institution, ``typ`` service."""
+    if runtime.hub_keys is None:
+        raise Unauthenticated(REFUSED)
+    try:
+        key = await runtime.hub_keys.key_for(unverified_header_kid(token))
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            issuer=runtime.settings.hub_issuer,
+            audience=await runtime.institution_code(),
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud"]},
+        )
+    except (jwt.PyJWTError, DomainError) as exc:
+        raise Unauthenticated(REFUSED) from exc
+    if claims.get("typ") != SERVICE_TYPE:
+        raise Unauthenticated(REFUSED)
+    jti = claims.get("jti")
+    return ServiceCaller(issuer=str(claims["iss"]), token_id=str(jti) if jti else None)
+
+
+async def caller_of(request: Request, runtime: NodeRuntime) -> ServiceCaller:
+    token = bearer(request)
+    if token is None:
+        raise Unauthenticated(REFUSED)
+    return await verify_service_token(token, runtime)
+
+
+@dataclass
+class NetworkContext:
+    request: Request
+    runtime: NodeRuntime
+    caller: ServiceCaller | None
+    #: Per-request cache (DataLoaders and the like), never shared between requests.
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def session(self) -> AsyncSession:
+        """A new session for one unit of work (never shared between resolvers)."""
+        return self.runtime.sessions()
+
+    def hub(self) -> ServiceCaller:
+        """The verified hub; every root field calls this first."""
+        if self.caller is None:
+            raise Unauthenticated(REFUSED)
+        return self.caller
+
+
+NetworkInfo = Info[NetworkContext, None]

@@ -1,0 +1,42 @@
+"""``member``: this institution's settings as the network sees them (docs/NETWORK.md)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ...services import institution as service
+from ...store.models import Institution as InstitutionRow
+from .context import NetworkInfo
+
+
+@strawberry.type(description="This member as it reports itself to the network.")
+class Member:
+    code: str
+    name: str
+    uresolver_remote_register: str
+    network_availability_display: str
+    cross_consortia_identifiers: bool
+    pickup_anywhere: list[str]
+    return_anywhere: bool
+
+    @classmethod
+    def from_row(cls, row: InstitutionRow) -> Member:
+        return cls(
+            code=row.code,
+            name=row.name,
+            uresolver_remote_register=row.uresolver_remote_register,
+            network_availability_display=row.network_availability_display,
+            cross_consortia_identifiers=row.cross_consortia_identifiers,
+            pickup_anywhere=list(row.pickup_anywhere or []),
+            return_anywhere=row.return_anywhere,
+        )
+
+
+@strawberry.type
+class MemberQuery:
+    @strawberry.field(description="This member's code, name and network settings.")
+    async def member(self, info: NetworkInfo) -> Member:
+        info.context.hub()
+        async with info.context.session() as session:
+            row = await service.get_institution(session)
+        return Member.from_row(row)

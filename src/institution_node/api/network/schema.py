@@ -1,0 +1,28 @@
+"""The network schema: Query and Mutation merged from one module per capability.
+
+Another capability (e.g. Get It availability) adds its query/mutation class to the tuples
+below; every root field must start with ``info.context.hub()``.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from ..errors import standard_extensions
+from . import member as member_api
+
+QUERIES: tuple[type, ...] = (member_api.MemberQuery,)
+MUTATIONS: tuple[type, ...] = ()
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # The hub batches many patrons into one document, hence a larger token budget.
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=standard_extensions(introspection=introspection, max_tokens=20000),
+    )

@@ -1,0 +1,72 @@
+"""The node's network API: only the hub's service token opens it (docs/NETWORK.md, Trust)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import NodeFactory
+from tests.support.builders import api_key, two_library_institution
+from tests.support.nodes import GraphQLErrors, NodeHarness
+from tests.support.service_tokens import hub_key, hub_settings, service_token
+
+NETWORK = "/network/graphql"
+MEMBER = "query { member { code name uresolverRemoteRegister pickupAnywhere returnAnywhere } }"
+
+KEY = hub_key()
+
+
+@pytest.fixture
+async def node(node_factory: NodeFactory) -> NodeHarness:
+    data = two_library_institution("UNIA", uresolver_remote_register="MANUAL")
+    return await node_factory(data, **hub_settings(KEY))
+
+
+async def test_hub_service_token_reads_member_settings(node: NodeHarness) -> None:
+    data = await node.gql(MEMBER, token=service_token(KEY, "UNIA"), path=NETWORK)
+    assert data["member"] == {
+        "code": "UNIA",
+        "name": "University UNIA",
+        "uresolverRemoteRegister": "MANUAL",
+        "pickupAnywhere": [],
+        "returnAnywhere": False,
+    }
+
+
+async def _refused(node: NodeHarness, token: str | None) -> None:
+    with pytest.raises(GraphQLErrors) as caught:
+        await node.gql(MEMBER, token=token, path=NETWORK)
+    assert caught.value.codes == ["UNAUTHENTICATED"]
+    assert "UNIA" not in str(caught.value.errors)
+
+
+async def test_missing_token_is_refused(node: NodeHarness) -> None:
+    await _refused(node, None)
+
+
+async def test_staff_token_of_this_node_is_refused(node: NodeHarness) -> None:
+    await _refused(node, await node.token(api_key("unia-admin")))
+
+
+async def test_expired_service_token_is_refused(node: NodeHarness) -> None:
+    await _refused(node, service_token(KEY, "UNIA", issued_at=time.time() - 3600))
+
+
+async def test_service_token_for_another_member_is_refused(node: NodeHarness) -> None:
+    await _refused(node, service_token(KEY, "UNIB"))
+
+
+async def test_forged_signature_is_refused(node: NodeHarness) -> None:
+    # Claims the hub's key id, but is signed with another key.
+    await _refused(node, service_token(hub_key(), "UNIA", kid=KEY.kid))
+
+
+async def test_wrong_issuer_or_type_is_refused(node: NodeHarness) -> None:
+    await _refused(node, service_token(KEY, "UNIA", issuer="UNIB"))
+    await _refused(node, service_token(KEY, "UNIA", typ="staff"))
+
+
+async def test_node_without_hub_keys_refuses_everyone(node_factory: NodeFactory) -> None:
+    bare = await node_factory(two_library_institution("UNIA"))
+    await _refused(bare, service_token(KEY, "UNIA"))
