@@ -11,6 +11,8 @@ from .base import Base, UtcDateTime, utcnow
 
 
 class Request(Base):
+    """For ``TRANSIT`` requests (an item going home) ``pickup_library_id`` is the destination."""
+
     __tablename__ = "request"
     __table_args__ = (
         Index("ix_request_status_pickup", "status", "pickup_library_id"),
@@ -36,8 +38,12 @@ class Request(Base):
     status: Mapped[str] = mapped_column(String(24))
     note: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # PATRON / STAFF / SYSTEM (hold-shelf expiry).
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     hold_shelf_expiry: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the aggregated On Hold Shelf Reminder covered this request (sent once).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 15:46:53.220343
+Create Date: 2026-11-24 15:49:00.931153
 """
 
 from __future__ import annotations
@@ -420,6 +420,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("cancel_reason", sa.Text(), nullable=True),
+        sa.Column("cancelled_by", sa.String(length=16), nullable=True),
         sa.Column(
             "placed_at",
             institution_node.store.models.base.UtcDateTime(timezone=True),
@@ -432,6 +433,11 @@ def upgrade() -> None:
         ),
         sa.Column(
             "hold_shelf_expiry",
+            institution_node.store.models.base.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column(
+            "reminder_sent_at",
             institution_node.store.models.base.UtcDateTime(timezone=True),
             nullable=True,
         ),
