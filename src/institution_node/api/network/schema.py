@@ -10,9 +10,10 @@ import strawberry
 from strawberry.tools import merge_types
 
 from ..errors import standard_extensions
+from . import availability as availability_api
 from . import member as member_api
 
-QUERIES: tuple[type, ...] = (member_api.MemberQuery,)
+QUERIES: tuple[type, ...] = (member_api.MemberQuery, availability_api.AvailabilityQuery)
 MUTATIONS: tuple[type, ...] = ()
 
 Query = merge_types("Query", QUERIES)

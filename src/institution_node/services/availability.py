@@ -1,0 +1,381 @@
+"""Availability of network records at this member, for the hub's Get It (DOMAIN §5).
+
+One call answers a whole batch of network record ids with a constant number of SQL
+statements, whatever the batch size: the institution row, the viewer's linked account (with
+its roles), then either one aggregate (BRIEF) or holdings + items (FULL), and the pickup
+libraries when the answer is personalised.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.circulation import PatronRoleFacts, role_covers
+from ..domain.errors import InvalidInput
+from ..domain.money import from_minor
+from ..domain.vocabulary import ItemStatus, LoanStatus, RemoteRegister
+from ..store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
+from .institution import get_institution
+
+MAX_RECORDS = 500
+
+
+class Detail(StrEnum):
+    BRIEF = "BRIEF"
+    FULL = "FULL"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    home_institution: str
+    home_user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeeTerm:
+    kind: str  # LOAN_FEE / OVERDUE_FINE_PER_DAY
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """Detailed terms of use: only for a viewer with a linked account here."""
+
+    loan_period_days: int
+    renewals_allowed: int
+    requestable: bool
+    fees: tuple[FeeTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAvailability:
+    barcode: str
+    status: ItemStatus
+    due_at: datetime | None
+    loanable: bool
+    terms: Terms | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingAvailability:
+    library_code: str
+    library_name: str
+    location: str
+    call_number: str | None
+    items: list[ItemAvailability] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PickupPoint:
+    institution_code: str
+    library_code: str | None  # None: any pickup point of that member
+    library_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAvailability:
+    record_id: str
+    found: bool
+    title: str | None = None
+    total_items: int = 0
+    available_items: int = 0
+    loanable_items: int = 0
+    #: Only for a personalised answer: the viewer may place a request on this record here.
+    requestable: bool = False
+    holdings: list[HoldingAvailability] | None = None  # FULL only
+    pickup_points: list[PickupPoint] | None = None  # FULL, personalised and requestable only
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityAnswer:
+    institution_code: str
+    institution_name: str
+    uresolver_remote_register: RemoteRegister
+    viewer_linked: bool
+    personalised: bool
+    records: list[RecordAvailability]
+
+
+@dataclass(frozen=True, slots=True)
+class _Account:
+    user_id: int
+    roles: tuple[PatronRoleFacts, ...]
+
+
+def _clean_ids(record_ids: Sequence[str]) -> list[str]:
+    ids = list(dict.fromkeys(r.strip() for r in record_ids if r.strip()))
+    if len(ids) > MAX_RECORDS:
+        raise InvalidInput(f"Ask for at most {MAX_RECORDS} record ids at once")
+    return ids
+
+
+async def _linked_account(session: AsyncSession, viewer: Viewer | None) -> _Account | None:
+    if viewer is None:
+        return None
+    rows = (
+        await session.execute(
+            select(User.id, PatronRole.id, PatronRole.library_id, PatronRole.expiry_date)
+            .outerjoin(PatronRole, PatronRole.user_id == User.id)
+            .where(
+                User.source_institution_code == viewer.home_institution,
+                User.source_user_id == viewer.home_user_id,
+            )
+        )
+    ).all()
+    if not rows:
+        return None
+    roles = tuple(
+        PatronRoleFacts(library_id=lib, expiry=exp)
+        for _, role_id, lib, exp in rows
+        if role_id is not None
+    )
+    return _Account(user_id=rows[0][0], roles=roles)
+
+
+async def _brief(
+    session: AsyncSession, ids: list[str], account: _Account | None, today: date
+) -> list[RecordAvailability]:
+    on_shelf = case((Item.status == ItemStatus.ON_SHELF.value, 1), else_=0)
+    loanable = case((Item.loanable.is_(True), 1), else_=0)
+    requestable = case((and_(Item.requestable.is_(True), Item.loanable.is_(True)), 1), else_=0)
+    rows = (
+        await session.execute(
+            select(
+                BibRecord.network_record_id,
+                BibRecord.title,
+                Item.library_id,
+                func.count(Item.id),
+                func.coalesce(func.sum(on_shelf), 0),
+                func.coalesce(func.sum(loanable), 0),
+                func.coalesce(func.sum(requestable), 0),
+            )
+            .select_from(BibRecord)
+            .outerjoin(
+                Item,
+                and_(Item.bib_id == BibRecord.id, Item.status != ItemStatus.LOST.value),
+            )
+            .where(BibRecord.network_record_id.in_(ids))
+            .group_by(BibRecord.network_record_id, BibRecord.title, Item.library_id)
+        )
+    ).all()
+    acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    titles: dict[str, str] = {}
+    for rid, title, library_id, total, avail, loan, req in rows:
+        titles[rid] = title
+        counts = acc[rid]
+        counts["total"] += int(total)
+        counts["available"] += int(avail)
+        counts["loanable"] += int(loan)
+        if (
+            account is not None
+            and library_id is not None
+            and int(req) > 0
+            and role_covers(account.roles, library_id, today)
+        ):
+            counts["requestable"] += 1
+    return [
+        RecordAvailability(
+            record_id=rid,
+            found=True,
+            title=titles[rid],
+            total_items=acc[rid]["total"],
+            available_items=acc[rid]["available"],
+            loanable_items=acc[rid]["loanable"],
+            requestable=acc[rid]["requestable"] > 0,
+        )
+        if rid in titles
+        else RecordAvailability(record_id=rid, found=False)
+        for rid in ids
+    ]
+
+
+def _fees(loan_fee: int | None, fine_per_day: int | None, currency: str) -> tuple[FeeTerm, ...]:
+    fees = []
+    if loan_fee:
+        fees.append(FeeTerm("LOAN_FEE", from_minor(loan_fee, currency), currency))
+    if fine_per_day:
+        fees.append(FeeTerm("OVERDUE_FINE_PER_DAY", from_minor(fine_per_day, currency), currency))
+    return tuple(fees)
+
+
+async def _full(
+    session: AsyncSession,
+    ids: list[str],
+    account: _Account | None,
+    currency: str,
+    today: date,
+) -> dict[str, RecordAvailability]:
+    holding_rows = (
+        await session.execute(
+            select(
+                BibRecord.network_record_id,
+                BibRecord.title,
+                Holding.id,
+                Library.code,
+                Library.name,
+                Holding.location,
+                Holding.call_number,
+            )
+            .select_from(BibRecord)
+            .outerjoin(Holding, Holding.bib_id == BibRecord.id)
+            .outerjoin(Library, Library.id == Holding.library_id)
+            .where(BibRecord.network_record_id.in_(ids))
+            .order_by(BibRecord.network_record_id, Library.code, Holding.location, Holding.id)
+        )
+    ).all()
+    item_rows = (
+        await session.execute(
+            select(
+                Item.holding_id,
+                Item.barcode,
+                Item.status,
+                Item.library_id,
+                Item.loanable,
+                Item.requestable,
+                Item.loan_period_days,
+                Item.renewals_allowed,
+                Item.loan_fee_minor,
+                Item.overdue_fine_per_day_minor,
+                Loan.due_at,
+            )
+            .join(BibRecord, BibRecord.id == Item.bib_id)
+            .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.status == LoanStatus.ACTIVE.value))
+            .where(BibRecord.network_record_id.in_(ids), Item.status != ItemStatus.LOST.value)
+            .order_by(Item.barcode)
+        )
+    ).all()
+    items: dict[int, list[ItemAvailability]] = defaultdict(list)
+    requestable_holdings: set[int] = set()
+    for row in item_rows:
+        may_request = (
+            account is not None
+            and row.requestable
+            and row.loanable
+            and role_covers(account.roles, row.library_id, today)
+        )
+        if may_request:
+            requestable_holdings.add(row.holding_id)
+        terms = None
+        if account is not None:
+            terms = Terms(
+                loan_period_days=row.loan_period_days,
+                renewals_allowed=row.renewals_allowed,
+                requestable=may_request,
+                fees=_fees(row.loan_fee_minor, row.overdue_fine_per_day_minor, currency),
+            )
+        status = ItemStatus(row.status)
+        items[row.holding_id].append(
+            ItemAvailability(
+                barcode=row.barcode,
+                status=status,
+                due_at=row.due_at if status is ItemStatus.ON_LOAN else None,
+                loanable=row.loanable,
+                terms=terms,
+            )
+        )
+    out: dict[str, RecordAvailability] = {}
+    holdings: dict[str, list[HoldingAvailability]] = defaultdict(list)
+    titles: dict[str, str] = {}
+    requestable: set[str] = set()
+    for rid, title, holding_id, lib_code, lib_name, location, call_number in holding_rows:
+        titles[rid] = title
+        if holding_id is None:
+            continue
+        holdings[rid].append(
+            HoldingAvailability(
+                library_code=lib_code,
+                library_name=lib_name,
+                location=location,
+                call_number=call_number,
+                items=items.get(holding_id, []),
+            )
+        )
+        if holding_id in requestable_holdings:
+            requestable.add(rid)
+    for rid, title in titles.items():
+        listed = [i for h in holdings[rid] for i in h.items]
+        out[rid] = RecordAvailability(
+            record_id=rid,
+            found=True,
+            title=title,
+            total_items=len(listed),
+            available_items=sum(1 for i in listed if i.status is ItemStatus.ON_SHELF),
+            loanable_items=sum(1 for i in listed if i.loanable),
+            requestable=rid in requestable,
+            holdings=holdings[rid],
+        )
+    return out
+
+
+async def _pickup_points(
+    session: AsyncSession, own_code: str, pickup_anywhere: Sequence[str]
+) -> list[PickupPoint]:
+    rows = (
+        await session.execute(
+            select(Library.code, Library.name)
+            .join(Desk, Desk.library_id == Library.id)
+            .where(Desk.is_pickup_point.is_(True))
+            .distinct()
+            .order_by(Library.code)
+        )
+    ).all()
+    points = [PickupPoint(own_code, code, name) for code, name in rows]
+    # Other members named in the owner's pickup-anywhere list (DOMAIN §2): their libraries
+    # are theirs to name, so the point is the member as a whole.
+    points += [PickupPoint(code, None, None) for code in sorted(set(pickup_anywhere) - {own_code})]
+    return points
+
+
+async def availability(
+    session: AsyncSession,
+    *,
+    record_ids: Sequence[str],
+    viewer: Viewer | None,
+    detail: Detail,
+    today: date | None = None,
+) -> AvailabilityAnswer:
+    """Availability of a batch of network records, personalised for a linked viewer."""
+    ids = _clean_ids(record_ids)
+    today = today or date.today()
+    institution = await get_institution(session)
+    setting = RemoteRegister(institution.uresolver_remote_register)
+    account = await _linked_account(session, viewer)
+    # Under NONE this member shows everyone the anonymous view (DOMAIN §5), even a patron
+    # who has an account here (e.g. from a walk-in registration).
+    personal = account if setting is not RemoteRegister.NONE else None
+    if detail is Detail.BRIEF:
+        records = await _brief(session, ids, personal, today) if ids else []
+    else:
+        found = await _full(session, ids, personal, institution.currency, today) if ids else {}
+        points: list[PickupPoint] = []
+        if personal is not None and any(r.requestable for r in found.values()):
+            points = await _pickup_points(
+                session, institution.code, list(institution.pickup_anywhere or [])
+            )
+        records = [
+            _with_points(found[rid], points)
+            if rid in found
+            else RecordAvailability(record_id=rid, found=False)
+            for rid in ids
+        ]
+    return AvailabilityAnswer(
+        institution_code=institution.code,
+        institution_name=institution.name,
+        uresolver_remote_register=setting,
+        viewer_linked=account is not None,
+        personalised=personal is not None,
+        records=records,
+    )
+
+
+def _with_points(record: RecordAvailability, points: list[PickupPoint]) -> RecordAvailability:
+    return replace(record, pickup_points=points) if record.requestable else record
