@@ -10,11 +10,20 @@ import strawberry
 from strawberry.tools import merge_types
 
 from ..errors import standard_extensions
+from . import activity as activity_api
 from . import availability as availability_api
+from . import linked as linked_api
 from . import member as member_api
+from . import patrons as patrons_api
 
-QUERIES: tuple[type, ...] = (member_api.MemberQuery, availability_api.AvailabilityQuery)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (
+    member_api.MemberQuery,
+    availability_api.AvailabilityQuery,
+    patrons_api.PatronsQuery,
+    linked_api.LinkedAccountsQuery,
+    activity_api.ActivityQuery,
+)
+MUTATIONS: tuple[type, ...] = (linked_api.LinkedAccountsMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

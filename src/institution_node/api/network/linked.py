@@ -1,0 +1,112 @@
+"""Linked accounts on the network API: the index sync page and ``ensureLinkedAccount``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from ...domain.vocabulary import LinkOrigin
+from ...services import linked_accounts as service
+from .context import NetworkInfo
+
+strawberry.enum(LinkOrigin, description="How a linked account came to be asked for.")
+
+
+@strawberry.type(description="A local record of another member's patron.")
+class LinkedAccount:
+    local_primary_id: str
+    home_institution: str
+    home_user_id: str
+    network_link_id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    user_group: str | None
+    expiry_date: date | None
+    origin: str | None
+
+    @classmethod
+    def from_domain(cls, account: service.LinkedAccount) -> LinkedAccount:
+        return cls(
+            local_primary_id=account.local_primary_id,
+            home_institution=account.home_institution,
+            home_user_id=account.home_user_id,
+            network_link_id=account.network_link_id,
+            first_name=account.first_name,
+            last_name=account.last_name,
+            email=account.email,
+            user_group=account.user_group,
+            expiry_date=account.expiry_date,
+            origin=account.origin,
+        )
+
+
+@strawberry.type
+class LinkedAccountPage:
+    accounts: list[LinkedAccount]
+    next_after: int | None = strawberry.field(
+        description="Pass as `after` for the next page; null on the last page."
+    )
+
+
+@strawberry.input(description="The home record of a patron (limited information only).")
+class NetworkPatronInput:
+    home_institution: str
+    home_user_id: str
+    first_name: str
+    last_name: str
+    email: str | None = None
+    user_group: str | None = None
+    expiry_date: date | None = None
+
+    def to_domain(self) -> service.HomeRecord:
+        return service.HomeRecord(
+            home_institution=self.home_institution.strip(),
+            home_user_id=self.home_user_id.strip(),
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            user_group=self.user_group,
+            expiry_date=self.expiry_date,
+        )
+
+
+@strawberry.type
+class LinkedAccountsQuery:
+    @strawberry.field(description="This member's linked accounts, by local id (index sync).")
+    async def linked_accounts(
+        self, info: NetworkInfo, after: int | None = None, first: int = 500
+    ) -> LinkedAccountPage:
+        info.context.hub()
+        async with info.context.session() as session:
+            accounts, next_after = await service.list_linked_accounts(
+                session, after=after, first=first
+            )
+        return LinkedAccountPage(
+            accounts=[LinkedAccount.from_domain(a) for a in accounts], next_after=next_after
+        )
+
+
+@strawberry.type
+class LinkedAccountsMutation:
+    @strawberry.mutation(
+        description="Create the patron's linked account here once, or refresh it; "
+        "REGISTRATION_DISABLED when this member does not register other members' patrons."
+    )
+    async def ensure_linked_account(
+        self,
+        info: NetworkInfo,
+        patron: NetworkPatronInput,
+        origin: LinkOrigin,
+        idempotency_key: str,
+    ) -> LinkedAccount:
+        info.context.hub()
+        async with info.context.session() as session:
+            account = await service.ensure_linked_account(
+                session,
+                patron=patron.to_domain(),
+                origin=origin,
+                idempotency_key=idempotency_key,
+            )
+        return LinkedAccount.from_domain(account)

@@ -1,0 +1,185 @@
+"""networkActivity: what linked accounts have at this member, many patrons per call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, select, update
+
+from institution_node.store.models import BibRecord, Fee, Library, Request, User
+from tests.conftest import NodeFactory
+from tests.support.network_data import member_with_linked_patrons
+from tests.support.nodes import NodeHarness
+from tests.support.service_tokens import hub_key, hub_settings, service_token
+
+NETWORK = "/network/graphql"
+KEY = hub_key()
+ACTIVITY = """
+query Activity($patrons: [NetworkIdentityInput!]!) {
+  networkActivity(patrons: $patrons) {
+    homeInstitution homeUserId found localPrimaryId networkLinkId
+    loans { title author barcode loanDate dueDate renewals loanInstitution loanLocation
+            owningLibrary }
+    requests { title status pickupInstitution pickupLocation placedDate managingLibrary
+               owningLibrary }
+    fees { type original balance currency owner }
+  }
+}
+"""
+
+
+def who(*ids: str, home: str = "UNIA") -> dict[str, Any]:
+    return {"patrons": [{"homeInstitution": home, "homeUserId": i} for i in ids]}
+
+
+async def activity(node: NodeHarness, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    data = await node.gql(ACTIVITY, variables, token=service_token(KEY, "UNIB"), path=NETWORK)
+    answer: list[dict[str, Any]] = data["networkActivity"]
+    return answer
+
+
+async def _add_requests(node: NodeHarness, local_primary_id: str) -> None:
+    """One active request (pickup at the home member) and one cancelled one."""
+    async with node.runtime.sessions() as session:
+        user_id = await session.scalar(select(User.id).where(User.primary_id == local_primary_id))
+        bib_id = await session.scalar(
+            select(BibRecord.id).where(BibRecord.network_record_id == "rec-1")
+        )
+        main = await session.scalar(select(Library.id).where(Library.code == "MAIN"))
+        assert user_id is not None
+        assert bib_id is not None
+        assert main is not None
+        session.add_all(
+            [
+                Request(
+                    user_id=user_id,
+                    bib_id=bib_id,
+                    status="PLACED",
+                    pickup_institution="UNIA",
+                    pickup_library_code="A-MAIN",
+                    pickup_library_name="Main Library of A",
+                    managing_library_id=main,
+                ),
+                Request(
+                    user_id=user_id, bib_id=bib_id, status="CANCELLED", pickup_institution="UNIA"
+                ),
+            ]
+        )
+        await session.commit()
+
+
+async def test_activity_for_several_linked_patrons_in_one_call(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node = await node_factory(
+        member_with_linked_patrons(patrons=2), db_url=db_url, **hub_settings(KEY)
+    )
+    await _add_requests(node, "UNIA:L1")
+    async with node.runtime.sessions() as session:  # a paid fee is not Network Activity
+        await session.execute(
+            update(Fee)
+            .where(
+                Fee.user_id == select(User.id).where(User.primary_id == "UNIA:L2").scalar_subquery()
+            )
+            .values(status="CLOSED")
+        )
+        await session.commit()
+
+    first, second, stranger = await activity(node, who("L1", "L2", "NOBODY"))
+
+    assert first["found"] is True
+    assert first["localPrimaryId"] == "UNIA:L1"
+    assert len(first["networkLinkId"]) == 32
+    assert first["loans"] == [
+        {
+            "title": "Networked Title",
+            "author": "Author",
+            "barcode": "X-1",
+            "loanDate": "2026-01-05T10:00:00+00:00",
+            "dueDate": "2026-02-02T10:00:00+00:00",
+            "renewals": 1,
+            "loanInstitution": "UNIB",
+            "loanLocation": "Main Library",
+            "owningLibrary": "Main Library",
+        }
+    ]
+    assert [r["status"] for r in first["requests"]] == ["PLACED"]
+    assert first["requests"][0] | {"placedDate": None} == {
+        "title": "Title rec-1",
+        "status": "PLACED",
+        "pickupInstitution": "UNIA",
+        "pickupLocation": "Main Library of A",
+        "placedDate": None,
+        "managingLibrary": "Main Library",
+        "owningLibrary": None,
+    }
+    assert first["fees"] == [
+        {
+            "type": "OVERDUE",
+            "original": "12.50",
+            "balance": "7.25",
+            "currency": "USD",
+            "owner": "Main Library",
+        }
+    ]
+    assert second["found"] is True
+    assert [x["barcode"] for x in second["loans"]] == ["X-2"]
+    assert second["requests"] == []
+    assert second["fees"] == []
+    assert stranger == {
+        "homeInstitution": "UNIA",
+        "homeUserId": "NOBODY",
+        "found": False,
+        "localPrimaryId": None,
+        "networkLinkId": None,
+        "loans": [],
+        "requests": [],
+        "fees": [],
+    }
+
+
+async def test_only_linked_accounts_answer(node_factory: NodeFactory) -> None:
+    node = await node_factory(member_with_linked_patrons(patrons=1), **hub_settings(KEY))
+    # P1 is a home patron of UNIB; the L1 pair exists only for home UNIA, not UNIC.
+    own, wrong_home, mixed = await activity(
+        node,
+        {
+            "patrons": [
+                {"homeInstitution": "UNIB", "homeUserId": "P1"},
+                {"homeInstitution": "UNIC", "homeUserId": "L1"},
+                {"homeInstitution": "UNIA", "homeUserId": "P1"},
+            ]
+        },
+    )
+    assert [own["found"], wrong_home["found"], mixed["found"]] == [False, False, False]
+
+
+@contextmanager
+def count_statements(node: NodeHarness) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = node.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+async def test_statement_count_does_not_grow_with_patrons(node_factory: NodeFactory) -> None:
+    node = await node_factory(member_with_linked_patrons(patrons=20), **hub_settings(KEY))
+    await activity(node, who("L1"))  # warm up (institution code, key cache)
+
+    with count_statements(node) as one:
+        answer = await activity(node, who("L1"))
+    with count_statements(node) as twenty:
+        answers = await activity(node, who(*(f"L{n}" for n in range(1, 21))))
+
+    assert answer[0]["found"]
+    assert all(a["found"] and len(a["loans"]) == 1 for a in answers)
+    assert len(twenty) == len(one)
