@@ -1,0 +1,90 @@
+"""The hub's Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+from strawberry.asgi import GraphQL
+
+from institution_node.domain.errors import DomainError
+from institution_node.observability import Metrics, MetricsMiddleware
+
+from .runtime import HubRuntime
+from .schema.context import HubContext
+from .schema.schema import build_schema
+from .settings import HubSettings
+
+
+class HubGraphQL(GraphQL[HubContext, None]):
+    def __init__(self, runtime: HubRuntime) -> None:
+        s = runtime.settings
+        super().__init__(
+            build_schema(
+                introspection=s.introspection,
+                max_depth=s.max_depth,
+                max_aliases=s.max_aliases,
+                max_tokens=s.max_tokens,
+            ),
+            graphql_ide="graphiql" if s.introspection else None,
+            allow_queries_via_get=False,
+            subscription_protocols=(),
+        )
+        self.runtime = runtime
+
+    async def get_context(self, request: Any, response: Any) -> HubContext:
+        principal = None
+        error: Exception | None = None
+        header = request.headers.get("authorization")
+        if header:
+            try:
+                principal = await self.runtime.callers.from_header(header)
+            except DomainError as exc:
+                error = exc
+        return HubContext(
+            request=request, runtime=self.runtime, principal=principal, auth_error=error
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    runtime: HubRuntime = request.app.state.runtime
+    return JSONResponse({"status": "ok", "members": len(runtime.registry)})
+
+
+async def jwks(request: Request) -> JSONResponse:
+    runtime: HubRuntime = request.app.state.runtime
+    return JSONResponse(runtime.signing_key.jwks())
+
+
+def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None = None) -> Starlette:
+    """Build the hub app; ``runtime`` may be given by tests and the demo."""
+    settings = settings or (runtime.settings if runtime else HubSettings())
+    runtime = runtime or HubRuntime.create(settings)
+    metrics = Metrics("network_hub")
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.close()
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/metrics", metrics.endpoint),
+        Route("/.well-known/jwks.json", jwks),
+        Route("/graphql", HubGraphQL(runtime), methods=["GET", "POST"]),
+    ]
+    paths = frozenset(r.path for r in routes if isinstance(r, Route))
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics, paths=paths)],
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,1 @@
+"""Talking to member nodes: service tokens, per-member clients, breakers, batching."""

@@ -1,0 +1,69 @@
+"""The member registry: the network file's members, each with its client and breaker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator
+
+import httpx
+
+from ..network_file import Member
+from ..settings import HubSettings
+from .breaker import CircuitBreaker
+from .client import MemberClient, make_http_client
+from .service_tokens import ServiceTokens
+
+
+class MemberRegistry:
+    def __init__(self, clients: Iterable[MemberClient]) -> None:
+        self._clients = {c.member.code: c for c in clients}
+
+    @classmethod
+    def create(
+        cls,
+        members: Iterable[Member],
+        *,
+        settings: HubSettings,
+        tokens: ServiceTokens,
+        http_factory: type[httpx.AsyncClient] | None = None,
+    ) -> MemberRegistry:
+        clients = []
+        for member in members:
+            http = http_factory() if http_factory is not None else make_http_client()
+            breaker = CircuitBreaker(
+                failure_threshold=settings.breaker_failures,
+                cooldown_seconds=settings.breaker_cooldown_seconds,
+            )
+            clients.append(
+                MemberClient(
+                    member,
+                    http=http,
+                    tokens=tokens,
+                    breaker=breaker,
+                    timeout=settings.member_timeout_seconds,
+                )
+            )
+        return cls(clients)
+
+    def __iter__(self) -> Iterator[MemberClient]:
+        return iter(self._clients.values())
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._clients
+
+    def get(self, code: str) -> MemberClient | None:
+        return self._clients.get(code)
+
+    def member(self, code: str) -> Member | None:
+        client = self._clients.get(code)
+        return client.member if client is not None else None
+
+    @property
+    def members(self) -> list[Member]:
+        return [c.member for c in self._clients.values()]
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.http.aclose() for c in self._clients.values()))

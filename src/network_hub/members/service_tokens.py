@@ -1,0 +1,47 @@
+"""The hub's own service tokens for node calls (NETWORK.md: aud = member, 5 min, reused)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+
+import jwt
+
+from institution_node.auth.keys import SigningKey
+
+LIFETIME_SECONDS = 300
+RENEW_BEFORE_SECONDS = 60
+
+
+class ServiceTokens:
+    """Signs one token per member audience and reuses it until a minute before expiry."""
+
+    def __init__(
+        self, key: SigningKey, *, issuer: str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._key = key
+        self._issuer = issuer
+        self._clock = clock
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def for_member(self, member_code: str) -> str:
+        now = self._clock()
+        cached = self._cache.get(member_code)
+        if cached is not None and cached[1] - RENEW_BEFORE_SECONDS > now:
+            return cached[0]
+        issued = int(now)
+        claims = {
+            "iss": self._issuer,
+            "sub": self._issuer,
+            "aud": member_code,
+            "typ": "service",
+            "iat": issued,
+            "exp": issued + LIFETIME_SECONDS,
+            "jti": secrets.token_hex(12),
+        }
+        token = jwt.encode(
+            claims, self._key.private_key, algorithm="ES256", headers={"kid": self._key.kid}
+        )
+        self._cache[member_code] = (token, float(issued + LIFETIME_SECONDS))
+        return token

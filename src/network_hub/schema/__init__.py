@@ -1,0 +1,1 @@
+"""The hub's public GraphQL schema (one module per capability, merged in schema.py)."""

@@ -1,0 +1,48 @@
+"""The hub schema: Query and Mutation merged from one module per capability.
+
+A capability (e.g. Get It) appends its query/mutation class to the tuples below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from institution_node.api.errors import standard_extensions
+
+from . import members as members_api
+
+QUERIES: tuple[type, ...] = (members_api.MembersQuery,)
+MUTATIONS: tuple[type, ...] = ()
+
+
+def resolve_attribute(source: Any, name: str) -> Any:
+    """Leaf fields read dicts (merged upstream rows, kept as the member sent them) or objects."""
+    if type(source) is dict:
+        return source.get(name)
+    return getattr(source, name)
+
+
+def build_schema(
+    *,
+    introspection: bool = True,
+    max_depth: int = 10,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+) -> strawberry.Schema:
+    query = merge_types("Query", QUERIES)
+    mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        config=StrawberryConfig(default_resolver=resolve_attribute),
+        extensions=standard_extensions(
+            introspection=introspection,
+            max_depth=max_depth,
+            max_aliases=max_aliases,
+            max_tokens=max_tokens,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Hub service functions: keyword-only, typed, raising DomainError subclasses."""

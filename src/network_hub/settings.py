@@ -1,0 +1,49 @@
+"""Hub configuration from ``HUB_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=None, extra="ignore")
+
+    #: Where the hub's signing key (and the SQLite database, by default) live.
+    data_dir: Path = Path("data/hub")
+    #: SQLAlchemy async URL; default ``sqlite+aiosqlite:///<data_dir>/hub.db``.
+    database_url: str | None = None
+    #: The network file (TOML, ``[[members]]`` with code, name, url).
+    network_file: Path = Path("network.toml")
+    #: The hub's public base URL (its JWKS is at ``<public_url>/.well-known/jwks.json``).
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: ``iss`` of the hub's service tokens; nodes check it (NODE_HUB_ISSUER).
+    issuer: str = "network-hub"
+    #: Budget for one member call; a slower member becomes an ``unavailable`` entry.
+    member_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    #: Consecutive failures that open a member's circuit breaker.
+    breaker_failures: int = Field(default=5, ge=1)
+    #: How long an open breaker refuses calls before one trial call (half-open).
+    breaker_cooldown_seconds: float = Field(default=30.0, ge=0)
+    #: Full linked-account index sync from every member (0 = only at start-up).
+    index_sync_seconds: float = Field(default=600.0, ge=0)
+    #: How long a member's self-description (``members``) is reused.
+    member_info_ttl_seconds: float = Field(default=30.0, ge=0)
+    #: Serve GraphiQL and introspection (switch off in production).
+    introspection: bool = True
+    max_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=2000, ge=10)
+    #: Get It answer cache for anonymous answers (issue 5); 0 = off.
+    getit_cache_ttl: float = Field(default=0.0, ge=0)
+    #: Sync the linked-account index when the app starts.
+    sync_index_on_start: bool = True
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.db').resolve()}"

@@ -1,0 +1,1 @@
+"""The hub's own database: the linked-account index and idempotency records."""

@@ -1,0 +1,7 @@
+"""The hub database uses the node's engine setup (SQLite pragmas or PostgreSQL pool)."""
+
+from __future__ import annotations
+
+from institution_node.store.db import is_sqlite, make_engine, make_sessionmaker
+
+__all__ = ["is_sqlite", "make_engine", "make_sessionmaker"]

@@ -1,0 +1,117 @@
+"""The linked-account index: which members hold a linked account for a patron identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import LinkedAccountIndex
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    member_code: str
+    home_institution: str
+    home_user_id: str
+    network_link_id: str
+    local_primary_id: str
+
+
+_COLUMNS = (
+    LinkedAccountIndex.member_code,
+    LinkedAccountIndex.home_institution,
+    LinkedAccountIndex.home_user_id,
+    LinkedAccountIndex.network_link_id,
+    LinkedAccountIndex.local_primary_id,
+)
+
+
+async def links_for(session: AsyncSession, *, home: str, user_id: str) -> list[IndexEntry]:
+    """Every member's linked account for the identity ``(home, user_id)``."""
+    rows = await session.execute(
+        select(*_COLUMNS)
+        .where(
+            LinkedAccountIndex.home_institution == home,
+            LinkedAccountIndex.home_user_id == user_id,
+        )
+        .order_by(LinkedAccountIndex.member_code)
+    )
+    return [IndexEntry(*row) for row in rows]
+
+
+async def link_at(
+    session: AsyncSession, *, member: str, local_primary_id: str
+) -> IndexEntry | None:
+    """The identity behind ``local_primary_id`` when that record at ``member`` is a linked one."""
+    row = (
+        await session.execute(
+            select(*_COLUMNS).where(
+                LinkedAccountIndex.member_code == member,
+                LinkedAccountIndex.local_primary_id == local_primary_id,
+            )
+        )
+    ).first()
+    return IndexEntry(*row) if row is not None else None
+
+
+async def record_link(session: AsyncSession, entry: IndexEntry) -> None:
+    """Insert or refresh one entry (the caller commits)."""
+    existing = await session.scalar(
+        select(LinkedAccountIndex).where(
+            LinkedAccountIndex.member_code == entry.member_code,
+            LinkedAccountIndex.home_institution == entry.home_institution,
+            LinkedAccountIndex.home_user_id == entry.home_user_id,
+        )
+    )
+    if existing is not None:
+        existing.network_link_id = entry.network_link_id
+        existing.local_primary_id = entry.local_primary_id
+        return
+    try:
+        async with session.begin_nested():
+            session.add(_row(entry))
+    except IntegrityError:
+        pass  # a concurrent writer recorded the same link first; its row is as good
+
+
+async def drop_links(
+    session: AsyncSession, *, home: str, user_id: str, members: Iterable[str]
+) -> None:
+    """Forget the given members' entries for an identity (they answered found=false)."""
+    codes = list(members)
+    if not codes:
+        return
+    await session.execute(
+        delete(LinkedAccountIndex).where(
+            LinkedAccountIndex.home_institution == home,
+            LinkedAccountIndex.home_user_id == user_id,
+            LinkedAccountIndex.member_code.in_(codes),
+        )
+    )
+
+
+async def replace_member(session: AsyncSession, member: str, entries: list[IndexEntry]) -> None:
+    """Make the index for ``member`` exactly ``entries`` (after a full sync of its list)."""
+    await session.execute(
+        delete(LinkedAccountIndex).where(LinkedAccountIndex.member_code == member)
+    )
+    seen: set[tuple[str, str]] = set()
+    for entry in entries:
+        key = (entry.home_institution, entry.home_user_id)
+        if key not in seen:
+            seen.add(key)
+            session.add(_row(entry))
+
+
+def _row(entry: IndexEntry) -> LinkedAccountIndex:
+    return LinkedAccountIndex(
+        member_code=entry.member_code,
+        home_institution=entry.home_institution,
+        home_user_id=entry.home_user_id,
+        network_link_id=entry.network_link_id,
+        local_primary_id=entry.local_primary_id,
+    )
