@@ -182,6 +182,15 @@ async def test_none_member_shows_even_a_linked_viewer_the_anonymous_view(
     assert answer["records"][0]["pickupPoints"] is None
 
 
+async def test_own_patron_gets_the_personal_view_even_under_none(
+    node_factory: NodeFactory,
+) -> None:
+    node = await _member(node_factory, setting="NONE")
+    answer = await _ask(node, FULL, ["rec-3"], {"homeInstitution": "UNIB", "homeUserId": "P1"})
+    assert (answer["viewerLinked"], answer["personalised"]) == (True, True)
+    assert _items(answer, "rec-3")["S-1"]["terms"]["loanPeriodDays"] == 14
+
+
 async def test_role_scoped_account_may_request_only_its_librarys_items(
     node_factory: NodeFactory,
 ) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.circulation import PatronRoleFacts, role_covers
 from ..domain.errors import InvalidInput
 from ..domain.money import from_minor
-from ..domain.vocabulary import ItemStatus, LoanStatus, RemoteRegister
+from ..domain.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
 from ..store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
 from .institution import get_institution
 
@@ -100,6 +100,7 @@ class AvailabilityAnswer:
     institution_code: str
     institution_name: str
     uresolver_remote_register: RemoteRegister
+    #: The viewer has an account here (a linked account, or their own home record).
     viewer_linked: bool
     personalised: bool
     records: list[RecordAvailability]
@@ -118,17 +119,24 @@ def _clean_ids(record_ids: Sequence[str]) -> list[str]:
     return ids
 
 
-async def _linked_account(session: AsyncSession, viewer: Viewer | None) -> _Account | None:
+async def _viewer_account(
+    session: AsyncSession, viewer: Viewer | None, own_code: str
+) -> _Account | None:
+    """The viewer's account here: a linked account, or their own record for a home patron."""
     if viewer is None:
         return None
+    if viewer.home_institution == own_code:
+        who = and_(User.primary_id == viewer.home_user_id, User.source_institution_code.is_(None))
+    else:
+        who = and_(
+            User.source_institution_code == viewer.home_institution,
+            User.source_user_id == viewer.home_user_id,
+        )
     rows = (
         await session.execute(
             select(User.id, PatronRole.id, PatronRole.library_id, PatronRole.expiry_date)
             .outerjoin(PatronRole, PatronRole.user_id == User.id)
-            .where(
-                User.source_institution_code == viewer.home_institution,
-                User.source_user_id == viewer.home_user_id,
-            )
+            .where(who, User.kind == UserKind.PATRON.value)
         )
     ).all()
     if not rows:
@@ -348,10 +356,11 @@ async def availability(
     today = today or date.today()
     institution = await get_institution(session)
     setting = RemoteRegister(institution.uresolver_remote_register)
-    account = await _linked_account(session, viewer)
-    # Under NONE this member shows everyone the anonymous view (DOMAIN §5), even a patron
-    # who has an account here (e.g. from a walk-in registration).
-    personal = account if setting is not RemoteRegister.NONE else None
+    account = await _viewer_account(session, viewer, institution.code)
+    home_patron = viewer is not None and viewer.home_institution == institution.code
+    # Under NONE this member shows other members' patrons the anonymous view (DOMAIN §5),
+    # even one who has an account here (e.g. from a walk-in registration).
+    personal = account if home_patron or setting is not RemoteRegister.NONE else None
     if detail is Detail.BRIEF:
         records = await _brief(session, ids, personal, today) if ids else []
     else:
