@@ -7,9 +7,15 @@ from strawberry.tools import merge_types
 
 from ..errors import standard_extensions
 from . import institution as institution_api
+from . import linked as linked_api
+from . import requests as requests_api
 
-QUERIES: tuple[type, ...] = (institution_api.InstitutionQuery,)
-MUTATIONS: tuple[type, ...] = (institution_api.InstitutionMutation,)
+QUERIES: tuple[type, ...] = (institution_api.InstitutionQuery, requests_api.RequestQuery)
+MUTATIONS: tuple[type, ...] = (
+    institution_api.InstitutionMutation,
+    requests_api.RequestMutation,
+    linked_api.LinkedAccountMutation,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

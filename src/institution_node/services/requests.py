@@ -1,0 +1,478 @@
+"""Patron requests through their life: place, cancel, take over a returned item, complete.
+
+Every change goes through the transition table (``domain/requests.py``); the request row
+is locked first, so two operators acting on one request at once cannot both win: the
+second sees the first one's result and gets ILLEGAL_TRANSITION.
+
+The pickup place may be another member (``pickup_institution`` != our code, no local
+``pickup_library_id``; ``pickup_library_code``/``name`` describe it): the same functions
+serve the local workflow and pickup anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.tokens import Principal
+from ..domain.circulation import PatronRoleFacts, role_covers
+from ..domain.errors import Conflict, ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
+from ..domain.letters import Letter
+from ..domain.requests import (
+    ACTIVE,
+    EXPIRY_REASON,
+    ITEM_MOVING,
+    RequestEvent,
+    RequestKind,
+    RequestLevel,
+    RequestStatus,
+)
+from ..domain.vocabulary import ItemStatus, NextStep, UserKind
+from ..store.models import BibRecord, Desk, Item, Library, Loan, PatronRole, Request, User
+from . import request_common as common
+from .request_common import NextStepInfo
+from .request_letters import send_request_letter
+from .request_visibility import visible_requests
+
+S, E = RequestStatus, RequestEvent
+_RESERVING = (S.PICK_FROM_SHELF.value, S.IN_TRANSIT.value, S.ON_HOLD_SHELF.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Pickup:
+    """Where the patron collects: a library of ours, or one of another member."""
+
+    institution: str
+    library_id: int | None = None
+    library_code: str | None = None
+    library_name: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _roles(session: AsyncSession, user_id: int) -> list[PatronRoleFacts]:
+    rows = await session.scalars(select(PatronRole).where(PatronRole.user_id == user_id))
+    return [PatronRoleFacts(library_id=r.library_id, expiry=r.expiry_date) for r in rows]
+
+
+async def local_pickup(session: AsyncSession, *, own_code: str, library_code: str) -> Pickup:
+    """A library of ours with a pickup-point desk, or PICKUP_NOT_ALLOWED."""
+    lib = await session.scalar(select(Library).where(Library.code == library_code))
+    has_point = lib is not None and await session.scalar(
+        select(Desk.id).where(Desk.library_id == lib.id, Desk.is_pickup_point.is_(True)).limit(1)
+    )
+    if lib is None or not has_point:
+        raise Ineligible(
+            f"{library_code} is not a pickup library here", code=ErrorCode.PICKUP_NOT_ALLOWED
+        )
+    return Pickup(
+        institution=own_code, library_id=lib.id, library_code=lib.code, library_name=lib.name
+    )
+
+
+async def place_for_patron(
+    session: AsyncSession,
+    *,
+    patron_primary_id: str,
+    pickup_library_code: str,
+    record_id: str | None,
+    barcode: str | None,
+    note: str | None = None,
+) -> Request:
+    """Staff place a hold for one of our patrons, for pickup at one of our libraries."""
+    facts = await common.setup(session)
+    patron_id = await session.scalar(
+        select(User.id).where(
+            User.primary_id == patron_primary_id, User.kind == UserKind.PATRON.value
+        )
+    )
+    if patron_id is None:
+        raise NotFound("No such patron")
+    pickup = await local_pickup(session, own_code=facts.code, library_code=pickup_library_code)
+    return await place_request(
+        session,
+        patron_id=patron_id,
+        record_id=record_id,
+        barcode=barcode,
+        pickup=pickup,
+        note=note,
+    )
+
+
+async def place_request(
+    session: AsyncSession,
+    *,
+    patron_id: int,
+    record_id: str | None,
+    barcode: str | None,
+    pickup: Pickup,
+    note: str | None = None,
+) -> Request:
+    """Place a hold (title level by record id, item level by barcode) and itemize it at once
+    when a copy is on the shelf; commits."""
+    facts = await common.setup(session)
+    if pickup.institution != facts.code and pickup.institution not in facts.pickup_anywhere:
+        raise Ineligible(
+            f"Items here may not be picked up at {pickup.institution}",
+            code=ErrorCode.PICKUP_NOT_ALLOWED,
+        )
+    if (record_id is None) == (barcode is None):
+        raise InvalidInput("Give either a record id (title level) or a barcode (item level)")
+    patron = await session.get(User, patron_id)
+    if patron is None or patron.kind != UserKind.PATRON.value:
+        raise NotFound("No such patron")
+    item_level: Item | None = None
+    if barcode is not None:
+        item_level = await session.scalar(select(Item).where(Item.barcode == barcode))
+        if item_level is None:
+            raise NotFound("No such item")
+        bib_id = item_level.bib_id
+    else:
+        found = await session.scalar(
+            select(BibRecord.id).where(BibRecord.network_record_id == record_id)
+        )
+        if found is None:
+            raise NotFound("No such record")
+        bib_id = found
+    candidates = await _candidates(session, bib_id=bib_id, item=item_level)
+    roles = await _roles(session, patron_id)
+    today = _now().date()
+    usable = [c for c in candidates if role_covers(roles, c.library_id, today)]
+    if not usable:
+        raise Ineligible(
+            "No copy here may be requested by this patron", code=ErrorCode.NOT_REQUESTABLE
+        )
+    duplicate = await session.scalar(
+        select(Request.id).where(
+            Request.user_id == patron_id,
+            Request.bib_id == bib_id,
+            Request.status.in_([s.value for s in ACTIVE]),
+        )
+    )
+    if duplicate is not None:
+        raise Conflict("The patron already has an active request for this title")
+    now = _now()
+    request = Request(
+        kind=RequestKind.PATRON.value,
+        level=(RequestLevel.ITEM if item_level else RequestLevel.TITLE).value,
+        user_id=patron_id,
+        bib_id=bib_id,
+        item_id=item_level.id if item_level else None,
+        item_library_id=item_level.library_id if item_level else None,
+        pickup_institution=pickup.institution,
+        pickup_library_id=pickup.library_id,
+        pickup_library_code=pickup.library_code,
+        pickup_library_name=pickup.library_name,
+        # Waiting: managed by the item's owner (item level) or the pickup library.
+        managing_library_id=item_level.library_id if item_level else pickup.library_id,
+        status=S.PLACED.value,
+        note=note,
+        placed_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(request)
+    await session.flush()
+    on_shelf = await _free_on_shelf(session, usable)
+    if on_shelf:
+        # Prefer a copy owned by the pickup library: no transit needed.
+        on_shelf.sort(key=lambda i: (i.library_id != pickup.library_id, i.id))
+        _itemize(request, on_shelf[0])
+        common.apply(request, E.ASSIGN_ITEM, now=now)
+    await session.commit()
+    return request
+
+
+async def _candidates(session: AsyncSession, *, bib_id: int, item: Item | None) -> list[Item]:
+    if item is not None:
+        return [item] if item.requestable and item.loanable else []
+    rows = await session.scalars(
+        select(Item).where(
+            Item.bib_id == bib_id, Item.requestable.is_(True), Item.loanable.is_(True)
+        )
+    )
+    return list(rows)
+
+
+async def _free_on_shelf(session: AsyncSession, items: list[Item]) -> list[Item]:
+    """Copies on the shelf that no other request has already chosen."""
+    shelf = [i for i in items if i.status == ItemStatus.ON_SHELF.value]
+    if not shelf:
+        return []
+    taken = set(
+        (
+            await session.scalars(
+                select(Request.item_id).where(
+                    Request.item_id.in_([i.id for i in shelf]), Request.status.in_(_RESERVING)
+                )
+            )
+        ).all()
+    )
+    return [i for i in shelf if i.id not in taken]
+
+
+def _itemize(request: Request, item: Item) -> None:
+    request.item_id = item.id
+    request.item_library_id = item.library_id
+
+
+async def find_visible(session: AsyncSession, *, actor: Principal, request_id: int) -> Request:
+    """A request the operator may see; a foreign id and a missing one answer alike."""
+    facts = await common.setup(session)
+    scope = common.request_scope(actor)
+    row = await session.scalar(
+        select(Request).where(Request.id == request_id, visible_requests(facts.model, scope))
+    )
+    if row is None:
+        raise NotFound("No such request")
+    return row
+
+
+async def cancel_request(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    request_id: int,
+    reason: str,
+) -> Request:
+    """Cancel a request at any step (staff: a visible request; patron: their own one); an
+    item already moving goes home; commits."""
+    if not reason.strip():
+        raise InvalidInput("A cancellation reason is required")
+    if actor.kind == "patron":
+        owned = await session.scalar(
+            select(Request.id).where(Request.id == request_id, Request.user_id == actor.user_id)
+        )
+        if owned is None:
+            raise NotFound("No such request")
+        by = "PATRON"
+    elif actor.kind == "staff" and actor.has_any_role(common.REQUEST_WORK_ROLES):
+        await find_visible(session, actor=actor, request_id=request_id)
+        by = "STAFF"
+    else:
+        raise Forbidden("Your roles do not allow cancelling requests")
+    request = await close_request(
+        session, request_id=request_id, event=E.CANCEL, reason=reason.strip(), by=by
+    )
+    await session.commit()
+    return request
+
+
+async def close_request(
+    session: AsyncSession,
+    *,
+    request_id: int,
+    event: RequestEvent,
+    reason: str,
+    by: str,
+) -> Request:
+    """Cancel or expire (no commit): send a moving item home, free a chosen copy for the
+    queue, and tell the patron unless they cancelled themselves."""
+    request = await common.lock_request(session, request_id)
+    before = RequestStatus(request.status)
+    moving_from = request.managing_library_id
+    now = _now()
+    common.apply(request, event, now=now)
+    request.cancel_reason = reason
+    request.cancelled_by = by
+    if request.item_id is not None and request.kind == RequestKind.PATRON.value:
+        item = await common.lock_item(session, request.item_id)
+        if before in ITEM_MOVING:
+            at_home = before is S.ON_HOLD_SHELF and request.pickup_library_id == item.library_id
+            if at_home:
+                item.status = ItemStatus.ON_SHELF.value
+                await assign_waiting(session, item=item, now=now)
+            else:
+                await send_home(session, item=item, leaving_from=moving_from, now=now)
+        elif before is S.PICK_FROM_SHELF:
+            await session.flush()
+            await assign_waiting(session, item=item, now=now)
+    if by != "PATRON" and request.user_id is not None:
+        title = await session.scalar(select(BibRecord.title).where(BibRecord.id == request.bib_id))
+        await send_request_letter(
+            session,
+            user_id=request.user_id,
+            letter=Letter.CANCEL_REQUEST,
+            item_owner=request.item_library_id,
+            pickup_library=request.pickup_library_id,
+            subject=f"Your request was cancelled: {title}",
+            body=f"Your request for {title} was cancelled. Reason: {reason}.",
+        )
+    await session.flush()
+    return request
+
+
+async def send_home(
+    session: AsyncSession, *, item: Item, leaving_from: int | None, now: datetime
+) -> Request:
+    """Put ``item`` in transit to its owning library under a non-patron transit request."""
+    facts = await common.setup(session)
+    item.status = ItemStatus.IN_TRANSIT.value
+    item.transit_to_library_id = item.library_id
+    item.transit_to_institution = None
+    transit = Request(
+        kind=RequestKind.TRANSIT.value,
+        level=RequestLevel.ITEM.value,
+        bib_id=item.bib_id,
+        item_id=item.id,
+        item_library_id=item.library_id,
+        pickup_institution=facts.code,
+        pickup_library_id=item.library_id,
+        managing_library_id=leaving_from,
+        status=S.IN_TRANSIT.value,
+        placed_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(transit)
+    await session.flush()
+    return transit
+
+
+async def next_waiting(session: AsyncSession, *, item: Item) -> Request | None:
+    """The oldest waiting request this copy may serve (item level for it, or title level for
+    its record by a patron whose roles cover the owning library), locked."""
+    if not (item.requestable and item.loanable):
+        return None
+    rows = await session.scalars(
+        select(Request)
+        .where(
+            Request.kind == RequestKind.PATRON.value,
+            Request.status == S.PLACED.value,
+            or_(
+                Request.item_id == item.id,
+                and_(Request.item_id.is_(None), Request.bib_id == item.bib_id),
+            ),
+        )
+        .order_by(Request.placed_at, Request.id)
+        .limit(20)
+        .with_for_update()
+    )
+    today = _now().date()
+    for request in rows:
+        assert request.user_id is not None
+        if role_covers(await _roles(session, request.user_id), item.library_id, today):
+            return request
+    return None
+
+
+async def assign_waiting(session: AsyncSession, *, item: Item, now: datetime) -> Request | None:
+    """A copy back on its shelf goes to the next waiting request's pick-from-shelf list."""
+    request = await next_waiting(session, item=item)
+    if request is not None:
+        _itemize(request, item)
+        common.apply(request, E.ASSIGN_ITEM, now=now)
+    return request
+
+
+async def take_over_returned_item(
+    session: AsyncSession, *, item: Item, at_library_id: int
+) -> NextStepInfo | None:
+    """The next request in the queue takes a returned item (no commit): straight to the hold
+    shelf when returned at its pickup library, else in transit there. ``None``: no request
+    waits, the caller reshelves or sends it home."""
+    facts = await common.setup(session)
+    request = await next_waiting(session, item=item)
+    if request is None:
+        return None
+    now = _now()
+    _itemize(request, item)
+    if common.is_local_pickup(request, facts.code) and request.pickup_library_id == at_library_id:
+        common.apply(request, E.TAKE_OVER_AT_PICKUP, now=now)
+        await shelve_and_notify(session, request=request, item=item, now=now)
+        step = NextStep.HOLD_SHELF
+    else:
+        common.apply(request, E.TAKE_OVER_IN_TRANSIT, now=now, transit_from=at_library_id)
+        common.send_towards_pickup(request, item, facts.code)
+        step = NextStep.TRANSIT
+    await session.flush()
+    return await common.towards_pickup_info(session, request, step)
+
+
+async def shelve_and_notify(
+    session: AsyncSession, *, request: Request, item: Item, now: datetime
+) -> None:
+    """Item on the hold shelf for ``request``: set the expiry, send On Hold Shelf."""
+    facts = await common.setup(session)
+    common.put_on_hold_shelf(request, item, now=now, days=facts.hold_shelf_days)
+    assert request.user_id is not None
+    assert request.hold_shelf_expiry is not None
+    title = await session.scalar(select(BibRecord.title).where(BibRecord.id == request.bib_id))
+    place = request.pickup_library_name or request.pickup_library_code or "the pickup desk"
+    await send_request_letter(
+        session,
+        user_id=request.user_id,
+        letter=Letter.ON_HOLD_SHELF,
+        item_owner=item.library_id,
+        pickup_library=request.pickup_library_id,
+        subject=f"Ready for pickup: {title}",
+        body=(
+            f"{title} (barcode {item.barcode}) waits for you at {place} until "
+            f"{request.hold_shelf_expiry:%Y-%m-%d}."
+        ),
+    )
+
+
+async def hold_for_item(session: AsyncSession, *, item_id: int) -> Request | None:
+    """The request an item waits on the hold shelf for (the loan service asks whether the
+    patron at the desk is the one it is held for)."""
+    row: Request | None = await session.scalar(
+        select(Request).where(
+            Request.item_id == item_id,
+            Request.kind == RequestKind.PATRON.value,
+            Request.status == S.ON_HOLD_SHELF.value,
+        )
+    )
+    return row
+
+
+async def complete_on_loan(
+    session: AsyncSession, *, item: Item, patron_id: int, loan: Loan
+) -> Request | None:
+    """Loaning a held item to its patron completes the request and links the loan (no
+    commit); ``None`` when the item was not on the hold shelf for a request."""
+    held = await hold_for_item(session, item_id=item.id)
+    if held is None:
+        return None
+    request = await common.lock_request(session, held.id)
+    if request.user_id != patron_id:
+        raise Ineligible(
+            "The item is on the hold shelf for another patron",
+            code=ErrorCode.ITEM_NOT_AVAILABLE,
+        )
+    common.apply(request, E.LOAN, now=_now())
+    request.hold_shelf_expiry = None
+    loan.request_id = request.id
+    await session.flush()
+    return request
+
+
+async def expire_hold_shelf(session: AsyncSession, *, now: datetime | None = None) -> list[int]:
+    """Cancel every request whose hold-shelf period is over and send its item home (or to
+    the next request); one transaction per request, so a failure stops nothing else."""
+    moment = now or _now()
+    due = (
+        await session.scalars(
+            select(Request.id)
+            .where(Request.status == S.ON_HOLD_SHELF.value, Request.hold_shelf_expiry < moment)
+            .order_by(Request.id)
+        )
+    ).all()
+    await session.commit()
+    expired: list[int] = []
+    for request_id in due:
+        try:
+            await close_request(
+                session, request_id=request_id, event=E.EXPIRE, reason=EXPIRY_REASON, by="SYSTEM"
+            )
+            await session.commit()
+            expired.append(request_id)
+        except Conflict:
+            # Loaned or cancelled meanwhile: nothing to expire.
+            await session.rollback()
+    return expired
