@@ -70,3 +70,25 @@ async def test_wrong_issuer_or_type_is_refused(node: NodeHarness) -> None:
 async def test_node_without_hub_keys_refuses_everyone(node_factory: NodeFactory) -> None:
     bare = await node_factory(two_library_institution("UNIA"))
     await _refused(bare, service_token(KEY, "UNIA"))
+
+
+async def test_refusal_comes_before_the_schema_is_consulted(node: NodeHarness) -> None:
+    body = await node.gql_raw("{ noSuchField }", token="not-a-jwt", path=NETWORK)
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "A valid network hub service token is required",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ],
+    }
+
+
+async def test_artificial_delay_applies_to_hub_calls(node_factory: NodeFactory) -> None:
+    slow = await node_factory(
+        two_library_institution("UNIA"), network_delay_ms=150, **hub_settings(KEY)
+    )
+    started = time.perf_counter()
+    await slow.gql(MEMBER, token=service_token(KEY, "UNIA"), path=NETWORK)
+    assert time.perf_counter() - started >= 0.15
