@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from institution_node.auth.keys import SigningKey, load_or_create
 
+from .getit.cache import AnswerCache
 from .members.callers import CallerVerifier
 from .members.info import MemberInfoCache
 from .members.registry import MemberRegistry
@@ -33,6 +34,8 @@ class HubRuntime:
     registry: MemberRegistry
     callers: CallerVerifier
     member_info: MemberInfoCache
+    #: Anonymous Get It answers (issue 5); entries live HUB_GETIT_CACHE_TTL seconds.
+    getit_cache: AnswerCache = field(default_factory=AnswerCache)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod

@@ -240,14 +240,13 @@ async def start_network(
         server = RunningServer(sock=sock, app=counter)
         nodes[code] = NetworkNode(code, name, runtime, server, counter, http)
         network_members.append(Member(code=code, name=name, url=server.url))
-    settings = HubSettings(
-        data_dir=tmp_path / "hub",
-        member_timeout_seconds=2.0,
-        member_info_ttl_seconds=0.0,
-        sync_index_on_start=False,
-        index_sync_seconds=0.0,
-        **(hub_settings or {}),
-    )
+    defaults: dict[str, Any] = {
+        "member_timeout_seconds": 2.0,
+        "member_info_ttl_seconds": 0.0,
+        "sync_index_on_start": False,
+        "index_sync_seconds": 0.0,
+    }
+    settings = HubSettings(data_dir=tmp_path / "hub", **{**defaults, **(hub_settings or {})})
     hub_runtime = HubRuntime.create(settings, members=network_members)
     hub_server = RunningServer(sock=hub_sock, app=create_hub_app(settings, runtime=hub_runtime))
     net = LiveNetwork(hub_runtime, hub_server, nodes, http)

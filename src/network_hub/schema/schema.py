@@ -13,9 +13,10 @@ from strawberry.tools import merge_types
 
 from institution_node.api.errors import standard_extensions
 
+from . import activity as activity_api
 from . import members as members_api
 
-QUERIES: tuple[type, ...] = (members_api.MembersQuery,)
+QUERIES: tuple[type, ...] = (members_api.MembersQuery, activity_api.ActivityQuery)
 MUTATIONS: tuple[type, ...] = ()
 
 

@@ -1,0 +1,1 @@
+"""Network Activity (DOMAIN §4): who may ask, and merging the members' answers."""

@@ -1,0 +1,36 @@
+"""Who may see a patron's Network Activity (DOMAIN §4). Plain Python: no I/O.
+
+Every refusal carries the same message, so a refused caller learns nothing about the patron
+(not even whether it exists or is a linked user).
+"""
+
+from __future__ import annotations
+
+from institution_node.auth.tokens import Principal
+from institution_node.domain.errors import Forbidden
+from institution_node.domain.vocabulary import NETWORK_ACTIVITY_ROLES
+
+REFUSAL = (
+    "Network Activity is available only to staff of the patron's home institution "
+    "who hold the consortial services privilege in a circulation desk or user management role"
+)
+
+
+def has_consortial_services(principal: Principal) -> bool:
+    """The privilege counts only when granted within one of the listed roles."""
+    return any(g.consortial_services and g.role in NETWORK_ACTIVITY_ROLES for g in principal.roles)
+
+
+def check_operator(principal: Principal, *, patron_institution: str | None) -> str:
+    """Refuse anyone but a privileged operator of the patron's institution; returns that code."""
+    if principal.kind != "staff" or not has_consortial_services(principal):
+        raise Forbidden(REFUSAL)
+    if patron_institution is not None and patron_institution != principal.institution:
+        raise Forbidden(REFUSAL)
+    return principal.institution
+
+
+def check_linked_user(*, cross_consortia_identifiers: bool) -> None:
+    """A patron who is itself a linked user needs the caller institution's setting on."""
+    if not cross_consortia_identifiers:
+        raise Forbidden(REFUSAL)

@@ -1,0 +1,101 @@
+"""Network Activity at the hub: authorize, find the members that hold linked accounts,
+ask them all at once (one call each), merge, and forget links the members no longer have."""
+
+from __future__ import annotations
+
+import logging
+
+from institution_node.auth.tokens import Principal
+from institution_node.domain.errors import DomainError, ErrorCode
+
+from ..activity import access
+from ..activity.merge import ActivityView, MemberAnswer, merge_activity
+from ..activity.upstream import Identity
+from ..members.batching import MemberLoader, load_settled
+from ..members.failures import MemberFailure
+from ..runtime import HubRuntime
+from ..store import index
+
+log = logging.getLogger("network_hub.activity")
+
+
+async def _identity(
+    *, runtime: HubRuntime, institution: str, patron_id: str
+) -> tuple[Identity, bool]:
+    """The patron's network identity, and whether the caller's record is itself a linked one
+    (known from the index: no member call needed)."""
+    async with runtime.sessions() as session:
+        link = await index.link_at(session, member=institution, local_primary_id=patron_id)
+    if link is None:
+        return (institution, patron_id), False
+    return (link.home_institution, link.home_user_id), True
+
+
+async def _cross_consortia(runtime: HubRuntime, institution: str) -> bool:
+    status = await runtime.member_info.one(institution)
+    if status is None or status.info is None:
+        raise DomainError(
+            "Your institution's network settings cannot be read right now",
+            code=ErrorCode.MEMBER_UNAVAILABLE,
+        )
+    return bool(status.info.get("crossConsortiaIdentifiers"))
+
+
+async def network_activity(
+    *,
+    runtime: HubRuntime,
+    loader: MemberLoader,
+    principal: Principal,
+    patron_id: str,
+    patron_institution: str | None = None,
+    institution_filter: str | None = None,
+) -> ActivityView:
+    """A patron's loans, requests and fees at every member holding a linked account."""
+    institution = access.check_operator(principal, patron_institution=patron_institution)
+    identity, is_linked_user = await _identity(
+        runtime=runtime, institution=institution, patron_id=patron_id
+    )
+    if is_linked_user:
+        access.check_linked_user(
+            cross_consortia_identifiers=await _cross_consortia(runtime, institution)
+        )
+    async with runtime.sessions() as session:
+        links = await index.links_for(session, home=identity[0], user_id=identity[1])
+    codes = [
+        link.member_code
+        for link in links
+        if link.member_code != institution and link.member_code in runtime.registry
+    ]
+    results = await load_settled(loader, [(code, identity) for code in codes])
+    answers: list[MemberAnswer] = []
+    failures: list[MemberFailure] = []
+    gone: list[str] = []
+    by_code = dict(zip(codes, results, strict=True))
+    for member in runtime.registry.members:  # network-file order
+        if member.code not in by_code:
+            continue
+        result = by_code[member.code]
+        if isinstance(result, MemberFailure):
+            failures.append(result)
+        elif result is None or not result.get("found"):
+            gone.append(member.code)
+        else:
+            answers.append(
+                MemberAnswer(member, result["loans"], result["requests"], result["fees"])
+            )
+    if gone:
+        await _forget(runtime, identity, gone)
+    return merge_activity(
+        answers,
+        failures,
+        patron_id=patron_id,
+        home=identity,
+        institution_filter=institution_filter,
+    )
+
+
+async def _forget(runtime: HubRuntime, identity: Identity, members: list[str]) -> None:
+    """Members said found=false: the linked account was deleted there (DOMAIN §3)."""
+    log.info("dropping index rows of %s at %s", identity, members)
+    async with runtime.sessions() as session, session.begin():
+        await index.drop_links(session, home=identity[0], user_id=identity[1], members=members)

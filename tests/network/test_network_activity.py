@@ -1,0 +1,183 @@
+"""Network Activity end to end: real nodes and a real hub on loopback, real HTTP."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from institution_node.auth.keys import SigningKey
+from institution_node.auth.tokens import RoleGrant, issue
+from institution_node.domain.vocabulary import StaffRoleType
+from tests.network.conftest import NetworkFactory
+from tests.support.builders import api_key, patron, two_library_institution
+from tests.support.network import LiveNetwork
+from tests.support.network_data import member_with_linked_patrons
+
+ACTIVITY = """
+query Activity($patronId: String!, $institution: String, $home: String) {
+  networkActivity(patronId: $patronId, institution: $institution, homeInstitution: $home) {
+    homeInstitution hasNetworkActivity loanCount requestCount hasFees
+    feeBalances { amount currency }
+    institutions { code name loanCount requestCount feeCount feeBalances { amount currency } }
+    loans { institutionCode institutionName title barcode dueDate }
+    requests { institutionCode title status }
+    fees { institutionCode type balance currency }
+    unavailable { institutionCode institutionName code message }
+  }
+}
+"""
+
+
+def home_unia() -> dict[str, Any]:
+    data = two_library_institution("UNIA")
+    data["users"] += [patron("L1"), patron("L2")]
+    return data
+
+
+def holder(code: str, patrons: int) -> dict[str, Any]:
+    """A member holding linked accounts L1..Ln of UNIA, one loan and one fee (7.25) each."""
+    return member_with_linked_patrons(code, home="UNIA", patrons=patrons)
+
+
+async def admin_token(net: LiveNetwork, code: str = "UNIA") -> str:
+    return await net.staff_token(code, api_key(f"{code.lower()}-admin"))
+
+
+async def test_activity_from_two_remote_members_costs_one_call_per_holder(
+    network_factory: NetworkFactory,
+) -> None:
+    net = await network_factory(
+        [home_unia(), holder("UNIB", 1), holder("UNIC", 2), two_library_institution("UNID")]
+    )
+    token = await admin_token(net)
+    net.reset_calls()
+
+    data = (await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token))["networkActivity"]
+
+    assert data["hasNetworkActivity"] is True
+    assert data["unavailable"] == []
+    assert [(r["institutionCode"], r["institutionName"], r["barcode"]) for r in data["loans"]] == [
+        ("UNIB", "University UNIB", "X-1"),
+        ("UNIC", "University UNIC", "X-1"),
+    ]
+    assert data["loanCount"] == 2
+    assert [(f["institutionCode"], f["balance"], f["currency"]) for f in data["fees"]] == [
+        ("UNIB", "7.25", "USD"),
+        ("UNIC", "7.25", "USD"),
+    ]
+    assert data["feeBalances"] == [{"amount": "14.50", "currency": "USD"}]
+    assert [i["code"] for i in data["institutions"]] == ["UNIB", "UNIC"]
+    # One call to each member holding a linked account, none to the others.
+    assert {code: n.network_calls for code, n in net.nodes.items()} == {
+        "UNIA": 0,
+        "UNIB": 1,
+        "UNIC": 1,
+        "UNID": 0,
+    }
+
+
+async def test_filter_narrows_rows_and_counters_but_not_the_filter_list(
+    network_factory: NetworkFactory,
+) -> None:
+    net = await network_factory([home_unia(), holder("UNIB", 2), holder("UNIC", 2)])
+    token = await admin_token(net)
+
+    everything = (await net.hub_gql(ACTIVITY, {"patronId": "L2"}, token=token))["networkActivity"]
+    only_c = (await net.hub_gql(ACTIVITY, {"patronId": "L2", "institution": "UNIC"}, token=token))[
+        "networkActivity"
+    ]
+
+    assert everything["loanCount"] == 2
+    assert only_c["loanCount"] == len(only_c["loans"]) == 1
+    assert {r["institutionCode"] for r in only_c["loans"] + only_c["fees"]} == {"UNIC"}
+    assert only_c["feeBalances"] == [{"amount": "7.25", "currency": "USD"}]
+    assert only_c["institutions"] == everything["institutions"]
+    assert [(i["code"], i["loanCount"], i["feeCount"]) for i in only_c["institutions"]] == [
+        ("UNIB", 1, 1),
+        ("UNIC", 1, 1),
+    ]
+    assert only_c["hasNetworkActivity"] is True
+
+
+async def test_patron_without_links_has_no_network_activity(
+    network_factory: NetworkFactory,
+) -> None:
+    net = await network_factory([home_unia(), holder("UNIB", 1)])
+    token = await admin_token(net)
+    net.reset_calls()
+    data = (await net.hub_gql(ACTIVITY, {"patronId": "P1"}, token=token))["networkActivity"]
+    assert data["hasNetworkActivity"] is False
+    assert data["loans"] == data["institutions"] == []
+    assert net.nodes["UNIB"].network_calls == 0
+
+
+async def test_stopped_and_slow_members_are_named_and_the_rest_arrives_in_time(
+    network_factory: NetworkFactory,
+) -> None:
+    timeout = 1.0
+    net = await network_factory(
+        [home_unia(), holder("UNIB", 1), holder("UNIC", 1), holder("UNID", 1)],
+        hub_settings={"member_timeout_seconds": timeout},
+    )
+    token = await admin_token(net)
+    await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token)  # warm connections
+    await net.nodes["UNIB"].stop()
+    net.nodes["UNIC"].set_delay_ms(3000)
+
+    started = time.perf_counter()
+    data = (await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token))["networkActivity"]
+    elapsed = time.perf_counter() - started
+
+    assert elapsed < timeout * 1.1
+    assert [r["institutionCode"] for r in data["loans"]] == ["UNID"]
+    assert sorted((u["institutionCode"], u["code"]) for u in data["unavailable"]) == [
+        ("UNIB", "MEMBER_UNAVAILABLE"),
+        ("UNIC", "MEMBER_TIMEOUT"),
+    ]
+    for entry in data["unavailable"]:
+        assert "127.0.0.1" not in entry["message"] and "http" not in entry["message"]
+
+
+async def test_refused_callers_learn_nothing(network_factory: NetworkFactory) -> None:
+    net = await network_factory([home_unia(), holder("UNIB", 1)])
+    unia = net.nodes["UNIA"]
+    admin_grant = RoleGrant(StaffRoleType.CIRCULATION_DESK_MANAGER, None, True)
+
+    def signed(key: SigningKey, *, iss: str = "UNIA", now: float | None = None) -> str:
+        token, _ = issue(
+            key,
+            institution=iss,
+            kind="staff",
+            primary_id="unia-admin",
+            user_id=1,
+            ttl_seconds=60,
+            roles=(admin_grant,),
+            now=now,
+        )
+        return token
+
+    unauthenticated = {
+        "non-member issuer": signed(SigningKey.generate(), iss="OUTSIDER"),
+        "forged signature": signed(SigningKey.generate()),
+        "expired": signed(unia.runtime.signing_key, now=time.time() - 3600),
+    }
+    forbidden = {
+        "wrong role": (await net.staff_token("UNIA", api_key("unia-main-op")), {}),
+        "non-home operator": (await admin_token(net, "UNIB"), {"home": "UNIA"}),
+        # At UNIB, "UNIA:L1" is a linked user and UNIB has cross_consortia_identifiers off.
+        "linked user": (await admin_token(net, "UNIB"), {"patronId": "UNIA:L1"}),
+    }
+    for case, token in unauthenticated.items():
+        body = await net.hub_gql_raw(ACTIVITY, {"patronId": "L1"}, token=token)
+        assert body["data"] is None, case
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"], case
+    messages = set()
+    for case, (token, extra) in forbidden.items():
+        body = await net.hub_gql_raw(ACTIVITY, {"patronId": "L1", **extra}, token=token)
+        assert body["data"] is None, case
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], case
+        messages.add(body["errors"][0]["message"])
+    assert len(messages) == 1  # one refusal, whatever the reason
+    # The genuine token still works: the refusals above were about the callers.
+    ok = await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=await admin_token(net))
+    assert ok["networkActivity"]["loanCount"] == 1
