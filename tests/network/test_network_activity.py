@@ -135,7 +135,8 @@ async def test_stopped_and_slow_members_are_named_and_the_rest_arrives_in_time(
         ("UNIC", "MEMBER_TIMEOUT"),
     ]
     for entry in data["unavailable"]:
-        assert "127.0.0.1" not in entry["message"] and "http" not in entry["message"]
+        assert "127.0.0.1" not in entry["message"]
+        assert "http" not in entry["message"]
 
 
 async def test_refused_callers_learn_nothing(network_factory: NetworkFactory) -> None:
