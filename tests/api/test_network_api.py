@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
+from institution_node.auth.jwks import JwksCache
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, two_library_institution
 from tests.support.nodes import GraphQLErrors, NodeHarness
@@ -92,3 +94,26 @@ async def test_artificial_delay_applies_to_hub_calls(node_factory: NodeFactory) 
     started = time.perf_counter()
     await slow.gql(MEMBER, token=service_token(KEY, "UNIA"), path=NETWORK)
     assert time.perf_counter() - started >= 0.15
+
+
+async def test_hub_keys_are_fetched_from_the_jwks_url(node_factory: NodeFactory) -> None:
+    """The production path: keys from NODE_HUB_JWKS_URL, refetched when the hub rotates."""
+    current = {"key": KEY}
+    fetches: list[str] = []
+
+    def hub(request: httpx.Request) -> httpx.Response:
+        fetches.append(str(request.url))
+        return httpx.Response(200, json=current["key"].jwks())
+
+    node = await node_factory(two_library_institution("UNIA"))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(hub))
+    node.runtime.hub_keys = JwksCache("http://hub.test/.well-known/jwks.json", http, min_refresh=0)
+    try:
+        await node.gql(MEMBER, token=service_token(KEY, "UNIA"), path=NETWORK)
+        rotated = hub_key()
+        current["key"] = rotated
+        await node.gql(MEMBER, token=service_token(rotated, "UNIA"), path=NETWORK)
+        await _refused(node, service_token(KEY, "UNIA"))  # the old key is gone
+    finally:
+        await http.aclose()
+    assert fetches[:2] == ["http://hub.test/.well-known/jwks.json"] * 2
