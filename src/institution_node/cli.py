@@ -45,6 +45,20 @@ async def _migrate(settings: NodeSettings) -> int:
     return 0
 
 
+async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
+    from datetime import datetime
+
+    from .services.holdshelf_job import run
+
+    now = datetime.fromisoformat(now_text) if now_text else None
+    if now is not None and now.tzinfo is None:
+        print("--now needs a timezone, e.g. 2026-01-31T12:00:00+00:00", file=sys.stderr)
+        return 2
+    report = await run(settings.resolved_database_url(), now=now)
+    print(f"sent {report.reminders} reminder(s); expired {len(report.expired)} request(s)")
+    return 0
+
+
 def _serve(settings: NodeSettings) -> int:
     import uvicorn
 
@@ -69,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     load_cmd = sub.add_parser("load", help="validate and import a JSON load file")
     load_cmd.add_argument("file", type=Path)
+    expire = sub.add_parser(
+        "expire-holds", help="send hold-shelf reminders and expire overdue hold-shelf requests"
+    )
+    expire.add_argument("--now", help="ISO time to act as of (default: now; for testing)")
     args = parser.parse_args(argv)
 
     overrides: dict[str, object] = {}
@@ -86,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "expire-holds":
+        return asyncio.run(_expire_holds(settings, args.now))
     if not args.file.exists():
         print(f"{args.file}: no such file", file=sys.stderr)
         return 2

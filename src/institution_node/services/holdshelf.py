@@ -189,6 +189,7 @@ async def send_hold_shelf_reminders(
                 Request.kind == RequestKind.PATRON.value,
                 Request.status == S.ON_HOLD_SHELF.value,
                 Request.reminder_sent_at.is_(None),
+                Request.hold_shelf_expiry >= moment,
                 Request.hold_shelf_expiry < moment + ahead,
             )
             .order_by(Request.id)
