@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 from institution_node.domain.errors import DomainError
 from institution_node.observability import Metrics, MetricsMiddleware
 
+from .export import export_csv, export_xlsx
 from .runtime import HubRuntime
 from .schema.context import HubContext
 from .schema.schema import build_schema
@@ -79,6 +80,8 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
         Route("/metrics", metrics.endpoint),
         Route("/.well-known/jwks.json", jwks),
         Route("/graphql", HubGraphQL(runtime), methods=["GET", "POST"]),
+        Route("/export/network-activity.csv", export_csv, methods=["GET"]),
+        Route("/export/network-activity.xlsx", export_xlsx, methods=["GET"]),
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))
     app = Starlette(
