@@ -8,6 +8,7 @@ see visible rows.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from ..domain.requests import ACTIVE, CLOSED, RequestKind
 from ..domain.visibility import Ground, Kind, Scope, grounds
@@ -22,12 +23,16 @@ def _ground_clause(ground: Ground, libraries: frozenset[int]) -> ColumnElement[b
     if ground is Ground.CANDIDATE_OWNER:
         # Itemized: only the chosen item's owner. Title level, not itemized yet: any library
         # owning a requestable copy of the record.
+        # An alias, correlated to the request only: list queries also join ``item``.
+        copy = aliased(Item)
         candidate = exists(
-            select(Item.id).where(
-                Item.bib_id == Request.bib_id,
-                Item.library_id.in_(libs),
-                Item.requestable.is_(True),
+            select(copy.id)
+            .where(
+                copy.bib_id == Request.bib_id,
+                copy.library_id.in_(libs),
+                copy.requestable.is_(True),
             )
+            .correlate(Request)
         )
         return or_(
             Request.item_library_id.in_(libs),
