@@ -14,10 +14,15 @@ from strawberry.tools import merge_types
 from institution_node.api.errors import standard_extensions
 
 from . import activity as activity_api
+from . import getit as getit_api
 from . import members as members_api
 
-QUERIES: tuple[type, ...] = (members_api.MembersQuery, activity_api.ActivityQuery)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (
+    members_api.MembersQuery,
+    activity_api.ActivityQuery,
+    getit_api.GetItQuery,
+)
+MUTATIONS: tuple[type, ...] = (getit_api.GetItMutation,)
 
 
 def resolve_attribute(source: Any, name: str) -> Any:

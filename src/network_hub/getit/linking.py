@@ -1,0 +1,122 @@
+"""Creating (or refreshing) a patron's linked account at a remote member (DOMAIN §3).
+
+The hub first reads the patron's limited home record from the home member (``homePatrons``)
+so the account is made, or refreshed, from the truth; then asks the remote member's
+``ensureLinkedAccount`` with an idempotency key derived from (member, home, patron, origin,
+home record), so retries and concurrent calls converge on one account; then remembers the
+link in its index and forgets cached answers for that member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from institution_node.domain.errors import DomainError, ErrorCode, Forbidden, NotFound
+
+from ..members.failures import MemberFailure
+from ..store import index
+
+if TYPE_CHECKING:
+    from ..runtime import HubRuntime
+
+HOME_PATRON = """
+query HubHomePatron($ids: [String!]!) {
+  homePatrons(primaryIds: $ids) {
+    homeInstitution homeUserId firstName lastName email userGroup expiryDate
+  }
+}
+"""
+ENSURE = """
+mutation HubEnsureLink($patron: NetworkPatronInput!, $origin: LinkOrigin!, $key: String!) {
+  ensureLinkedAccount(patron: $patron, origin: $origin, idempotencyKey: $key) {
+    localPrimaryId networkLinkId
+  }
+}
+"""
+_PATRON_FIELDS = ("firstName", "lastName", "email", "userGroup", "expiryDate")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    member: str
+    network_link_id: str
+    local_primary_id: str
+
+
+def _unreachable(failure: MemberFailure) -> DomainError:
+    return DomainError(
+        f"{failure.member_name}: {failure.message}", code=ErrorCode.MEMBER_UNAVAILABLE
+    )
+
+
+def idempotency_key(member: str, home: str, user_id: str, origin: str, record: Any) -> str:
+    """Same patron, member, origin and home record: same key (so a retry is a replay)."""
+    digest = hashlib.sha256(
+        json.dumps([member, home, user_id, origin, record], sort_keys=True).encode()
+    ).hexdigest()
+    return f"hub-link:{digest[:48]}"
+
+
+async def home_record(runtime: HubRuntime, *, home: str, user_id: str) -> dict[str, Any]:
+    """The patron's limited record from the home member (NotFound when it has none)."""
+    client = runtime.registry.get(home)
+    if client is None:
+        raise NotFound("The patron's home institution is not a member of this network")
+    try:
+        data = await client.query(HOME_PATRON, {"ids": [user_id]})
+    except MemberFailure as failure:
+        raise _unreachable(failure) from failure
+    found = [p for p in data.get("homePatrons") or [] if p.get("homeUserId") == user_id]
+    if not found:
+        raise NotFound("The home institution does not know this patron")
+    return dict(found[0])
+
+
+async def ensure_link(
+    runtime: HubRuntime,
+    *,
+    member: str,
+    home: str,
+    user_id: str,
+    origin: str,
+    record: dict[str, Any],
+) -> Link:
+    """The patron's linked account at ``member``, created once or refreshed."""
+    client = runtime.registry.get(member)
+    if client is None:
+        raise NotFound("No such member institution")
+    patron: dict[str, Any] = {"homeInstitution": home, "homeUserId": user_id}
+    patron.update({k: record.get(k) for k in _PATRON_FIELDS})
+    variables = {
+        "patron": patron,
+        "origin": origin,
+        "key": idempotency_key(member, home, user_id, origin, patron),
+    }
+    try:
+        data = await client.query(ENSURE, variables)
+    except MemberFailure as failure:
+        if ErrorCode.REGISTRATION_DISABLED.value in failure.upstream_codes:
+            raise Forbidden(
+                f"{client.member.name} does not register patrons of other institutions",
+                code=ErrorCode.REGISTRATION_DISABLED,
+            ) from failure
+        raise _unreachable(failure) from failure
+    account = data["ensureLinkedAccount"]
+    link = Link(member, str(account["networkLinkId"]), str(account["localPrimaryId"]))
+    async with runtime.sessions() as session:
+        await index.record_link(
+            session,
+            index.IndexEntry(
+                member_code=member,
+                home_institution=home,
+                home_user_id=user_id,
+                network_link_id=link.network_link_id,
+                local_primary_id=link.local_primary_id,
+            ),
+        )
+        await session.commit()
+    runtime.getit_cache.invalidate(member)
+    return link

@@ -1,0 +1,265 @@
+"""Get It through a real hub and real nodes: the whole NONE / MANUAL / AUTO table (DOMAIN §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from institution_node.store.models import Institution, User
+from network_hub.store import index
+from tests.network.conftest import NetworkFactory
+from tests.support.builders import api_key, two_library_institution
+from tests.support.network import LiveNetwork
+from tests.support.nodes import GraphQLErrors
+
+pytestmark = pytest.mark.network
+
+GET_IT = """
+query ($ids: [String!]!, $shape: GetItShape!, $home: String) {
+  getIt(recordIds: $ids, shape: $shape, homeInstitution: $home) {
+    shape homeInstitution availabilityDisplay viewer
+    records { recordId home { ...S } others { ...S } }
+    unavailable { institutionCode code }
+  }
+}
+fragment S on GetItSection {
+  institutionCode found available availableCount totalCount access registration
+  registerOption requestable
+  holdings { libraryCode items { barcode status loanable terms { loanPeriodDays requestable } } }
+  pickupPoints { institutionCode libraryCode }
+}
+"""
+REGISTER = """
+mutation ($member: String!, $ids: [String!]) {
+  registerAtMember(member: $member, recordIds: $ids) {
+    institutionCode networkLinkId
+    getIt { records { others { institutionCode access registration requestable
+      holdings { items { terms { loanPeriodDays } } } } } }
+  }
+}
+"""
+
+
+def home(**settings: Any) -> dict[str, Any]:
+    data = two_library_institution("UNIA", **settings)
+    return data
+
+
+def remote(code: str, setting: str) -> dict[str, Any]:
+    return two_library_institution(
+        code, uresolver_remote_register=setting, pickup_anywhere=["UNIA"]
+    )
+
+
+async def patron_token(net: LiveNetwork, primary_id: str, home_code: str = "UNIA") -> str:
+    node = net.nodes[home_code]
+    discovery = await node.token(api_key(f"{home_code.lower()}-discovery"))
+    response = await node.http.post(
+        f"{node.url}/auth/patron-token",
+        json={"primary_id": primary_id},
+        headers={"authorization": f"Bearer {discovery}"},
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def linked_count(net: LiveNetwork, code: str, user_id: str = "P1") -> int:
+    async with net.nodes[code].runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count(User.id)).where(
+                User.source_institution_code == "UNIA", User.source_user_id == user_id
+            )
+        )
+    return int(count or 0)
+
+
+async def get_it(
+    net: LiveNetwork, shape: str, *, token: str | None = None, ids: list[str] | None = None
+) -> dict[str, Any]:
+    variables = {"ids": ids or ["rec-1"], "shape": shape, "home": None if token else "UNIA"}
+    data = await net.hub_gql(GET_IT, variables, token=token)
+    answer: dict[str, Any] = data["getIt"]
+    return answer
+
+
+def sections(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["institutionCode"]: s for s in answer["records"][0]["others"]}
+
+
+def cells(answer: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Per member: (access, registration, registerOption, requestable, has terms, has items)."""
+    out = {}
+    for code, s in sections(answer).items():
+        items = [i for h in s["holdings"] or [] for i in h["items"]]
+        out[code] = (
+            s["access"],
+            s["registration"],
+            s["registerOption"],
+            s["requestable"],
+            any(i["terms"] for i in items),
+            bool(items),
+        )
+    return out
+
+
+ANONYMOUS_FULL = ("ANONYMOUS", "NOT_OFFERED", False, False, False, True)
+ANONYMOUS_BRIEF = ("ANONYMOUS", "NOT_OFFERED", False, False, False, False)
+REGISTER_FULL = ("ANONYMOUS", "OFFERED", True, False, False, True)
+PERSONAL_FULL = ("PERSONAL", "LINKED", False, True, True, True)
+ONLY = ("AVAILABILITY_ONLY", "NOT_OFFERED", False, False, False, False)
+
+
+@pytest.fixture
+async def net(network_factory: NetworkFactory) -> LiveNetwork:
+    return await network_factory(
+        [home(), remote("UNIB", "NONE"), remote("UNIC", "MANUAL"), remote("UNID", "AUTO")]
+    )
+
+
+async def test_every_cell_of_the_get_it_table(net: LiveNetwork) -> None:
+    # Anonymous viewer (home given by code): the anonymous view everywhere, never options.
+    for shape, expected in (("BRIEF", ANONYMOUS_BRIEF), ("FULL", ANONYMOUS_FULL)):
+        answer = await get_it(net, shape)
+        assert answer["viewer"] == "ANONYMOUS"
+        assert cells(answer) == {"UNIB": expected, "UNIC": expected, "UNID": expected}
+    assert await linked_count(net, "UNID") == 0
+
+    token = await patron_token(net, "P1")
+    # Logged in, BRIEF: the register state, and the brief page never creates accounts.
+    answer = await get_it(net, "BRIEF", token=token)
+    assert answer["viewer"] == "PATRON"
+    assert cells(answer) == {
+        "UNIB": ANONYMOUS_BRIEF,
+        "UNIC": ("ANONYMOUS", "OFFERED", True, False, False, False),
+        "UNID": ("ANONYMOUS", "ON_OPEN", False, False, False, False),
+    }
+    assert await linked_count(net, "UNID") == 0
+
+    # Logged in, FULL: AUTO makes the account (once) and answers personally at once.
+    answer = await get_it(net, "FULL", token=token)
+    assert cells(answer) == {"UNIB": ANONYMOUS_FULL, "UNIC": REGISTER_FULL, "UNID": PERSONAL_FULL}
+    unid = sections(answer)["UNID"]
+    assert {(p["institutionCode"], p["libraryCode"]) for p in unid["pickupPoints"]} == {
+        ("UNID", "MAIN"),
+        ("UNID", "LAW"),
+        ("UNIA", None),
+    }
+    await get_it(net, "FULL", token=token)
+    assert (await linked_count(net, "UNID"), await linked_count(net, "UNIC")) == (1, 0)
+    assert [(u.member_code) for u in await _index(net, "P1")] == ["UNID"]
+
+    # Register: refused under NONE, then MANUAL becomes personal.
+    with pytest.raises(GraphQLErrors) as refused:
+        await net.hub_gql(REGISTER, {"member": "UNIB"}, token=token)
+    assert refused.value.codes == ["REGISTRATION_DISABLED"]
+    assert await linked_count(net, "UNIB") == 0
+    registered = (await net.hub_gql(REGISTER, {"member": "UNIC", "ids": ["rec-1"]}, token=token))[
+        "registerAtMember"
+    ]
+    assert registered["institutionCode"] == "UNIC"
+    (section,) = registered["getIt"]["records"][0]["others"]
+    assert (section["access"], section["registration"], section["requestable"]) == (
+        "PERSONAL",
+        "LINKED",
+        True,
+    )
+    answer = await get_it(net, "FULL", token=token)
+    assert cells(answer) == {"UNIB": ANONYMOUS_FULL, "UNIC": PERSONAL_FULL, "UNID": PERSONAL_FULL}
+    answer = await get_it(net, "BRIEF", token=token)
+    assert cells(answer) == {
+        "UNIB": ANONYMOUS_BRIEF,
+        "UNIC": ("PERSONAL", "LINKED", False, True, False, False),
+        "UNID": ("PERSONAL", "LINKED", False, True, False, False),
+    }
+    assert [u.member_code for u in await _index(net, "P1")] == ["UNIC", "UNID"]
+    # The home section is the patron's own inventory, always with holdings.
+    home_part = answer["records"][0]["home"]
+    assert (home_part["institutionCode"], home_part["availableCount"]) == ("UNIA", 3)
+
+
+async def test_availability_only_home_shows_counts_and_nothing_else(net: LiveNetwork) -> None:
+    async with net.nodes["UNIA"].runtime.sessions() as session:
+        await session.execute(
+            update(Institution).values(network_availability_display="AVAILABILITY_ONLY")
+        )
+        await session.commit()
+    token = await patron_token(net, "P2")
+    for viewer in (None, token):
+        for shape in ("BRIEF", "FULL"):
+            answer = await get_it(net, shape, token=viewer)
+            assert answer["availabilityDisplay"] == "AVAILABILITY_ONLY"
+            assert cells(answer) == {"UNIB": ONLY, "UNIC": ONLY, "UNID": ONLY}
+            for s in sections(answer).values():
+                assert (s["available"], s["availableCount"], s["totalCount"]) == (True, 3, None)
+                assert s["pickupPoints"] is None
+    # The patron never opened AUTO's own Get It: no account is made there.
+    assert await linked_count(net, "UNID", "P2") == 0
+
+
+async def _index(net: LiveNetwork, user_id: str) -> list[index.IndexEntry]:
+    async with net.hub_runtime.sessions() as session:
+        return await index.links_for(session, home="UNIA", user_id=user_id)
+
+
+def _many_records(code: str, setting: str, n: int = 50) -> dict[str, Any]:
+    from tests.support.builders import holding, record
+
+    data = remote(code, setting) if code != "UNIA" else home()
+    data["records"] = [
+        record(f"r{i}", holdings=[holding("MAIN", *(f"{code}-{i}-{k}" for k in range(3)))])
+        for i in range(n)
+    ]
+    return data
+
+
+async def test_a_page_of_50_records_costs_one_call_per_member(
+    network_factory: NetworkFactory,
+) -> None:
+    codes = [("UNIA", "NONE"), ("UNIB", "NONE"), ("UNIC", "MANUAL"), ("UNID", "AUTO")]
+    net = await network_factory([_many_records(c, s) for c, s in codes])
+    ids = [f"r{i}" for i in range(50)]
+    token = await patron_token(net, "P1")
+    for viewer in (None, token):
+        net.reset_calls()
+        answer = await get_it(net, "BRIEF", token=viewer, ids=ids)
+        assert [n.network_calls for n in net.nodes.values()] == [1, 1, 1, 1]
+        assert len(answer["records"]) == 50
+        assert all(
+            s["availableCount"] == 3 for r in answer["records"] for s in [r["home"], *r["others"]]
+        )
+
+
+async def test_brief_refuses_more_than_100_records(net: LiveNetwork) -> None:
+    with pytest.raises(GraphQLErrors) as caught:
+        await get_it(net, "BRIEF", ids=[f"r{i}" for i in range(101)])
+    assert caught.value.codes == ["INVALID_INPUT"]
+    assert sum(n.network_calls for n in net.nodes.values()) == 0
+
+
+async def test_members_that_cannot_answer_are_named_beside_the_rest(net: LiveNetwork) -> None:
+    await net.nodes["UNIC"].stop()
+    answer = await get_it(net, "BRIEF")
+    assert answer["unavailable"] == [{"institutionCode": "UNIC", "code": "MEMBER_UNAVAILABLE"}]
+    assert sorted(sections(answer)) == ["UNIB", "UNID"]
+
+
+async def test_anonymous_answers_are_cached_and_registration_invalidates(
+    network_factory: NetworkFactory,
+) -> None:
+    net = await network_factory(
+        [home(), remote("UNIC", "MANUAL")], hub_settings={"getit_cache_ttl": 60.0}
+    )
+    await get_it(net, "BRIEF")
+    net.reset_calls()
+    await get_it(net, "BRIEF")
+    assert net.nodes["UNIC"].network_calls == 0  # served from the cache
+    token = await patron_token(net, "P1")
+    await get_it(net, "BRIEF", token=token)
+    await get_it(net, "BRIEF", token=token)
+    assert net.nodes["UNIC"].network_calls == 2  # personal answers are never cached
+    await net.hub_gql(REGISTER, {"member": "UNIC"}, token=token)
+    net.reset_calls()
+    await get_it(net, "BRIEF")
+    assert net.nodes["UNIC"].network_calls == 1  # the hub changed state there: refetched
