@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -263,3 +264,18 @@ async def test_anonymous_answers_are_cached_and_registration_invalidates(
     net.reset_calls()
     await get_it(net, "BRIEF")
     assert net.nodes["UNIC"].network_calls == 1  # the hub changed state there: refetched
+
+
+async def test_100_concurrent_registrations_make_one_linked_account(
+    network_factory: NetworkFactory,
+) -> None:
+    net = await network_factory(
+        [home(), remote("UNIC", "MANUAL")], hub_settings={"member_timeout_seconds": 30.0}
+    )
+    token = await patron_token(net, "P1")
+    answers = await asyncio.gather(
+        *(net.hub_gql(REGISTER, {"member": "UNIC"}, token=token) for _ in range(100))
+    )
+    assert len({a["registerAtMember"]["networkLinkId"] for a in answers}) == 1
+    assert await linked_count(net, "UNIC") == 1
+    assert [u.member_code for u in await _index(net, "P1")] == ["UNIC"]
