@@ -1,0 +1,210 @@
+"""``network-hub demo``: a three-member network on loopback, in one process.
+
+Each member gets a data directory with its SQLite database and signing key (loaded with
+generated sample data the first time), then three nodes and the hub are served by one
+uvicorn server each, all in one asyncio loop. Ctrl-C (or SIGTERM) stops all of them.
+Re-running reuses the data directory; ``--reset`` starts from scratch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import logging
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from institution_node.app import create_app as create_node_app
+from institution_node.settings import NodeSettings
+
+from .app import create_app as create_hub_app
+from .demo_data import DEFAULT_SEED, build_network
+from .demo_data.banner import DemoEndpoints, banner
+from .demo_data.seed import seed_member
+from .network_file import Member, render_network
+from .runtime import HubRuntime
+from .services.index_sync import sync_index
+from .settings import HubSettings
+
+HOST = "127.0.0.1"
+
+
+class _SharedLoopServer(uvicorn.Server):
+    """Four servers share one loop, so none may take over the signals: the demo does."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class _Served:
+    name: str
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(f"port {port} is in use; choose another --base-port") from exc
+        raise
+    return sock
+
+
+def _port(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
+    return port
+
+
+async def _serve(name: str, app: ASGIApp, sock: socket.socket) -> _Served:
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    server = _SharedLoopServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()  # start-up failed: raise its error here
+            raise SystemExit(f"{name} stopped during start-up")
+        await asyncio.sleep(0.01)
+    return _Served(name, server, task)
+
+
+def prepare_data_dir(data_dir: Path, *, reset: bool) -> None:
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+
+async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
+    """Load what is missing, serve the network until a signal, then stop cleanly."""
+    network = build_network(today=datetime.now(UTC).date(), seed=seed)
+    codes = list(network.members)
+    # Bind every port before anything starts: base = hub, base+1.. = members (0 = any free).
+    sockets = [_bind(base_port + i if base_port else 0) for i in range(len(codes) + 1)]
+    hub_url = f"http://{HOST}:{_port(sockets[0])}"
+    node_urls = {
+        code: f"http://{HOST}:{_port(s)}" for code, s in zip(codes, sockets[1:], strict=True)
+    }
+
+    apps: list[tuple[str, ASGIApp]] = []
+    for code in codes:
+        node_dir = data_dir / code.lower()
+        node_settings = NodeSettings(
+            data_dir=node_dir,
+            database_url=f"sqlite+aiosqlite:///{(node_dir / 'node.db').resolve()}",
+            public_url=node_urls[code],
+            host=HOST,
+            port=_port(sockets[1 + codes.index(code)]),
+            hub_jwks_url=f"{hub_url}/.well-known/jwks.json",
+        )
+        node_dir.mkdir(parents=True, exist_ok=True)
+        result = await seed_member(node_settings.resolved_database_url(), network.members[code])
+        if result.loaded:
+            print(f"  {code}: loaded sample data into {node_dir}", flush=True)
+        apps.append((code, create_node_app(node_settings)))
+
+    network_file = data_dir / "network.toml"
+    members = [
+        Member(code=c, name=network.members[c].profile.name, url=node_urls[c]) for c in codes
+    ]
+    network_file.write_text(render_network(members))
+    hub_dir = data_dir / "hub"
+    hub_settings = HubSettings(
+        data_dir=hub_dir,
+        database_url=f"sqlite+aiosqlite:///{(hub_dir / 'hub.db').resolve()}",
+        network_file=network_file,
+        public_url=hub_url,
+        host=HOST,
+        port=_port(sockets[0]),
+        # The demo syncs the index itself once every node answers (below).
+        sync_index_on_start=False,
+    )
+    hub_runtime = HubRuntime.create(hub_settings)
+    apps.insert(0, ("hub", create_hub_app(hub_settings, runtime=hub_runtime)))
+
+    served: list[_Served] = []
+    try:
+        for (name, app), sock in zip(apps, sockets, strict=True):
+            served.append(await _serve(name, app, sock))
+        counts = await sync_index(runtime=hub_runtime)
+        endpoints = DemoEndpoints(hub=hub_url, nodes=node_urls, data_dir=data_dir)
+        print(banner(network, endpoints, index_counts=counts), flush=True)
+        await _until_stopped(served)
+    finally:
+        for s in served:
+            s.server.should_exit = True
+        await asyncio.gather(*(s.task for s in served), return_exceptions=True)
+        for sock in sockets:
+            sock.close()
+    print("demo network stopped", flush=True)
+    return 0
+
+
+async def _until_stopped(served: list[_Served]) -> None:
+    """Wait for Ctrl-C / SIGTERM, or for a server to end by itself."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait(
+            [stopper, *(s.task for s in served)], return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        stopper.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="network-hub demo", description=__doc__)
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("demo-data"), help="default: ./demo-data"
+    )
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=8700,
+        help="hub on this port, members on the next three (0: any free ports); default 8700",
+    )
+    parser.add_argument("--reset", action="store_true", help="wipe the data directory first")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not 0 <= args.base_port <= 65532:
+        parser.error("--base-port must be between 0 and 65532")
+    prepare_data_dir(args.data_dir, reset=args.reset)
+    # Strawberry logs every answered error with its traceback, refusals included; unexpected
+    # errors are still logged (masked as INTERNAL) by institution_node.api.errors.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    try:
+        return asyncio.run(run(args.data_dir, args.base_port, seed=args.seed))
+    except KeyboardInterrupt:  # a signal during start-up, before our handlers were set
+        return 130
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 2
+        raise
+
+
+__all__ = ["main", "run"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""Put one member's demo data into its database: migrate, load, place requests.
+
+Used by ``network-hub demo`` (SQLite in the data directory) and by the compose deployment
+(``python -m network_hub.demo_data.seed NORTHU`` against the member's PostgreSQL database,
+configured with the usual ``NODE_*`` variables). A database that already holds an institution
+is left alone, so a container restart does not load twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from institution_node.domain.errors import DomainError
+from institution_node.loader.load import load
+from institution_node.services.requests import Pickup, place_request
+from institution_node.settings import NodeSettings
+from institution_node.store.db import make_engine, make_sessionmaker
+from institution_node.store.migrate import upgrade
+from institution_node.store.models import Institution, Library, User
+
+from .activity import RequestSeed
+from .members import PROFILES, profile
+from .network import DEFAULT_SEED, MemberData, build_network
+
+log = logging.getLogger("network_hub.demo")
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    loaded: bool  # False: the database already held this member's data
+    counts: dict[str, int]
+
+
+async def seed_member(database_url: str, member: MemberData) -> SeedResult:
+    """Migrate ``database_url`` and load ``member`` into it unless it is already loaded."""
+    engine = make_engine(database_url)
+    try:
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
+            existing = await session.scalar(select(Institution.code))
+            if existing is not None:
+                if existing != member.profile.code:
+                    raise SystemExit(
+                        f"{database_url} holds {existing}, not {member.profile.code}: "
+                        "use another database (or --reset for the demo)"
+                    )
+                return SeedResult(loaded=False, counts={})
+            report = await load(session, json.dumps(member.load_file))
+        placed = await _place_requests(sessions, member)
+    finally:
+        await engine.dispose()
+    return SeedResult(loaded=True, counts={**report.counts, "requests": placed})
+
+
+async def _place_requests(sessions: async_sessionmaker[AsyncSession], member: MemberData) -> int:
+    """Requests go through the requests service (the load file has no requests section),
+    so they are itemized and queued exactly as a desk would place them."""
+    placed = 0
+    own = member.profile.code
+    for seed in member.requests:
+        async with sessions() as session:
+            try:
+                await place_request(
+                    session,
+                    patron_id=await _user_id(session, seed.patron),
+                    record_id=seed.network_record_id,
+                    barcode=None,
+                    pickup=await _pickup(session, own, seed),
+                )
+                placed += 1
+            except DomainError as exc:
+                # E.g. no requestable copy for a library-scoped patron: skip that one.
+                log.warning("demo request for %s skipped: %s", seed.patron, exc.message)
+    return placed
+
+
+async def _user_id(session: AsyncSession, primary_id: str) -> int:
+    user_id = await session.scalar(select(User.id).where(User.primary_id == primary_id))
+    assert user_id is not None, primary_id  # the generator only names users it loaded
+    return user_id
+
+
+async def _pickup(session: AsyncSession, own: str, seed: RequestSeed) -> Pickup:
+    if seed.pickup_institution == own:
+        lib = await session.scalar(select(Library).where(Library.code == seed.pickup_library))
+        assert lib is not None, seed.pickup_library
+        return Pickup(
+            institution=own, library_id=lib.id, library_code=lib.code, library_name=lib.name
+        )
+    # Picked up at the patron's home: its first library (its main pickup point).
+    home_lib = profile(seed.pickup_institution).libraries[0]
+    return Pickup(
+        institution=seed.pickup_institution,
+        library_code=home_lib.code,
+        library_name=home_lib.name,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m network_hub.demo_data.seed",
+        description="Load one demo member into the database given by NODE_DATABASE_URL "
+        "(or NODE_DATA_DIR's SQLite file); does nothing when it is already loaded.",
+    )
+    parser.add_argument("member", choices=[p.code for p in PROFILES])
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    settings = NodeSettings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    network = build_network(today=datetime.now(UTC).date(), seed=args.seed)
+    result = asyncio.run(
+        seed_member(settings.resolved_database_url(), network.members[args.member])
+    )
+    if result.loaded:
+        summary = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+        print(f"{args.member}: loaded demo data ({summary})")
+    else:
+        print(f"{args.member}: already loaded; nothing to do")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Seeding a demo member (what compose's node containers do) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from institution_node.app import create_app
+from institution_node.settings import NodeSettings
+from institution_node.store.models import Request, User
+from network_hub.demo_data import build_network
+from network_hub.demo_data.seed import seed_member
+
+INSTITUTION = "{ institution { code name uresolverRemoteRegister } }"
+
+
+async def test_seed_loads_once_and_the_demo_keys_work(db_url: str, tmp_path: Path) -> None:
+    member = build_network(today=date(2026, 3, 2)).members["SOUTHC"]
+
+    first = await seed_member(db_url, member)
+    again = await seed_member(db_url, member)
+
+    assert first.loaded is True
+    assert first.counts["requests"] == len(member.requests)
+    assert again.loaded is False  # a restarted container does not load twice
+
+    app = create_app(NodeSettings(data_dir=tmp_path, database_url=db_url))
+    runtime = app.state.runtime
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://node.test"
+        ) as client:
+            token = (
+                await client.post("/auth/token", json={"api_key": member.keys.manager})
+            ).json()["access_token"]
+            answer = (
+                await client.post(
+                    "/graphql",
+                    json={"query": INSTITUTION},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+            ).json()
+        assert answer["data"]["institution"] == {
+            "code": "SOUTHC",
+            "name": "Southern College",
+            "uresolverRemoteRegister": "MANUAL",
+        }
+        async with runtime.sessions() as session:
+            users = await session.scalar(select(func.count()).select_from(User))
+            requests = await session.scalar(select(func.count()).select_from(Request))
+        assert users == len(member.load_file["users"])
+        assert requests == len(member.requests)
+    finally:
+        await runtime.close()
