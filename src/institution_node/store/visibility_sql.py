@@ -21,13 +21,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 from ..domain.visibility import Ground, Kind, Scope, grounds
 from ..domain.vocabulary import IndependenceModel
 
+#: A column or a mapped attribute (``Loan.owning_library_id``).
+SqlColumn = ColumnElement[Any] | QueryableAttribute[Any]
+
 
 def _ground_clause(
-    ground: Ground, scope: Scope, columns: Mapping[Ground, ColumnElement[Any]]
+    ground: Ground, scope: Scope, columns: Mapping[Ground, SqlColumn]
 ) -> ColumnElement[bool]:
     if ground is Ground.ANY:
         return true()
@@ -49,7 +53,7 @@ def visible_clause(
     kind: Kind,
     model: IndependenceModel,
     scope: Scope,
-    columns: Mapping[Ground, ColumnElement[Any]],
+    columns: Mapping[Ground, SqlColumn],
 ) -> ColumnElement[bool]:
     """Rows of ``kind`` that ``scope`` may see under ``model``, as one SQL condition."""
     allowed = grounds(model, kind, scope)
@@ -58,7 +62,7 @@ def visible_clause(
     return or_(false(), *(_ground_clause(g, scope, columns) for g in sorted(allowed)))
 
 
-def owned_columns(owner_column: ColumnElement[Any]) -> dict[Ground, ColumnElement[Any]]:
+def owned_columns(owner_column: SqlColumn) -> dict[Ground, SqlColumn]:
     """The column map of records owned by a library or the institution (fees, blocks,
     notes, statistical categories, notifications, attachments)."""
     return {Ground.OWNER: owner_column, Ground.INSTITUTION_OWNED: owner_column}
