@@ -25,6 +25,8 @@ class NodeRuntime:
     signing_key: SigningKey
     http: httpx.AsyncClient
     hub_keys: JwksCache | StaticJwks | None = None
+    #: Sessions for pure reads (no write lock on SQLite); defaults to ``sessions``.
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
     _institution_code: str | None = field(default=None)
 
     @classmethod
@@ -41,10 +43,15 @@ class NodeRuntime:
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine),
+            read_sessions=make_sessionmaker(engine, read_only=True),
             signing_key=load_or_create(settings.data_dir / "signing-key.pem"),
             http=http,
             hub_keys=hub_keys,
         )
+
+    def read_session(self) -> AsyncSession:
+        """A session for a read-only unit of work."""
+        return (self.read_sessions or self.sessions)()
 
     async def institution_code(self) -> str:
         """This node's institution code (set once the institution is loaded)."""

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+READ_ONLY = "lfn_read_only"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -49,10 +51,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Every transaction takes the write lock at once: SQLite's equivalent of
+        # Read-write transactions take the write lock at once: SQLite's equivalent of
         # SELECT ... FOR UPDATE, which keeps concurrent read-check-write sequences serial.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (see make_sessionmaker) begin deferred and read a WAL snapshot
+        # without waiting for writers.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for units of work; ``read_only`` ones must not write (on SQLite they do not
+    take the write lock, so reads never queue behind writers)."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return async_sessionmaker(bind, expire_on_commit=False)
