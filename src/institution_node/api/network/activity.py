@@ -117,7 +117,7 @@ class ActivityQuery:
         self, info: NetworkInfo, patrons: list[NetworkIdentityInput]
     ) -> list[PatronActivity]:
         info.context.hub()
-        async with info.context.session() as session:
+        async with info.context.read_session() as session:
             answers = await service.network_activity(
                 session,
                 identities=[service.Identity(p.home_institution, p.home_user_id) for p in patrons],

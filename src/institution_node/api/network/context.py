@@ -76,6 +76,10 @@ class NetworkContext:
         """A new session for one unit of work (never shared between resolvers)."""
         return self.runtime.sessions()
 
+    def read_session(self) -> AsyncSession:
+        """A new read-only session (queries): never waits behind writers on SQLite."""
+        return self.runtime.read_session()
+
     def hub(self) -> ServiceCaller:
         """The verified hub; every root field calls this first."""
         if self.caller is None:

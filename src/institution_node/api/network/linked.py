@@ -79,7 +79,7 @@ class LinkedAccountsQuery:
         self, info: NetworkInfo, after: int | None = None, first: int = 500
     ) -> LinkedAccountPage:
         info.context.hub()
-        async with info.context.session() as session:
+        async with info.context.read_session() as session:
             accounts, next_after = await service.list_linked_accounts(
                 session, after=after, first=first
             )

@@ -37,6 +37,6 @@ class MemberQuery:
     @strawberry.field(description="This member's code, name and network settings.")
     async def member(self, info: NetworkInfo) -> Member:
         info.context.hub()
-        async with info.context.session() as session:
+        async with info.context.read_session() as session:
             row = await service.get_institution(session)
         return Member.from_row(row)

@@ -53,6 +53,6 @@ class PatronsQuery:
     async def home_patrons(self, info: NetworkInfo, primary_ids: list[str]) -> list[NetworkPatron]:
         info.context.hub()
         code = await info.context.runtime.institution_code()
-        async with info.context.session() as session:
+        async with info.context.read_session() as session:
             rows = await service.home_patrons(session, primary_ids=primary_ids)
         return [NetworkPatron.from_row(r, code) for r in rows]
