@@ -1,0 +1,85 @@
+"""What the circulation services share: the institution's facts, the desk an operator
+acts at, the patron in front of it, and the operator's visibility scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.tokens import Principal
+from ..domain.errors import Forbidden, NotFound
+from ..domain.visibility import Scope
+from ..domain.vocabulary import DESK_ROLES, USER_ROLES, IndependenceModel, UserKind
+from ..store.models import Desk, Institution, User
+
+#: Roles that may act on a patron's fees and records (desk staff and user managers).
+RECORD_ROLES = DESK_ROLES | USER_ROLES
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The institution settings circulation needs."""
+
+    code: str
+    currency: str
+    model: IndependenceModel
+    limit_search: bool
+    registration_role_scope: str
+    registration_role_days: int
+
+
+async def facts(session: AsyncSession) -> Facts:
+    inst = await session.scalar(select(Institution))
+    if inst is None:
+        raise NotFound("No institution is loaded on this node")
+    return Facts(
+        code=inst.code,
+        currency=inst.currency,
+        model=IndependenceModel(inst.fulfillment_independence_model),
+        limit_search=inst.limit_user_search_by_library_scope,
+        registration_role_scope=inst.registration_role_scope,
+        registration_role_days=inst.registration_role_days,
+    )
+
+
+def viewer_scope(actor: Principal) -> Scope:
+    """The libraries whose records an operator sees: the union of all their roles."""
+    return actor.scope()
+
+
+async def desk_for(session: AsyncSession, *, actor: Principal, desk_code: str) -> Desk:
+    """The desk the operator acts at; their desk role must cover its library."""
+    desk = await session.scalar(select(Desk).where(Desk.code == desk_code))
+    if desk is None:
+        raise NotFound(f"No desk {desk_code}")
+    if not actor.has_any_role(DESK_ROLES) or not actor.scope(DESK_ROLES).covers(desk.library_id):
+        raise Forbidden(f"Your circulation desk roles do not cover desk {desk_code}")
+    return desk
+
+
+async def find_patron(session: AsyncSession, *, primary_id: str) -> User:
+    user = await session.scalar(
+        select(User).where(User.primary_id == primary_id, User.kind == UserKind.PATRON.value)
+    )
+    if user is None:
+        raise NotFound("No such patron")
+    return user
+
+
+async def find_user(session: AsyncSession, *, primary_id: str) -> User:
+    user = await session.scalar(select(User).where(User.primary_id == primary_id))
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+def require_roles(actor: Principal, roles: frozenset[object], what: str) -> None:
+    if not any(g.role in roles for g in actor.roles):
+        raise Forbidden(f"Your roles do not allow you to {what}")

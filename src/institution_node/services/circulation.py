@@ -1,0 +1,236 @@
+"""Loan, renew and return at a circulation desk (DOMAIN §3, §6, §7).
+
+Each action is one transaction: the item row is locked (``FOR UPDATE`` on PostgreSQL;
+SQLite's ``BEGIN IMMEDIATE`` serialises writers), the loan row, the item status, any
+request it completes and the patron letter are written together and committed once, so a
+failure anywhere leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.tokens import Principal
+from ..domain.circulation import (
+    BlockFacts,
+    ItemFacts,
+    PatronRoleFacts,
+    check_loan,
+    check_renewal,
+    due_date,
+    next_step_after_return,
+    renewed_due_date,
+)
+from ..domain.errors import Conflict, ErrorCode, Forbidden, NotFound
+from ..domain.letters import Letter, letter_owner_library
+from ..domain.visibility import Kind
+from ..domain.vocabulary import DESK_ROLES, IndependenceModel, ItemStatus, LoanStatus, NextStep
+from ..store.models import BibRecord, Block, Item, Library, Loan, PatronRole
+from . import circ_common as common
+from . import requests as request_service
+from .loan_views import LoanView, loan_views, loan_visibility
+from .notifications import send_letter
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnOutcome:
+    loan: LoanView
+    next_step: NextStep
+    destination_library_code: str | None
+    destination_library_name: str | None
+
+
+async def _lock_item(session: AsyncSession, barcode: str) -> Item:
+    item = await session.scalar(select(Item).where(Item.barcode == barcode).with_for_update())
+    if item is None:
+        raise NotFound(f"No item with barcode {barcode}")
+    return item
+
+
+async def _eligibility(
+    session: AsyncSession, user_id: int
+) -> tuple[list[PatronRoleFacts], list[BlockFacts]]:
+    roles = await session.scalars(select(PatronRole).where(PatronRole.user_id == user_id))
+    blocks = await session.scalars(select(Block).where(Block.user_id == user_id))
+    return (
+        [PatronRoleFacts(library_id=r.library_id, expiry=r.expiry_date) for r in roles],
+        [
+            BlockFacts(
+                owner_library_id=b.owner_library_id, expiry=b.expiry_date, description=b.description
+            )
+            for b in blocks
+        ],
+    )
+
+
+async def _title(session: AsyncSession, item: Item) -> str:
+    return await session.scalar(select(BibRecord.title).where(BibRecord.id == item.bib_id)) or ""
+
+
+async def _one_loan(session: AsyncSession, loan_id: int) -> LoanView:
+    views = await loan_views(session, Loan.id == loan_id)
+    return views[0]
+
+
+async def loan_item(
+    session: AsyncSession, *, actor: Principal, desk_code: str, patron_primary_id: str, barcode: str
+) -> LoanView:
+    """Loan ``barcode`` to the patron at ``desk_code``; commits."""
+    desk = await common.desk_for(session, actor=actor, desk_code=desk_code)
+    patron = await common.find_patron(session, primary_id=patron_primary_id)
+    item = await _lock_item(session, barcode)
+    roles, blocks = await _eligibility(session, patron.id)
+    held = await request_service.hold_for_item(session, item_id=item.id)
+    moment = common.now()
+    check_loan(
+        item=ItemFacts(
+            library_id=item.library_id,
+            loanable=item.loanable,
+            status=ItemStatus(item.status),
+            loan_period_days=item.loan_period_days,
+            renewals_allowed=item.renewals_allowed,
+        ),
+        roles=roles,
+        blocks=blocks,
+        today=moment.date(),
+        held_for_patron=held is not None and held.user_id == patron.id,
+    )
+    loan = Loan(
+        item_id=item.id,
+        user_id=patron.id,
+        owning_library_id=item.library_id,
+        loan_desk_id=desk.id,
+        loan_library_id=desk.library_id,
+        loaned_at=moment,
+        due_at=due_date(moment, item.loan_period_days),
+        renewals=0,
+        status=LoanStatus.ACTIVE.value,
+        session_id=actor.session_id,
+        version=1,
+    )
+    session.add(loan)
+    item.status = ItemStatus.ON_LOAN.value
+    item.transit_to_library_id = None
+    item.transit_to_institution = None
+    item.version = (item.version or 1) + 1
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # The partial unique index: another desk's loan of this item won the race.
+        raise Conflict("The item is already on loan", code=ErrorCode.ITEM_ON_LOAN) from exc
+    await request_service.complete_on_loan(session, item=item, patron_id=patron.id, loan=loan)
+    title = await _title(session, item)
+    await send_letter(
+        session,
+        user_id=patron.id,
+        letter=Letter.LOAN_RECEIPT,
+        owner_library_id=letter_owner_library(Letter.LOAN_RECEIPT, pickup_library=desk.library_id),
+        subject=f"Loan receipt: {title}",
+        body=f"{title} (barcode {item.barcode}) is due back on {loan.due_at:%Y-%m-%d}.",
+    )
+    await _commit(session)
+    return await _one_loan(session, loan.id)
+
+
+async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -> LoanView:
+    """Renew an active loan within its item policy; under FULL only its owning library may."""
+    common.require_roles(actor, DESK_ROLES, "renew loans")
+    facts = await common.facts(session)
+    scope = common.viewer_scope(actor)
+    loan = await session.scalar(
+        select(Loan)
+        .where(Loan.id == loan_id, loan_visibility(Kind.LOAN, facts.model, scope))
+        .with_for_update()
+    )
+    if loan is None:
+        raise NotFound("No such loan")
+    if facts.model is IndependenceModel.FULL and not scope.covers(loan.owning_library_id):
+        raise Forbidden("Renewals go through the item's owning library")
+    item = await session.get_one(Item, loan.item_id)
+    check_renewal(
+        status=LoanStatus(loan.status),
+        renewals=loan.renewals,
+        renewals_allowed=item.renewals_allowed,
+    )
+    loan.due_at = renewed_due_date(
+        current_due=loan.due_at, now=common.now(), loan_period_days=item.loan_period_days
+    )
+    loan.renewals += 1
+    loan.version = (loan.version or 1) + 1
+    await _commit(session)
+    return await _one_loan(session, loan.id)
+
+
+async def return_item(
+    session: AsyncSession, *, actor: Principal, desk_code: str, barcode: str
+) -> ReturnOutcome:
+    """Check an item in at ``desk_code``: end its loan and say where it goes next; commits."""
+    desk = await common.desk_for(session, actor=actor, desk_code=desk_code)
+    item = await _lock_item(session, barcode)
+    loan = await session.scalar(
+        select(Loan)
+        .where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE.value)
+        .with_for_update()
+    )
+    if loan is None:
+        raise Conflict(f"Item {barcode} is not on loan", code=ErrorCode.ITEM_NOT_ON_LOAN)
+    moment = common.now()
+    loan.status = LoanStatus.RETURNED.value
+    loan.returned_at = moment
+    loan.return_desk_id = desk.id
+    loan.return_library_id = desk.library_id
+    loan.return_session_id = actor.session_id
+    loan.version = (loan.version or 1) + 1
+    item.version = (item.version or 1) + 1
+    await session.flush()
+    taken = await request_service.take_over_returned_item(
+        session, item=item, at_library_id=desk.library_id
+    )
+    if taken is not None:
+        step, dest_code, dest_name = taken.step, taken.destination_code, taken.destination_name
+    else:
+        step = next_step_after_return(
+            owning_library_id=item.library_id, return_library_id=desk.library_id
+        )
+        dest_code = dest_name = None
+        if step is NextStep.RESHELVE:
+            item.status = ItemStatus.ON_SHELF.value
+            item.transit_to_library_id = None
+        else:
+            await request_service.send_home(
+                session, item=item, leaving_from=desk.library_id, now=moment
+            )
+            home = await session.get_one(Library, item.library_id)
+            dest_code, dest_name = home.code, home.name
+    title = await _title(session, item)
+    await send_letter(
+        session,
+        user_id=loan.user_id,
+        letter=Letter.RETURN_RECEIPT,
+        owner_library_id=letter_owner_library(
+            Letter.RETURN_RECEIPT, pickup_library=desk.library_id
+        ),
+        subject=f"Return receipt: {title}",
+        body=f"{title} (barcode {item.barcode}) was returned on {moment:%Y-%m-%d}.",
+    )
+    await _commit(session)
+    return ReturnOutcome(
+        loan=await _one_loan(session, loan.id),
+        next_step=step,
+        destination_library_code=dest_code,
+        destination_library_name=dest_name,
+    )
+
+
+async def _commit(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Someone else changed this record at the same moment; try again",
+            code=ErrorCode.CONCURRENT_UPDATE,
+        ) from exc

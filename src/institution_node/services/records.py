@@ -1,0 +1,148 @@
+"""Blocks, notes, statistical categories, notifications and attachments on a patron record.
+
+Each is owned by a library or the institution (DOMAIN §7): lists show only what the
+operator's libraries or the institution own, and removing something hidden answers
+NOT_FOUND like something missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.tokens import Principal
+from ..domain.errors import InvalidInput, NotFound
+from ..domain.visibility import Kind, may_act_on_owned
+from ..store.models import Attachment, Block, Library, Note, Notification, StatCategory
+from ..store.visibility_sql import owned_columns, visible_clause
+from . import circ_common as common
+
+
+class RecordKind(StrEnum):
+    BLOCK = "BLOCK"
+    NOTE = "NOTE"
+    STAT_CATEGORY = "STAT_CATEGORY"
+    NOTIFICATION = "NOTIFICATION"
+    ATTACHMENT = "ATTACHMENT"
+
+
+_MODELS: dict[RecordKind, Any] = {
+    RecordKind.BLOCK: Block,
+    RecordKind.NOTE: Note,
+    RecordKind.STAT_CATEGORY: StatCategory,
+    RecordKind.NOTIFICATION: Notification,
+    RecordKind.ATTACHMENT: Attachment,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedView:
+    """One owned record; ``fields`` holds its own columns (text, description...)."""
+
+    id: int
+    owner_library: str | None  # None: the institution
+    fields: dict[str, Any]
+
+
+_FIELDS: dict[RecordKind, tuple[str, ...]] = {
+    RecordKind.BLOCK: ("block_type", "description", "expiry_date", "created_at"),
+    RecordKind.NOTE: ("text", "created_at"),
+    RecordKind.STAT_CATEGORY: ("category", "value"),
+    RecordKind.NOTIFICATION: ("letter", "reply_to", "subject", "body", "created_at"),
+    RecordKind.ATTACHMENT: ("name", "content_type", "notification_id", "created_at"),
+}
+
+
+async def list_records(
+    session: AsyncSession, *, actor: Principal, user_id: int, kind: RecordKind
+) -> list[OwnedView]:
+    """The patron's records of ``kind`` that the operator may see (one statement)."""
+    facts = await common.facts(session)
+    model = _MODELS[kind]
+    rows = await session.execute(
+        select(model, Library.code)
+        .outerjoin(Library, Library.id == model.owner_library_id)
+        .where(
+            model.user_id == user_id,
+            visible_clause(
+                Kind(kind.value),
+                facts.model,
+                common.viewer_scope(actor),
+                owned_columns(model.owner_library_id),
+            ),
+        )
+        .order_by(model.id)
+    )
+    return [
+        OwnedView(
+            id=row.id,
+            owner_library=code,
+            fields={name: getattr(row, name) for name in _FIELDS[kind]},
+        )
+        for row, code in rows
+    ]
+
+
+async def _owner(
+    session: AsyncSession, *, actor: Principal, library_code: str | None
+) -> int | None:
+    facts = await common.facts(session)
+    owner: int | None = None
+    if library_code is not None:
+        owner = await session.scalar(select(Library.id).where(Library.code == library_code))
+        if owner is None:
+            raise NotFound(f"No library {library_code}")
+    if not may_act_on_owned(facts.model, common.viewer_scope(actor), owner):
+        raise NotFound(f"No library {library_code} in your scope")
+    return owner
+
+
+async def add_record(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    patron_primary_id: str,
+    kind: RecordKind,
+    owner_library_code: str | None,
+    values: dict[str, Any],
+) -> OwnedView:
+    """Add a block, note or statistical category owned by ``owner_library_code``; commits."""
+    common.require_roles(actor, common.RECORD_ROLES, "edit user records")
+    if kind not in (RecordKind.BLOCK, RecordKind.NOTE, RecordKind.STAT_CATEGORY):
+        raise InvalidInput(f"{kind.value} records cannot be added by hand")
+    for name, value in values.items():
+        if isinstance(value, str) and not value.strip():
+            raise InvalidInput(f"{name} must not be empty")
+    patron = await common.find_patron(session, primary_id=patron_primary_id)
+    owner = await _owner(session, actor=actor, library_code=owner_library_code)
+    extra: dict[str, Any] = {}
+    if kind is not RecordKind.STAT_CATEGORY:
+        extra["created_at"] = common.now()
+    row = _MODELS[kind](user_id=patron.id, owner_library_id=owner, **values, **extra)
+    session.add(row)
+    await session.commit()
+    return OwnedView(
+        id=row.id,
+        owner_library=owner_library_code,
+        fields={name: getattr(row, name) for name in _FIELDS[kind]},
+    )
+
+
+async def remove_record(
+    session: AsyncSession, *, actor: Principal, kind: RecordKind, record_id: int
+) -> int:
+    """Remove a block, note or statistical category the operator may act on; commits."""
+    common.require_roles(actor, common.RECORD_ROLES, "edit user records")
+    facts = await common.facts(session)
+    model = _MODELS[kind]
+    owner = await session.execute(select(model.owner_library_id).where(model.id == record_id))
+    found = owner.first()
+    if found is None or not may_act_on_owned(facts.model, common.viewer_scope(actor), found[0]):
+        raise NotFound(f"No such {kind.value.lower().replace('_', ' ')}")
+    await session.execute(delete(model).where(model.id == record_id))
+    await session.commit()
+    return record_id
