@@ -23,6 +23,7 @@ from ..store.models import Library, PatronRole, User
 from . import circ_common as common
 from .fees import add_fee
 from .notifications import send_letter
+from .users import PatronRoleView
 
 
 async def register_patron(
@@ -108,3 +109,11 @@ async def renew_patron_role(
     role.expiry_date = target
     await session.commit()
     return role
+
+
+async def role_view(session: AsyncSession, role: PatronRole) -> PatronRoleView:
+    """A patron role with its library code, for answers."""
+    code = None
+    if role.library_id is not None:
+        code = await session.scalar(select(Library.code).where(Library.id == role.library_id))
+    return PatronRoleView(id=role.id, library=code, expiry_date=role.expiry_date)

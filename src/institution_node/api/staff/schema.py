@@ -6,15 +6,27 @@ import strawberry
 from strawberry.tools import merge_types
 
 from ..errors import standard_extensions
+from . import circulation as circulation_api
+from . import fees as fees_api
 from . import institution as institution_api
 from . import linked as linked_api
+from . import records as records_api
 from . import requests as requests_api
+from . import users as users_api
 
-QUERIES: tuple[type, ...] = (institution_api.InstitutionQuery, requests_api.RequestQuery)
+QUERIES: tuple[type, ...] = (
+    institution_api.InstitutionQuery,
+    requests_api.RequestQuery,
+    users_api.UserQuery,
+    circulation_api.CirculationQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     institution_api.InstitutionMutation,
     requests_api.RequestMutation,
     linked_api.LinkedAccountMutation,
+    circulation_api.CirculationMutation,
+    fees_api.FeeMutation,
+    records_api.RecordMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -1,0 +1,225 @@
+"""GraphQL types for circulation records: loans, fees, and owned patron records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from ...services.fees import Balance, FeeTransactionView, FeeView
+from ...services.loan_views import LoanView
+from ...services.records import OwnedView
+from ...services.users import PatronRoleView
+
+
+@strawberry.type(description="An amount as an exact decimal string, with its currency.")
+class Money:
+    amount: str
+    currency: str
+
+    @classmethod
+    def from_domain(cls, value: Balance) -> Money:
+        return cls(amount=str(value.amount), currency=value.currency)
+
+
+@strawberry.type
+class Loan:
+    id: strawberry.ID
+    status: str
+    item_barcode: str
+    title: str
+    patron_primary_id: str
+    owning_library_code: str
+    loan_desk_code: str | None
+    loan_library_code: str | None
+    loaned_at: datetime
+    due_at: datetime
+    renewals: int
+    renewals_allowed: int
+    returned_at: datetime | None
+    return_desk_code: str | None
+    return_library_code: str | None
+
+    @classmethod
+    def from_domain(cls, v: LoanView) -> Loan:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            status=v.status,
+            item_barcode=v.barcode,
+            title=v.title,
+            patron_primary_id=v.patron_primary_id,
+            owning_library_code=v.owning_library,
+            loan_desk_code=v.loan_desk,
+            loan_library_code=v.loan_library,
+            loaned_at=v.loaned_at,
+            due_at=v.due_at,
+            renewals=v.renewals,
+            renewals_allowed=v.renewals_allowed,
+            returned_at=v.returned_at,
+            return_desk_code=v.return_desk,
+            return_library_code=v.return_library,
+        )
+
+
+@strawberry.type
+class FeeTransaction:
+    kind: str
+    amount: str
+    desk_code: str | None
+    note: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, v: FeeTransactionView) -> FeeTransaction:
+        return cls(
+            kind=v.kind,
+            amount=str(v.amount),
+            desk_code=v.desk,
+            note=v.note,
+            created_at=v.created_at,
+        )
+
+
+@strawberry.type(description="A fine or fee; amounts are exact decimal strings.")
+class Fee:
+    id: strawberry.ID
+    type: str
+    owner_library_code: str | None = strawberry.field(
+        description="The owning library; null when the institution owns it."
+    )
+    currency: str
+    original_amount: str
+    balance: str
+    status: str
+    comment: str | None
+    created_at: datetime
+    transactions: list[FeeTransaction]
+
+    @classmethod
+    def from_domain(cls, v: FeeView) -> Fee:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            type=v.fee_type,
+            owner_library_code=v.owner_library,
+            currency=v.currency,
+            original_amount=str(v.original),
+            balance=str(v.balance),
+            status=v.status,
+            comment=v.comment,
+            created_at=v.created_at,
+            transactions=[FeeTransaction.from_domain(t) for t in v.transactions],
+        )
+
+
+@strawberry.type
+class PatronRole:
+    id: strawberry.ID
+    library_code: str | None = strawberry.field(description="Null: institution-wide.")
+    expiry_date: date | None
+
+    @classmethod
+    def from_domain(cls, v: PatronRoleView) -> PatronRole:
+        return cls(id=strawberry.ID(str(v.id)), library_code=v.library, expiry_date=v.expiry_date)
+
+
+@strawberry.type
+class Block:
+    id: strawberry.ID
+    owner_library_code: str | None
+    block_type: str
+    description: str
+    expiry_date: date | None
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, v: OwnedView) -> Block:
+        f = v.fields
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            owner_library_code=v.owner_library,
+            block_type=f["block_type"],
+            description=f["description"],
+            expiry_date=f["expiry_date"],
+            created_at=f["created_at"],
+        )
+
+
+@strawberry.type
+class Note:
+    id: strawberry.ID
+    owner_library_code: str | None
+    text: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, v: OwnedView) -> Note:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            owner_library_code=v.owner_library,
+            text=v.fields["text"],
+            created_at=v.fields["created_at"],
+        )
+
+
+@strawberry.type
+class StatCategory:
+    id: strawberry.ID
+    owner_library_code: str | None
+    category: str
+    value: str
+
+    @classmethod
+    def from_domain(cls, v: OwnedView) -> StatCategory:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            owner_library_code=v.owner_library,
+            category=v.fields["category"],
+            value=v.fields["value"],
+        )
+
+
+@strawberry.type(description="A letter sent to the patron; its owner sets the reply-to.")
+class Notification:
+    id: strawberry.ID
+    owner_library_code: str | None
+    letter: str
+    reply_to: str | None
+    subject: str
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, v: OwnedView) -> Notification:
+        f = v.fields
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            owner_library_code=v.owner_library,
+            letter=f["letter"],
+            reply_to=f["reply_to"],
+            subject=f["subject"],
+            body=f["body"],
+            created_at=f["created_at"],
+        )
+
+
+@strawberry.type
+class Attachment:
+    id: strawberry.ID
+    owner_library_code: str | None
+    name: str
+    content_type: str
+    notification_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, v: OwnedView) -> Attachment:
+        f = v.fields
+        nid = f["notification_id"]
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            owner_library_code=v.owner_library,
+            name=f["name"],
+            content_type=f["content_type"],
+            notification_id=None if nid is None else strawberry.ID(str(nid)),
+            created_at=f["created_at"],
+        )
