@@ -151,29 +151,35 @@ def _result(
     home = answers.get(viewer.home)
     failed = {f.member_code for f in failures}
     remotes = [answers[c] for c in order if c != viewer.home and c in answers and c not in failed]
-    records = []
-    for rid in ids:
-        home_part = None
-        if home is not None:
-            home_part = shaping.home_section(
-                code=home.code,
-                name=home.name,
-                personalised=home.personalised,
-                record=home.records.get(rid),
-            )
-        others = [
-            shaping.remote_section(
+    home_shaper = None
+    if home is not None:
+        home_shaper = shaping.home_shaper(
+            code=home.code, name=home.name, personalised=home.personalised
+        )
+    shapers = [
+        (
+            a.records,
+            shaping.remote_shaper(
                 code=a.code,
                 name=a.name,
                 setting=a.setting,
                 display=display,
                 patron=patron,
                 personalised=a.personalised,
-                record=a.records.get(rid),
-            )
-            for a in remotes
-        ]
-        records.append({"recordId": rid, "home": home_part, "others": others})
+            ),
+        )
+        for a in remotes
+    ]
+    records = [
+        {
+            "recordId": rid,
+            "home": None
+            if home is None or home_shaper is None
+            else home_shaper.section(home.records.get(rid)),
+            "others": [shaper.section(found.get(rid)) for found, shaper in shapers],
+        }
+        for rid in ids
+    ]
     return GetItResult(
         shape=shape,
         home_institution=viewer.home,

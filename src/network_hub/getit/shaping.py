@@ -37,15 +37,13 @@ class Registration(StrEnum):
     LINKED = "LINKED"  # the patron's account there personalises the view
 
 
-def _base(code: str, name: str, record: dict[str, Any] | None) -> dict[str, Any]:
-    record = record or {}
-    available = int(record.get("availableItems") or 0)
+def _template(code: str, name: str) -> dict[str, Any]:
     return {
         "institutionCode": code,
         "institutionName": name,
-        "found": bool(record.get("found")),
-        "available": available > 0,
-        "availableCount": available,
+        "found": False,
+        "available": False,
+        "availableCount": 0,
         "totalCount": None,
         "access": Access.AVAILABILITY_ONLY.value,
         "registration": Registration.NOT_OFFERED.value,
@@ -66,53 +64,57 @@ def _anonymous_holdings(holdings: list[dict[str, Any]] | None) -> list[dict[str,
     ]
 
 
-def remote_section(
-    *,
-    code: str,
-    name: str,
-    setting: str,
-    display: str,
-    patron: bool,
-    personalised: bool,
-    record: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """Another member's section for one record, as the home's patron (or anyone) sees it."""
-    section = _base(code, name, record)
+class Shaper:
+    """Sections of one member for every record of a page (the member-wide part once)."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self._template = template
+        self._access = template["access"]
+
+    def section(self, record: dict[str, Any] | None) -> dict[str, Any]:
+        section = dict(self._template)
+        if not record:
+            return section
+        available = record.get("availableItems") or 0
+        section["found"] = bool(record.get("found"))
+        section["available"] = available > 0
+        section["availableCount"] = available
+        if self._access == Access.AVAILABILITY_ONLY:
+            return section
+        section["totalCount"] = record.get("totalItems") or 0
+        holdings = record.get("holdings")
+        if self._access == Access.PERSONAL:
+            requestable = bool(record.get("requestable"))
+            section["requestable"] = requestable
+            section["holdings"] = holdings
+            section["pickupPoints"] = record.get("pickupPoints") if requestable else None
+        elif holdings is not None:
+            section["holdings"] = _anonymous_holdings(holdings)
+        return section
+
+
+def remote_shaper(
+    *, code: str, name: str, setting: str, display: str, patron: bool, personalised: bool
+) -> Shaper:
+    """How another member's sections look to the home's patron (or to anyone)."""
+    template = _template(code, name)
     if display != "HOLDINGS":
-        return section
-    record = record or {}
-    section["totalCount"] = int(record.get("totalItems") or 0)
-    section["access"] = Access.ANONYMOUS.value
-    personal = patron and personalised and setting != "NONE"
-    if personal:
-        section["access"] = Access.PERSONAL.value
-        section["registration"] = Registration.LINKED.value
-        section["requestable"] = bool(record.get("requestable"))
-        section["holdings"] = record.get("holdings")
-        section["pickupPoints"] = record.get("pickupPoints") if section["requestable"] else None
-        return section
-    section["holdings"] = _anonymous_holdings(record.get("holdings"))
+        return Shaper(template)
+    if patron and personalised and setting != "NONE":
+        template["access"] = Access.PERSONAL.value
+        template["registration"] = Registration.LINKED.value
+        return Shaper(template)
+    template["access"] = Access.ANONYMOUS.value
     if patron and setting == "MANUAL":
-        section["registration"] = Registration.OFFERED.value
-        section["registerOption"] = True
+        template["registration"] = Registration.OFFERED.value
+        template["registerOption"] = True
     elif patron and setting == "AUTO":
-        section["registration"] = Registration.ON_OPEN.value
-    return section
+        template["registration"] = Registration.ON_OPEN.value
+    return Shaper(template)
 
 
-def home_section(
-    *, code: str, name: str, personalised: bool, record: dict[str, Any] | None
-) -> dict[str, Any]:
+def home_shaper(*, code: str, name: str, personalised: bool) -> Shaper:
     """The home member's own inventory: always with holdings; personal for its patron."""
-    section = _base(code, name, record)
-    record = record or {}
-    section["totalCount"] = int(record.get("totalItems") or 0)
-    if personalised:
-        section["access"] = Access.PERSONAL.value
-        section["requestable"] = bool(record.get("requestable"))
-        section["holdings"] = record.get("holdings")
-        section["pickupPoints"] = record.get("pickupPoints") if section["requestable"] else None
-    else:
-        section["access"] = Access.ANONYMOUS.value
-        section["holdings"] = _anonymous_holdings(record.get("holdings"))
-    return section
+    template = _template(code, name)
+    template["access"] = (Access.PERSONAL if personalised else Access.ANONYMOUS).value
+    return Shaper(template)
