@@ -53,8 +53,6 @@ query GetIt($recordIds: [String!]!, $home: String) {
 #: Whose patrons the printed Get It example looks as (HOLDINGS, so remote settings show).
 GET_IT_HOME = "SOUTHC"
 
-MEMBERS_QUERY = "{ members { code name reachable uresolverRemoteRegister } }"
-
 
 @dataclass(frozen=True, slots=True)
 class DemoEndpoints:
@@ -131,7 +129,7 @@ def banner(
         "",
         f"The demo network is up (data in {endpoints.data_dir}; Ctrl-C stops it).",
         "",
-        f"  hub     {endpoints.hub}/graphql   (GraphiQL in a browser; try {MEMBERS_QUERY})",
+        f"  hub     {endpoints.hub}/graphql   (GraphiQL in a browser; send a token as below)",
     ]
     for code, member in network.members.items():
         lines.append(f"  {code:<7} {endpoints.nodes[code]}/graphql   {member.profile.name}")
