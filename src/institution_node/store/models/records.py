@@ -63,6 +63,10 @@ class Notification(Base):
     letter: Mapped[str] = mapped_column(String(64))
     owner_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
     reply_to: Mapped[str | None] = mapped_column(String(255))
+    # Letters owned by another member's library (pickup anywhere: Loan Receipt, Return
+    # Receipt at the pickup/return member): that member's code and library code.
+    sender_institution: Mapped[str | None] = mapped_column(String(64))
+    sender_library_code: Mapped[str | None] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 15:49:00.931153
+Create Date: 2026-11-24 16:03:24.244945
 """
 
 from __future__ import annotations
@@ -228,6 +228,8 @@ def upgrade() -> None:
         sa.Column("letter", sa.String(length=64), nullable=False),
         sa.Column("owner_library_id", sa.Integer(), nullable=True),
         sa.Column("reply_to", sa.String(length=255), nullable=True),
+        sa.Column("sender_institution", sa.String(length=64), nullable=True),
+        sa.Column("sender_library_code", sa.String(length=64), nullable=True),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column(
