@@ -68,7 +68,7 @@ class CirculationQuery:
     @strawberry.field(description="An item by barcode.")
     async def item(self, info: StaffInfo, barcode: str) -> Item:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             view = await item_service.lookup_item(session, actor=actor, barcode=barcode)
         return Item.from_domain(view)
 

@@ -81,14 +81,14 @@ class User:
     @strawberry.field(description="Active loans, soonest due first.")
     async def loans(self, info: StaffInfo) -> list[Loan]:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             views = await service.active_loans(session, actor=actor, user_id=self.user_id)
         return [Loan.from_domain(v) for v in views]
 
     @strawberry.field(description="Returned loans, newest first.")
     async def loan_history(self, info: StaffInfo, limit: int = 100) -> list[Loan]:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             views = await service.loan_history(
                 session, actor=actor, user_id=self.user_id, limit=limit
             )
@@ -97,7 +97,7 @@ class User:
     @strawberry.field(description="Fines and fees with their transaction history.")
     async def fees(self, info: StaffInfo, open_only: bool = False) -> list[Fee]:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             views = await fee_service.list_fees(
                 session, actor=actor, user_id=self.user_id, open_only=open_only
             )
@@ -106,20 +106,20 @@ class User:
     @strawberry.field(description="The sum of the open fees you may see.")
     async def fee_balance(self, info: StaffInfo) -> Money:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             balance = await fee_service.fee_balance(session, actor=actor, user_id=self.user_id)
         return Money.from_domain(balance)
 
     @strawberry.field
     async def patron_roles(self, info: StaffInfo) -> list[PatronRole]:
         info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             views = await service.patron_roles(session, user_id=self.user_id)
         return [PatronRole.from_domain(v) for v in views]
 
     async def _records(self, info: StaffInfo, kind: RecordKind) -> list[record_service.OwnedView]:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             return await record_service.list_records(
                 session, actor=actor, user_id=self.user_id, kind=kind
             )
@@ -153,13 +153,13 @@ class UserQuery:
     @strawberry.field(description="A user record by primary id.")
     async def user(self, info: StaffInfo, primary_id: str) -> User:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             row = await service.get_user(session, actor=actor, primary_id=primary_id)
         return User.from_row(row)
 
     @strawberry.field(description="Users by name, primary id or e-mail.")
     async def search_users(self, info: StaffInfo, text: str, limit: int = 20) -> list[UserSummary]:
         actor = info.context.staff()
-        async with info.context.session() as session:
+        async with info.context.runtime.read_session() as session:
             rows = await service.search_users(session, actor=actor, text=text, limit=limit)
         return [UserSummary.from_row(r) for r in rows]
