@@ -1,0 +1,76 @@
+"""Bad credentials on the staff API: a clear UNAUTHENTICATED answer, and nothing changes."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from sqlalchemy import func, select
+
+from institution_node.auth import tokens
+from institution_node.auth.keys import SigningKey
+from institution_node.auth.tokens import RoleGrant
+from institution_node.domain.vocabulary import StaffRoleType
+from institution_node.store.models import Loan
+from tests.conftest import NodeFactory
+from tests.support.builders import api_key, two_library_institution
+from tests.support.circ_queries import LOAN
+from tests.support.nodes import GraphQLErrors, NodeHarness
+
+GRANT = (RoleGrant(StaffRoleType.CIRCULATION_DESK_MANAGER, None, False),)
+
+
+def _token(key: SigningKey, *, issued: float, kid: str | None = None) -> str:
+    token, _ = tokens.issue(
+        key,
+        institution="UNIA",
+        kind="staff",
+        primary_id="unia-admin",
+        user_id=1,
+        ttl_seconds=300,
+        roles=GRANT,
+        now=issued,
+    )
+    if kid is None:
+        return token
+    # Same claims, signed by ``key``, but naming another key id.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": kid})
+
+
+@pytest.fixture
+async def node(node_factory: NodeFactory) -> NodeHarness:
+    return await node_factory(two_library_institution())
+
+
+async def _refused(node: NodeHarness, token: str | None, message: str) -> None:
+    variables = {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-1"}
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(LOAN, variables, token=token)
+    assert err.value.codes == ["UNAUTHENTICATED"]
+    assert message in err.value.errors[0]["message"]
+    async with node.runtime.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Loan)) == 0
+
+
+async def test_expired_token(node: NodeHarness) -> None:
+    stale = _token(node.runtime.signing_key, issued=time.time() - 3600)
+    await _refused(node, stale, "expired")
+
+
+async def test_wrong_signature(node: NodeHarness) -> None:
+    forged = _token(SigningKey.generate(), issued=time.time(), kid=node.runtime.signing_key.kid)
+    await _refused(node, forged, "not valid")
+
+
+async def test_garbage_and_missing_token(node: NodeHarness) -> None:
+    await _refused(node, "not-a-jwt", "not valid")
+    await _refused(node, None, "bearer token")
+
+
+async def test_unknown_api_key_gets_no_token(node: NodeHarness) -> None:
+    response = await node.client.post("/auth/token", json={"api_key": api_key("nobody")})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+    assert "access_token" not in response.json()
