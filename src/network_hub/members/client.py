@@ -1,8 +1,12 @@
 """One member's network API client: service token, timeout, breaker, failure mapping.
 
-Each member gets its own ``httpx.AsyncClient`` over the httpx-aiohttp transport (made in the
-app's lifespan): a single shared httpx pool costs more than linearly with concurrent calls
-(ARCHITECTURE.md, fan-out numbers), while aiohttp's connector stays close to the floor.
+Each member gets its own aiohttp session (its own connection pool), created on first use
+inside the running loop. ``http`` is an ``httpx.AsyncClient`` over the httpx-aiohttp
+transport sharing that same session, for callers that want httpx's API (JWKS fetches, ...).
+The hot path, ``query``, talks to the session directly: a single shared httpx pool costs
+more than linearly with concurrent calls (ARCHITECTURE.md), and even over aiohttp httpx's
+request/response layer adds ~0.4 ms of CPU per call, which a 50-member fan-out pays 50 times
+on one core (bench/bench_network_activity.py measures it).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -23,10 +28,29 @@ from .service_tokens import ServiceTokens
 log = logging.getLogger("network_hub.members")
 
 
-def make_http_client() -> httpx.AsyncClient:
-    """An httpx client whose requests go through aiohttp (one per member)."""
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    transport = AiohttpTransport(limits=limits, trust_env=False)
+MAX_CONNECTIONS = 100
+
+
+class SessionHolder:
+    """One lazily created aiohttp session, shared by the hot path and the httpx client."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def __call__(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=60)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def make_http_client(sessions: SessionHolder) -> httpx.AsyncClient:
+    """An httpx client whose requests go through the member's aiohttp session."""
+    transport = AiohttpTransport(client=sessions, trust_env=False)
     return httpx.AsyncClient(transport=transport, trust_env=False)
 
 
@@ -35,13 +59,13 @@ class MemberClient:
         self,
         member: Member,
         *,
-        http: httpx.AsyncClient,
         tokens: ServiceTokens,
         breaker: CircuitBreaker,
         timeout: float,
     ) -> None:
         self.member = member
-        self.http = http
+        self._sessions = SessionHolder()
+        self.http = make_http_client(self._sessions)
         self.breaker = breaker
         self.timeout = timeout
         self._tokens = tokens
@@ -63,18 +87,24 @@ class MemberClient:
         }
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.http.post(
-                    self.member.network_endpoint, content=body, headers=headers
-                )
-                raw = await response.aread()
+                session = self._sessions()
+                async with session.post(
+                    self.member.network_endpoint, data=body, headers=headers
+                ) as response:
+                    raw = await response.read()
+                    status = response.status
         except TimeoutError:
             self.breaker.record_failure()
             raise self._failure(UnavailableCode.MEMBER_TIMEOUT) from None
-        except (httpx.HTTPError, OSError) as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             self.breaker.record_failure()
             log.warning("member %s unreachable: %s", self.member.code, exc)
             raise self._failure(UnavailableCode.MEMBER_UNAVAILABLE) from None
-        return self._parse(response.status_code, raw)
+        return self._parse(status, raw)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self._sessions.aclose()
 
     def _parse(self, status: int, raw: bytes) -> dict[str, Any]:
         if status >= 500:

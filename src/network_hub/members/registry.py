@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator
 
-import httpx
-
 from ..network_file import Member
 from ..settings import HubSettings
 from .breaker import CircuitBreaker
-from .client import MemberClient, make_http_client
+from .client import MemberClient
 from .service_tokens import ServiceTokens
 
 
@@ -25,11 +23,9 @@ class MemberRegistry:
         *,
         settings: HubSettings,
         tokens: ServiceTokens,
-        http_factory: type[httpx.AsyncClient] | None = None,
     ) -> MemberRegistry:
         clients = []
         for member in members:
-            http = http_factory() if http_factory is not None else make_http_client()
             breaker = CircuitBreaker(
                 failure_threshold=settings.breaker_failures,
                 cooldown_seconds=settings.breaker_cooldown_seconds,
@@ -37,7 +33,6 @@ class MemberRegistry:
             clients.append(
                 MemberClient(
                     member,
-                    http=http,
                     tokens=tokens,
                     breaker=breaker,
                     timeout=settings.member_timeout_seconds,
@@ -66,4 +61,4 @@ class MemberRegistry:
         return [c.member for c in self._clients.values()]
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(c.http.aclose() for c in self._clients.values()))
+        await asyncio.gather(*(c.aclose() for c in self._clients.values()))

@@ -16,6 +16,8 @@ from institution_node.api.errors import standard_extensions
 from . import activity as activity_api
 from . import getit as getit_api
 from . import members as members_api
+from .fast_rows import FastRowsExecutionContext
+from .validation_cache import cached_validation
 
 QUERIES: tuple[type, ...] = (
     members_api.MembersQuery,
@@ -45,10 +47,14 @@ def build_schema(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(default_resolver=resolve_attribute),
-        extensions=standard_extensions(
-            introspection=introspection,
-            max_depth=max_depth,
-            max_aliases=max_aliases,
-            max_tokens=max_tokens,
-        ),
+        execution_context_class=FastRowsExecutionContext,
+        extensions=[
+            cached_validation(),
+            *standard_extensions(
+                introspection=introspection,
+                max_depth=max_depth,
+                max_aliases=max_aliases,
+                max_tokens=max_tokens,
+            ),
+        ],
     )

@@ -19,16 +19,20 @@ from ..store import index
 log = logging.getLogger("network_hub.activity")
 
 
-async def _identity(
+async def _links(
     *, runtime: HubRuntime, institution: str, patron_id: str
-) -> tuple[Identity, bool]:
-    """The patron's network identity, and whether the caller's record is itself a linked one
-    (known from the index: no member call needed)."""
+) -> tuple[Identity, bool, list[index.IndexEntry]]:
+    """The patron's network identity, whether the caller's record is itself a linked one, and
+    the members holding linked accounts: all from the index, without calling any member."""
     async with runtime.sessions() as session:
-        link = await index.link_at(session, member=institution, local_primary_id=patron_id)
-    if link is None:
-        return (institution, patron_id), False
-    return (link.home_institution, link.home_user_id), True
+        links, record = await index.links_and_record(
+            session, institution=institution, patron_id=patron_id
+        )
+        if record is None:
+            return (institution, patron_id), False, links
+        identity = (record.home_institution, record.home_user_id)
+        links = await index.links_for(session, home=identity[0], user_id=identity[1])
+    return identity, True, links
 
 
 async def _cross_consortia(runtime: HubRuntime, institution: str) -> bool:
@@ -52,15 +56,13 @@ async def network_activity(
 ) -> ActivityView:
     """A patron's loans, requests and fees at every member holding a linked account."""
     institution = access.check_operator(principal, patron_institution=patron_institution)
-    identity, is_linked_user = await _identity(
+    identity, is_linked_user, links = await _links(
         runtime=runtime, institution=institution, patron_id=patron_id
     )
     if is_linked_user:
         access.check_linked_user(
             cross_consortia_identifiers=await _cross_consortia(runtime, institution)
         )
-    async with runtime.sessions() as session:
-        links = await index.links_for(session, home=identity[0], user_id=identity[1])
     codes = [
         link.member_code
         for link in links

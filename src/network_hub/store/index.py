@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,38 @@ async def links_for(session: AsyncSession, *, home: str, user_id: str) -> list[I
         .order_by(LinkedAccountIndex.member_code)
     )
     return [IndexEntry(*row) for row in rows]
+
+
+async def links_and_record(
+    session: AsyncSession, *, institution: str, patron_id: str
+) -> tuple[list[IndexEntry], IndexEntry | None]:
+    """In one statement: the links of identity ``(institution, patron_id)``, and the entry
+    saying that ``patron_id`` at ``institution`` is itself a linked account (or None)."""
+    rows = await session.execute(
+        select(*_COLUMNS)
+        .where(
+            or_(
+                and_(
+                    LinkedAccountIndex.home_institution == institution,
+                    LinkedAccountIndex.home_user_id == patron_id,
+                ),
+                and_(
+                    LinkedAccountIndex.member_code == institution,
+                    LinkedAccountIndex.local_primary_id == patron_id,
+                ),
+            )
+        )
+        .order_by(LinkedAccountIndex.member_code)
+    )
+    links: list[IndexEntry] = []
+    record: IndexEntry | None = None
+    for row in rows:
+        entry = IndexEntry(*row)
+        if entry.member_code == institution and entry.local_primary_id == patron_id:
+            record = entry
+        else:
+            links.append(entry)
+    return links, record
 
 
 async def link_at(
