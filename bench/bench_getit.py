@@ -37,12 +37,12 @@ from network_hub.getit.fetch import document
 HOME = "HOME"
 DELAY = 0.020
 PAGE = [f"rec-{i:05d}" for i in range(50)]
-SECTION = (
-    "institutionCode institutionName found available availableCount totalCount access "
-    "registration registerOption requestable"
-)
+#: What a results page shows per record and member: available or not, how many, the
+#: register/request state (no item lists).
+SECTION = "institutionCode available availableCount registration requestable"
 FULL_SECTION = (
-    SECTION + " holdings { libraryCode libraryName location callNumber "
+    SECTION + " institutionName found totalCount access registerOption "
+    "holdings { libraryCode libraryName location callNumber "
     "items { barcode status dueAt loanable terms { loanPeriodDays renewalsAllowed "
     "requestable fees { kind amount currency } } } } "
     "pickupPoints { institutionCode libraryCode libraryName }"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +53,20 @@ def _unreachable(failure: MemberFailure) -> DomainError:
     )
 
 
-def idempotency_key(member: str, home: str, user_id: str, origin: str, record: Any) -> str:
-    """Same patron, member, origin and home record: same key (so a retry is a replay)."""
+#: Keys roll over after this long. The node finds an existing account by identity anyway
+#: (one per patron, DOMAIN §3); the key makes retries replays, and rolling it lets a later
+#: visit refresh the account, or make it again if the member deleted it.
+KEY_WINDOW_SECONDS = 300
+clock = time.time
+
+
+def idempotency_key(
+    member: str, home: str, user_id: str, origin: str, record: Any, *, now: float | None = None
+) -> str:
+    """Same patron, member, origin and home record within a window: same key (a replay)."""
+    window = int((clock() if now is None else now) // KEY_WINDOW_SECONDS)
     digest = hashlib.sha256(
-        json.dumps([member, home, user_id, origin, record], sort_keys=True).encode()
+        json.dumps([member, home, user_id, origin, record, window], sort_keys=True).encode()
     ).hexdigest()
     return f"hub-link:{digest[:48]}"
 
