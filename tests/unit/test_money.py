@@ -1,0 +1,49 @@
+"""Exact money: parsing, minor units and their round trip."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from institution_node.domain.errors import InvalidInput
+from institution_node.domain.money import from_minor, parse_amount, to_minor, validate_currency
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [
+        ("10", "USD", "10.00"),
+        ("0.1", "USD", "0.10"),
+        ("1500", "JPY", "1500"),
+        ("1.234", "KWD", "1.234"),
+    ],
+)
+def test_parse_is_exact(text: str, currency: str, expected: str) -> None:
+    assert str(parse_amount(text, currency)) == expected
+
+
+@pytest.mark.parametrize("text", ["-1", "0", "0.00", "0.001", "abc", "NaN", "Infinity", "1e400x"])
+def test_refused_amounts(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_amount(text, "USD")
+    assert err.value.code.value == "INVALID_AMOUNT"
+
+
+def test_yen_has_no_decimals() -> None:
+    with pytest.raises(InvalidInput):
+        parse_amount("1.5", "JPY")
+
+
+def test_minor_units_round_trip_without_float_error() -> None:
+    total = sum((to_minor(Decimal("0.10"), "USD") for _ in range(3)), 0)
+    assert total == 30
+    assert from_minor(total, "USD") == Decimal("0.30")
+    assert str(from_minor(1, "KWD")) == "0.001"
+    assert str(from_minor(1999, "USD")) == "19.99"
+
+
+def test_currency_codes() -> None:
+    assert validate_currency(" eur ") == "EUR"
+    with pytest.raises(InvalidInput):
+        validate_currency("EURO")
