@@ -132,8 +132,10 @@ async def loan_item(
         subject=f"Loan receipt: {title}",
         body=f"{title} (barcode {item.barcode}) is due back on {loan.due_at:%Y-%m-%d}.",
     )
+    # Read the answer inside the same transaction: no second write lock on SQLite.
+    view = await _one_loan(session, loan.id)
     await _commit(session)
-    return await _one_loan(session, loan.id)
+    return view
 
 
 async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -> LoanView:
@@ -161,8 +163,10 @@ async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -
     )
     loan.renewals += 1
     loan.version = (loan.version or 1) + 1
+    # Read the answer inside the same transaction: no second write lock on SQLite.
+    view = await _one_loan(session, loan.id)
     await _commit(session)
-    return await _one_loan(session, loan.id)
+    return view
 
 
 async def return_item(
@@ -217,9 +221,10 @@ async def return_item(
         subject=f"Return receipt: {title}",
         body=f"{title} (barcode {item.barcode}) was returned on {moment:%Y-%m-%d}.",
     )
+    view = await _one_loan(session, loan.id)
     await _commit(session)
     return ReturnOutcome(
-        loan=await _one_loan(session, loan.id),
+        loan=view,
         next_step=step,
         destination_library_code=dest_code,
         destination_library_name=dest_name,

@@ -1,0 +1,233 @@
+"""A patron with 500 loans, and loans+returns per second at one desk (not a timed test).
+
+Starts a real node (``institution-node serve`` under uvicorn) on a loopback port against
+SQLite and, when reachable, PostgreSQL (a scratch database, dropped afterwards), then over
+HTTP: fetches the patron's loans through ``/graphql`` (p50/p99 over ``--rounds`` runs) and
+runs a sequential loan-then-return loop over ``--items`` items at one desk. Prints a table
+and writes the figures to ``bench/results/node_loans.json``.
+
+    .venv/bin/python -m bench.bench_node_loans [--loans 500] [--rounds 50] [--items 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.support import builders as b
+
+from institution_node.loader.load import load
+from institution_node.store.db import make_engine, make_sessionmaker
+from institution_node.store.migrate import upgrade
+
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+RESULTS = Path(__file__).with_name("results")
+
+LOANS = """
+query($id: String!) {
+  user(primaryId: $id) {
+    loans { id itemBarcode title owningLibraryCode loanDeskCode loanedAt dueAt renewals }
+  }
+}"""
+LOAN = """
+mutation($barcode: String!) {
+  loan(desk: "MAIN-DESK", patron: "WALKER", barcode: $barcode) { id dueAt }
+}"""
+RETURN = """
+mutation($barcode: String!) {
+  return(desk: "MAIN-DESK", barcode: $barcode) { nextStep }
+}"""
+
+
+def data(n_loans: int, n_items: int) -> dict[str, Any]:
+    borrowed = [f"BIG-{n:04d}" for n in range(n_loans)]
+    free = [f"RUN-{n:04d}" for n in range(n_items)]
+    now = datetime.now(UTC)
+    return {
+        "institution": b.institution("BENCH"),
+        "libraries": [b.library("MAIN")],
+        "users": [
+            b.staff("desk-op", libraries=["MAIN"]),
+            b.patron("HEAVY"),
+            b.patron("WALKER"),
+        ],
+        "records": [
+            b.record("rec-big", holdings=[b.holding("MAIN", *borrowed)]),
+            b.record("rec-run", holdings=[b.holding("MAIN", *free)]),
+        ],
+        "loans": [
+            {
+                "barcode": code,
+                "patron": "HEAVY",
+                "desk": "MAIN-DESK",
+                "loaned_at": now.isoformat(),
+                "due_at": (now + timedelta(days=1 + n % 60)).isoformat(),
+            }
+            for n, code in enumerate(borrowed)
+        ],
+    }
+
+
+async def populate(url: str, n_loans: int, n_items: int) -> None:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session:
+            await load(session, json.dumps(data(n_loans, n_items)))
+    finally:
+        await engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(data_dir: Path, url: str, port: int) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("institution-node")
+    args = ["--data-dir", str(data_dir), "--database-url", url, "serve", "--port", str(port)]
+    return subprocess.Popen(
+        [str(exe), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "NODE_INTROSPECTION": "false"},
+    )
+
+
+def _wait_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("node did not start")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _gql(client: httpx.Client, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = client.post(
+        "/graphql", json={"query": query, "variables": variables}
+    ).json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    result: dict[str, Any] = body["data"]
+    return result
+
+
+def measure(base: str, n_loans: int, rounds: int, n_items: int) -> dict[str, Any]:
+    with httpx.Client(base_url=base, timeout=60) as client:
+        token = client.post("/auth/token", json={"api_key": b.api_key("desk-op")}).json()
+        client.headers["authorization"] = f"Bearer {token['access_token']}"
+        times: list[float] = []
+        for i in range(rounds + 5):
+            start = time.perf_counter()
+            loans = _gql(client, LOANS, {"id": "HEAVY"})["user"]["loans"]
+            if i >= 5:  # warm-up
+                times.append((time.perf_counter() - start) * 1000)
+        assert len(loans) == n_loans, len(loans)
+        start = time.perf_counter()
+        for n in range(n_items):
+            barcode = f"RUN-{n:04d}"
+            _gql(client, LOAN, {"barcode": barcode})
+            _gql(client, RETURN, {"barcode": barcode})
+        elapsed = time.perf_counter() - start
+    return {
+        "loans_list_p50_ms": round(statistics.median(times), 1),
+        "loans_list_p99_ms": round(_percentile(times, 0.99), 1),
+        "loans_returns_per_s": round(2 * n_items / elapsed, 1),
+        "loan_return_cycles": n_items,
+    }
+
+
+def run_backend(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    asyncio.run(populate(url, args.loans, args.items))
+    print(f"== {label}: loaded in {time.perf_counter() - started:.1f}s", flush=True)
+    port = _free_port()
+    proc = _serve(data_dir, url, port)
+    try:
+        _wait_up(f"http://127.0.0.1:{port}")
+        return measure(f"http://127.0.0.1:{port}", args.loans, args.rounds, args.items)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def _pg_database() -> str | None:
+    try:
+        import asyncpg
+
+        admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+    except Exception:  # absent server: SQLite only
+        return None
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return f"{PG_URL.rpartition('/')[0]}/{name}"
+
+
+async def _drop_pg(url: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+    await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--loans", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--items", type=int, default=300)
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_dir = Path(tmp) / "sqlite"
+        sqlite_dir.mkdir()
+        url = f"sqlite+aiosqlite:///{sqlite_dir / 'node.db'}"
+        results["SQLite"] = run_backend("SQLite", url, sqlite_dir, args)
+        pg = asyncio.run(_pg_database())
+        if pg is None:
+            print("== PostgreSQL: not reachable, skipped")
+        else:
+            try:
+                pg_dir = Path(tmp) / "pg"
+                pg_dir.mkdir()
+                results["PostgreSQL"] = run_backend("PostgreSQL", pg, pg_dir, args)
+            finally:
+                asyncio.run(_drop_pg(pg))
+    print(f"\n{'backend':<12} {'loans p50 ms':>13} {'loans p99 ms':>13} {'loans+returns/s':>16}")
+    for backend, r in results.items():
+        print(
+            f"{backend:<12} {r['loans_list_p50_ms']:>13} {r['loans_list_p99_ms']:>13} "
+            f"{r['loans_returns_per_s']:>16}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "node_loans.json"
+    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()
