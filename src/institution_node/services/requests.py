@@ -112,9 +112,11 @@ async def place_request(
     barcode: str | None,
     pickup: Pickup,
     note: str | None = None,
+    commit: bool = True,
 ) -> Request:
     """Place a hold (title level by record id, item level by barcode) and itemize it at once
-    when a copy is on the shelf; commits."""
+    when a copy is on the shelf; commits (``commit=False``: flushes only, for callers that
+    write more in the same transaction, e.g. an idempotent network write)."""
     facts = await common.setup(session)
     if pickup.institution != facts.code and pickup.institution not in facts.pickup_anywhere:
         raise Ineligible(
@@ -184,7 +186,10 @@ async def place_request(
         on_shelf.sort(key=lambda i: (i.library_id != pickup.library_id, i.id))
         _itemize(request, on_shelf[0])
         common.apply(request, E.ASSIGN_ITEM, now=now)
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
     return request
 
 

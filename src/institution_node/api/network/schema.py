@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from ..errors import standard_extensions
 from . import activity as activity_api
 from . import availability as availability_api
+from . import fulfilment as fulfilment_api
 from . import linked as linked_api
 from . import member as member_api
 from . import patrons as patrons_api
@@ -22,8 +23,12 @@ QUERIES: tuple[type, ...] = (
     patrons_api.PatronsQuery,
     linked_api.LinkedAccountsQuery,
     activity_api.ActivityQuery,
+    fulfilment_api.FulfilmentQuery,
 )
-MUTATIONS: tuple[type, ...] = (linked_api.LinkedAccountsMutation,)
+MUTATIONS: tuple[type, ...] = (
+    linked_api.LinkedAccountsMutation,
+    fulfilment_api.FulfilmentMutation,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

@@ -1,0 +1,235 @@
+"""The owner's side of pickup anywhere on the network API (issue 6, docs/NETWORK.md):
+idempotent steps under 50 concurrent retries (SQLite and PostgreSQL), refusals for any
+member but the one the step belongs to, and the Loan Receipt owned by the pickup library."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from institution_node.store.models import Loan, Notification, Request, User
+from tests.conftest import NodeFactory
+from tests.support.builders import api_key, two_library_institution
+from tests.support.fulfilment_queries import (
+    NODE_CANCEL,
+    NODE_ITEM,
+    NODE_LOAN,
+    NODE_PLACE,
+    NODE_RECEIVE,
+    NODE_RETURN,
+)
+from tests.support.nodes import GraphQLErrors, NodeHarness
+from tests.support.request_queries import SCAN_IN
+from tests.support.service_tokens import hub_key, hub_settings, service_token
+
+NETWORK = "/network/graphql"
+KEY = hub_key()
+PATRON = {
+    "homeInstitution": "UNIA",
+    "homeUserId": "ada",
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": "ada@unia.example.edu",
+    "userGroup": "GRAD",
+    "expiryDate": "2030-06-30",
+}
+IDENTITY = {"homeInstitution": "UNIA", "homeUserId": "ada"}
+PICKUP = {"institution": "UNIC", "libraryCode": "MAIN", "libraryName": "Main Library"}
+
+
+def acting(institution: str = "UNIC", library: str = "MAIN") -> dict[str, Any]:
+    return {
+        "institution": institution,
+        "libraryCode": library,
+        "libraryName": f"{library.title()} Library at {institution}",
+        "deskCode": f"{library}-DESK",
+        "replyTo": f"{library.lower()}@{institution.lower()}.example.edu",
+    }
+
+
+async def owner(
+    node_factory: NodeFactory, db_url: str | None = None, **settings: Any
+) -> NodeHarness:
+    data = two_library_institution(
+        "UNIB",
+        **{
+            "uresolver_remote_register": "MANUAL",
+            "pickup_anywhere": ["UNIC"],
+            "return_anywhere": False,
+            **settings,
+        },
+    )
+    kwargs: dict[str, Any] = {"db_url": db_url} if db_url else {}
+    return await node_factory(data, **hub_settings(KEY), **kwargs)
+
+
+async def net(node: NodeHarness, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    data = await node.gql(query, variables, token=service_token(KEY, "UNIB"), path=NETWORK)
+    step: dict[str, Any] = next(iter(data.values()))
+    return step
+
+
+async def place(node: NodeHarness, key: str = "place-1", **changes: Any) -> dict[str, Any]:
+    variables = {"patron": PATRON, "pickup": PICKUP, "key": key, "barcode": "M-1", **changes}
+    return await net(node, NODE_PLACE, variables)
+
+
+async def count(node: NodeHarness, model: Any, *where: Any) -> int:
+    async with node.runtime.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def send_to_pickup(node: NodeHarness) -> None:
+    token = await node.token(api_key("unib-admin"))
+    scan = await node.gql(SCAN_IN, {"barcode": "M-1", "desk": "MAIN-DESK"}, token=token)
+    assert scan["scanIn"]["nextStep"] == "TRANSIT"
+    assert scan["scanIn"]["destinationInstitution"] == "UNIC"
+
+
+async def fifty(node: NodeHarness, query: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(await asyncio.gather(*(net(node, query, variables) for _ in range(50))))
+
+
+async def test_each_step_retried_50_times_concurrently_leaves_one_record(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node = await owner(node_factory, db_url)
+    placed = await fifty(
+        node, NODE_PLACE, {"patron": PATRON, "pickup": PICKUP, "key": "p-50", "barcode": "M-1"}
+    )
+    assert {p["requestId"] for p in placed} == {placed[0]["requestId"]}
+    assert placed[0]["requestStatus"] == "PICK_FROM_SHELF"
+    assert await count(node, Request, Request.kind == "PATRON") == 1
+    assert await count(node, User, User.source_user_id == "ada") == 1
+
+    await send_to_pickup(node)
+    received = await fifty(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r"})
+    assert {r["requestStatus"] for r in received} == {"ON_HOLD_SHELF"}
+    assert await count(node, Notification, Notification.letter == "On Hold Shelf") == 1
+
+    loaned = await fifty(
+        node,
+        NODE_LOAN,
+        {"acting": acting(), "barcode": "M-1", "patron": IDENTITY, "key": "l"},
+    )
+    assert {(x["loanStatus"], x["loanInstitution"]) for x in loaned} == {("ACTIVE", "UNIC")}
+    assert await count(node, Loan) == 1
+
+    returned = await fifty(node, NODE_RETURN, {"acting": acting(), "barcode": "M-1", "key": "t"})
+    assert {(x["loanStatus"], x["nextStep"]) for x in returned} == {("RETURNED", "TRANSIT")}
+    assert returned[0]["destinationInstitution"] == "UNIB"
+    assert await count(node, Request, Request.kind == "TRANSIT") == 1
+    assert await count(node, Notification, Notification.letter == "Return Receipt") == 1
+
+
+async def test_same_key_with_another_payload_is_refused(node_factory: NodeFactory) -> None:
+    node = await owner(node_factory)
+    await place(node, "k-same")
+    with pytest.raises(GraphQLErrors) as refused:
+        await place(node, "k-same", barcode="M-2")
+    assert refused.value.codes == ["IDEMPOTENCY_MISMATCH"]
+    assert await count(node, Request) == 1
+
+
+async def test_loan_is_the_owners_with_the_pickup_librarys_receipt(
+    node_factory: NodeFactory,
+) -> None:
+    node = await owner(node_factory)
+    await place(node)
+    await send_to_pickup(node)
+    await net(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r1"})
+    loan = await net(
+        node, NODE_LOAN, {"acting": acting(), "barcode": "M-1", "patron": IDENTITY, "key": "l1"}
+    )
+    assert loan["requestStatus"] == "COMPLETED"
+    assert loan["dueDate"] is not None
+    async with node.runtime.sessions() as session:
+        row = await session.scalar(select(Loan))
+        letter = await session.scalar(
+            select(Notification).where(Notification.letter == "Loan Receipt")
+        )
+    assert row is not None
+    assert letter is not None
+    # The owner's loan period (28 days) applies; desk and library are the pickup member's.
+    assert (row.due_at - row.loaned_at).days == 28
+    assert (row.loan_institution, row.loan_location_label) == ("UNIC", "Main Library at UNIC")
+    assert (letter.owner_library_id, letter.sender_institution, letter.sender_library_code) == (
+        None,
+        "UNIC",
+        "MAIN",
+    )
+    assert letter.reply_to == "main@unic.example.edu"
+
+
+async def test_other_members_are_refused_every_step(node_factory: NodeFactory) -> None:
+    node = await owner(node_factory)
+    await place(node)
+    await send_to_pickup(node)
+    stranger = acting("UNID")
+    for query, variables in (
+        (NODE_RECEIVE, {"acting": stranger, "barcode": "M-1", "key": "s1"}),
+        (NODE_ITEM, {"acting": stranger, "barcode": "M-1"}),
+        (NODE_RECEIVE, {"acting": acting(), "barcode": "M-2", "key": "s2"}),  # not its item
+        (NODE_ITEM, {"acting": acting(), "barcode": "NO-SUCH"}),
+    ):
+        with pytest.raises(GraphQLErrors) as refused:
+            await net(node, query, variables)
+        assert refused.value.codes == ["NOT_FOUND"]
+    await net(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r2"})
+    with pytest.raises(GraphQLErrors) as loan_refused:
+        await net(
+            node,
+            NODE_LOAN,
+            {"acting": stranger, "barcode": "M-1", "patron": IDENTITY, "key": "s3"},
+        )
+    assert loan_refused.value.codes == ["NOT_FOUND"]
+    await net(
+        node, NODE_LOAN, {"acting": acting(), "barcode": "M-1", "patron": IDENTITY, "key": "l2"}
+    )
+    with pytest.raises(GraphQLErrors) as return_refused:
+        await net(node, NODE_RETURN, {"acting": stranger, "barcode": "M-1", "key": "s4"})
+    assert return_refused.value.codes == ["RETURN_NOT_ALLOWED"]
+    seen = await net(node, NODE_ITEM, {"acting": acting(), "barcode": "M-1"})
+    assert (seen["loanStatus"], seen["patronName"]) == ("ACTIVE", "Ada Lovelace")
+
+
+async def test_placement_refusals(node_factory: NodeFactory) -> None:
+    closed = await owner(node_factory, uresolver_remote_register="NONE")
+    with pytest.raises(GraphQLErrors) as none:
+        await place(closed)
+    assert none.value.codes == ["REGISTRATION_DISABLED"]
+    assert await count(closed, User, User.source_user_id == "ada") == 0
+    node = await owner(node_factory)
+    with pytest.raises(GraphQLErrors) as elsewhere:
+        await place(node, pickup={**PICKUP, "institution": "UNID"})
+    assert elsewhere.value.codes == ["PICKUP_NOT_ALLOWED"]
+    # Nothing half-made: no linked account was left behind by the refused request.
+    assert await count(node, User, User.source_user_id == "ada") == 0
+
+
+async def test_patron_cancels_mid_transit_and_the_item_goes_home(
+    node_factory: NodeFactory,
+) -> None:
+    node = await owner(node_factory)
+    placed = await place(node)
+    await send_to_pickup(node)
+    variables = {"patron": IDENTITY, "id": placed["requestId"], "reason": "No longer needed"}
+    with pytest.raises(GraphQLErrors) as foreign:
+        await net(
+            node,
+            NODE_CANCEL,
+            {**variables, "patron": {**IDENTITY, "homeUserId": "bob"}, "key": "c0"},
+        )
+    assert foreign.value.codes == ["NOT_FOUND"]
+    cancelled = await net(node, NODE_CANCEL, {**variables, "key": "c1"})
+    assert (cancelled["requestStatus"], cancelled["nextStep"]) == ("CANCELLED", "TRANSIT")
+    assert (cancelled["destinationInstitution"], cancelled["destinationLibraryCode"]) == (
+        "UNIB",
+        "MAIN",
+    )
+    # The item reaches the pickup member anyway: scanning it there names its way home.
+    home = await net(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r3"})
+    assert (home["nextStep"], home["destinationInstitution"]) == ("TRANSIT", "UNIB")
