@@ -27,7 +27,19 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 #: Object types whose values are flat dicts keyed by GraphQL field name (all leaves scalar).
-FLAT_ROW_TYPES = frozenset({"NetworkLoan", "NetworkRequest", "NetworkFee"})
+FLAT_ROW_TYPES = frozenset(
+    {
+        "NetworkLoan",
+        "NetworkRequest",
+        "NetworkFee",
+        # Get It (issue 5): projected when only their scalar fields are selected (a BRIEF
+        # page's sections); a selection with holdings/terms takes the generic path.
+        "GetItSection",
+        "GetItItem",
+        "GetItPickupPoint",
+        "GetItFee",
+    }
+)
 
 # (response key, dict key or None for __typename, constant, non-null, serialize)
 Step = tuple[str, str | None, str | None, bool, Callable[[Any], Any] | None]
