@@ -36,6 +36,8 @@ class Item(Base):
     __tablename__ = "item"
     __table_args__ = (
         Index("ix_item_bib_status", "bib_id", "status"),
+        # "Which libraries own a copy of this record?" (request visibility, candidate owners).
+        Index("ix_item_bib_library", "bib_id", "library_id"),
         Index("ix_item_library", "library_id"),
     )
 

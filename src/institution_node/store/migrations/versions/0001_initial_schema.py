@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 16:03:24.244945
+Create Date: 2026-11-24 16:06:49.927890
 """
 
 from __future__ import annotations
@@ -386,6 +386,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("barcode", name=op.f("uq_item_barcode")),
     )
     with op.batch_alter_table("item", schema=None) as batch_op:
+        batch_op.create_index("ix_item_bib_library", ["bib_id", "library_id"], unique=False)
         batch_op.create_index("ix_item_bib_status", ["bib_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_item_holding_id"), ["holding_id"], unique=False)
         batch_op.create_index("ix_item_library", ["library_id"], unique=False)
@@ -641,6 +642,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_item_library")
         batch_op.drop_index(batch_op.f("ix_item_holding_id"))
         batch_op.drop_index("ix_item_bib_status")
+        batch_op.drop_index("ix_item_bib_library")
 
     op.drop_table("item")
     with op.batch_alter_table("attachment", schema=None) as batch_op:
