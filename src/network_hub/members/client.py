@@ -72,6 +72,10 @@ class MemberClient:
         #: Calls actually sent (tests and metrics read it).
         self.calls = 0
 
+    def service_token(self) -> str:
+        """The hub's current service token for this member (reused until near expiry)."""
+        return self._tokens.for_member(self.member.code)
+
     def _failure(self, code: UnavailableCode, upstream: tuple[str, ...] = ()) -> MemberFailure:
         return MemberFailure(self.member.code, self.member.name, code, upstream)
 
@@ -82,7 +86,7 @@ class MemberClient:
         self.calls += 1
         body = json.dumps({"query": document, "variables": variables or {}}).encode()
         headers = {
-            "authorization": f"Bearer {self._tokens.for_member(self.member.code)}",
+            "authorization": f"Bearer {self.service_token()}",
             "content-type": "application/json",
         }
         try:
