@@ -90,7 +90,7 @@ async def register_patron(
 
 async def renew_patron_role(
     session: AsyncSession, *, actor: Principal, role_id: int, new_expiry: date | None
-) -> PatronRole:
+) -> PatronRoleView:
     """Extend a patron role (to ``new_expiry`` or by ``registration_role_days``); only for
     libraries in the operator's scope under FULL/PARTIAL."""
     common.require_roles(actor, common.RECORD_ROLES, "renew patron roles")
@@ -108,7 +108,7 @@ async def renew_patron_role(
         raise InvalidInput("The new expiry date is in the past")
     role.expiry_date = target
     await session.commit()
-    return role
+    return await role_view(session, role)
 
 
 async def role_view(session: AsyncSession, role: PatronRole) -> PatronRoleView:

@@ -125,14 +125,13 @@ class RecordMutation:
     ) -> PatronRole:
         actor = info.context.staff()
         async with info.context.session() as session:
-            role = await registration.renew_patron_role(
+            view = await registration.renew_patron_role(
                 session,
                 actor=actor,
                 role_id=parse_id(role_id, "patron role"),
                 new_expiry=new_expiry,
             )
-            views = await registration.role_view(session, role)
-        return PatronRole.from_domain(views)
+        return PatronRole.from_domain(view)
 
 
 async def _remove(info: StaffInfo, kind: RecordKind, record_id: strawberry.ID) -> strawberry.ID:
