@@ -145,19 +145,22 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
         counts = await sync_index(runtime=hub_runtime)
         endpoints = DemoEndpoints(hub=hub_url, nodes=node_urls, data_dir=data_dir)
         print(banner(network, endpoints, index_counts=counts), flush=True)
-        await _until_stopped(served)
+        ended = await _until_stopped(served)
     finally:
         for s in served:
             s.server.should_exit = True
         await asyncio.gather(*(s.task for s in served), return_exceptions=True)
         for sock in sockets:
             sock.close()
+    if ended is not None:
+        print(f"{ended} stopped unexpectedly; the demo network is down", file=sys.stderr)
+        return 1
     print("demo network stopped", flush=True)
     return 0
 
 
-async def _until_stopped(served: list[_Served]) -> None:
-    """Wait for Ctrl-C / SIGTERM, or for a server to end by itself."""
+async def _until_stopped(served: list[_Served]) -> str | None:
+    """Wait for Ctrl-C / SIGTERM (None), or for a server to end by itself (its name)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -167,6 +170,7 @@ async def _until_stopped(served: list[_Served]) -> None:
         await asyncio.wait(
             [stopper, *(s.task for s in served)], return_when=asyncio.FIRST_COMPLETED
         )
+        return None if stop.is_set() else next(s.name for s in served if s.task.done())
     finally:
         stopper.cancel()
         for sig in (signal.SIGINT, signal.SIGTERM):
