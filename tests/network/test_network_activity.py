@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy import select
+
 from institution_node.auth.keys import SigningKey
 from institution_node.auth.tokens import RoleGrant, issue
 from institution_node.domain.vocabulary import StaffRoleType
+from institution_node.store.models import BibRecord, Request, User
 from tests.network.conftest import NetworkFactory
 from tests.support.builders import api_key, patron, two_library_institution
-from tests.support.network import LiveNetwork
+from tests.support.network import LiveNetwork, NetworkNode
 from tests.support.network_data import member_with_linked_patrons
 
 ACTIVITY = """
@@ -37,6 +40,27 @@ def home_unia() -> dict[str, Any]:
 def holder(code: str, patrons: int) -> dict[str, Any]:
     """A member holding linked accounts L1..Ln of UNIA, one loan and one fee (7.25) each."""
     return member_with_linked_patrons(code, home="UNIA", patrons=patrons)
+
+
+async def place_request(node: NetworkNode, patron_id: str, record_id: str) -> None:
+    """An active title request at ``node`` (inserted directly: the loader has no requests)."""
+    async with node.runtime.sessions() as session, session.begin():
+        user_id = await session.scalar(select(User.id).where(User.primary_id == patron_id))
+        bib_id = await session.scalar(
+            select(BibRecord.id).where(BibRecord.network_record_id == record_id)
+        )
+        assert user_id is not None
+        assert bib_id is not None
+        session.add(
+            Request(
+                user_id=user_id,
+                bib_id=bib_id,
+                status="PLACED",
+                pickup_institution="UNIA",
+                pickup_library_code="MAIN",
+                pickup_library_name="Main Library",
+            )
+        )
 
 
 async def admin_token(net: LiveNetwork, code: str = "UNIA") -> str:
@@ -80,6 +104,9 @@ async def test_filter_narrows_rows_and_counters_but_not_the_filter_list(
     network_factory: NetworkFactory,
 ) -> None:
     net = await network_factory([home_unia(), holder("UNIB", 2), holder("UNIC", 2)])
+    await place_request(net.nodes["UNIB"], "UNIA:L2", "rec-1")
+    await place_request(net.nodes["UNIB"], "UNIA:L2", "rec-2")
+    await place_request(net.nodes["UNIC"], "UNIA:L2", "rec-1")
     token = await admin_token(net)
 
     everything = (await net.hub_gql(ACTIVITY, {"patronId": "L2"}, token=token))["networkActivity"]
@@ -87,15 +114,19 @@ async def test_filter_narrows_rows_and_counters_but_not_the_filter_list(
         "networkActivity"
     ]
 
-    assert everything["loanCount"] == 2
+    assert (everything["loanCount"], everything["requestCount"]) == (2, 3)
     assert only_c["loanCount"] == len(only_c["loans"]) == 1
-    assert {r["institutionCode"] for r in only_c["loans"] + only_c["fees"]} == {"UNIC"}
+    assert only_c["requestCount"] == len(only_c["requests"]) == 1
+    assert only_c["requests"][0]["status"] == "PLACED"
+    rows = only_c["loans"] + only_c["requests"] + only_c["fees"]
+    assert {r["institutionCode"] for r in rows} == {"UNIC"}
     assert only_c["feeBalances"] == [{"amount": "7.25", "currency": "USD"}]
     assert only_c["institutions"] == everything["institutions"]
     assert [(i["code"], i["loanCount"], i["feeCount"]) for i in only_c["institutions"]] == [
         ("UNIB", 1, 1),
         ("UNIC", 1, 1),
     ]
+    assert [i["requestCount"] for i in only_c["institutions"]] == [2, 1]
     assert only_c["hasNetworkActivity"] is True
 
 
