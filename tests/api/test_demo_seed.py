@@ -18,7 +18,7 @@ INSTITUTION = "{ institution { code name uresolverRemoteRegister } }"
 
 
 async def test_seed_loads_once_and_the_demo_keys_work(db_url: str, tmp_path: Path) -> None:
-    member = build_network(today=date(2026, 3, 2)).members["SOUTHC"]
+    member = build_network(today=date(2026, 3, 2)).members["EASTC"]
 
     first = await seed_member(db_url, member)
     again = await seed_member(db_url, member)
@@ -44,14 +44,21 @@ async def test_seed_loads_once_and_the_demo_keys_work(db_url: str, tmp_path: Pat
                 )
             ).json()
         assert answer["data"]["institution"] == {
-            "code": "SOUTHC",
-            "name": "Southern College",
-            "uresolverRemoteRegister": "MANUAL",
+            "code": "EASTC",
+            "name": "East Campus",
+            "uresolverRemoteRegister": "NONE",
         }
         async with runtime.sessions() as session:
             users = await session.scalar(select(func.count()).select_from(User))
             requests = await session.scalar(select(func.count()).select_from(Request))
+            origins = set(
+                await session.scalars(
+                    select(User.link_origin).where(User.source_institution_code.is_not(None))
+                )
+            )
         assert users == len(member.load_file["users"])
+        # Under NONE, only a desk's walk-in registration makes a linked account.
+        assert origins == {"WALK_IN"}
         assert requests == len(member.requests)
     finally:
         await runtime.close()

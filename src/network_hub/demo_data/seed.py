@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from institution_node.domain.errors import DomainError
@@ -55,10 +55,24 @@ async def seed_member(database_url: str, member: MemberData) -> SeedResult:
                     )
                 return SeedResult(loaded=False, counts={})
             report = await load(session, json.dumps(member.load_file))
+            await _set_link_origins(session, member)
         placed = await _place_requests(sessions, member)
     finally:
         await engine.dispose()
     return SeedResult(loaded=True, counts={**report.counts, "requests": placed})
+
+
+# How linked accounts come to exist under each uresolver_remote_register (DOMAIN §3): under
+# NONE only a walk-in registration at the desk makes one. The load file cannot say it.
+_ORIGIN_BY_REGISTER = {"NONE": "WALK_IN", "MANUAL": "REGISTER", "AUTO": "AUTO"}
+
+
+async def _set_link_origins(session: AsyncSession, member: MemberData) -> None:
+    origin = _ORIGIN_BY_REGISTER[member.profile.settings["uresolver_remote_register"]]
+    await session.execute(
+        update(User).where(User.source_institution_code.is_not(None)).values(link_origin=origin)
+    )
+    await session.commit()
 
 
 async def _place_requests(sessions: async_sessionmaker[AsyncSession], member: MemberData) -> int:
