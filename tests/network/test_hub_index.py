@@ -3,6 +3,8 @@ The hub database runs on SQLite and on PostgreSQL (``db_url``)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.network.conftest import NetworkFactory
 from tests.network.test_network_activity import ACTIVITY, admin_token, holder, home_unia
 from tests.support.builders import api_key
@@ -53,3 +55,18 @@ async def test_a_member_down_during_sync_keeps_its_rows(network_factory: Network
     data = (await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token))["networkActivity"]
     assert [u["institutionCode"] for u in data["unavailable"]] == ["UNIC"]
     assert [i["code"] for i in data["institutions"]] == ["UNIB"]
+
+
+async def test_the_hub_syncs_its_index_by_itself_at_start(network_factory: NetworkFactory) -> None:
+    net = await network_factory(
+        [home_unia(), holder("UNIB", 1)],
+        hub_settings={"sync_index_on_start": True},
+        sync_index=False,
+    )
+    token = await admin_token(net)
+    for _ in range(50):
+        data = (await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token))["networkActivity"]
+        if data["loanCount"]:
+            break
+        await asyncio.sleep(0.1)
+    assert data["loanCount"] == 1
