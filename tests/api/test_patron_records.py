@@ -7,12 +7,14 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import NodeFactory
-from tests.support.builders import api_key, patron, two_library_institution
+from tests.support.builders import api_key, patron, staff, two_library_institution
 from tests.support.circ_queries import (
     ADD_BLOCK,
     ADD_NOTE,
     ADD_STAT,
+    CREATE_FEE,
     LOAN,
+    PAY_FEE,
     REGISTER,
     REMOVE_BLOCK,
     REMOVE_NOTE,
@@ -20,6 +22,7 @@ from tests.support.circ_queries import (
     RENEW_ROLE,
     SEARCH_USERS,
     USER_RECORD,
+    WAIVE_FEE,
 )
 from tests.support.nodes import GraphQLErrors
 
@@ -180,3 +183,34 @@ async def test_search_users_honours_library_scope_limit(node_factory: NodeFactor
         with pytest.raises(GraphQLErrors) as err:
             await node.gql(SEARCH_USERS, bad, token=admin)
         assert err.value.codes == ["INVALID_INPUT"]
+
+
+async def test_limited_desk_operator_works_the_desk_only(node_factory: NodeFactory) -> None:
+    data = two_library_institution()
+    data["users"].append(  # type: ignore[union-attr]
+        staff("limited", role="CIRCULATION_DESK_OPERATOR_LIMITED", libraries=["MAIN"])
+    )
+    node = await node_factory(data)
+    admin = await node.token(api_key("unia-admin"))
+    limited = await node.token(api_key("limited"))
+    await node.gql(LOAN, {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-1"}, token=limited)
+    fee = (
+        await node.gql(
+            CREATE_FEE,
+            {"patron": "P1", "type": "DAMAGED_ITEM", "amount": "2.00", "owner": "MAIN"},
+            token=admin,
+        )
+    )["createFee"]
+    paid = await node.gql(
+        PAY_FEE, {"id": fee["id"], "amount": "1.00", "desk": "MAIN-DESK"}, token=limited
+    )
+    assert paid["payFee"]["balance"] == "1.00"
+    refused = [
+        (WAIVE_FEE, {"id": fee["id"]}),
+        (CREATE_FEE, {"patron": "P1", "type": "OTHER", "amount": "1.00", "owner": "MAIN"}),
+        (ADD_NOTE, {"patron": "P1", "text": "hello"}),
+    ]
+    for query, variables in refused:
+        with pytest.raises(GraphQLErrors) as err:
+            await node.gql(query, variables, token=limited)
+        assert err.value.codes == ["FORBIDDEN"]

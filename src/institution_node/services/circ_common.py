@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.tokens import Principal
 from ..domain.errors import Forbidden, NotFound
 from ..domain.visibility import Scope
-from ..domain.vocabulary import DESK_ROLES, USER_ROLES, IndependenceModel, UserKind
+from ..domain.vocabulary import DESK_ROLES, USER_ROLES, IndependenceModel, StaffRoleType, UserKind
 from ..store.models import Desk, Institution, User
 
-#: Roles that may act on a patron's fees and records (desk staff and user managers).
-RECORD_ROLES = DESK_ROLES | USER_ROLES
+#: Roles that may edit a patron's record: blocks, notes, statistics, roles, fees (charge,
+#: waive). "Operator - Limited" works the desk (loan, return, take payments) only.
+RECORD_ROLES = USER_ROLES
 
 
 def now() -> datetime:
@@ -54,6 +55,13 @@ def viewer_scope(actor: Principal) -> Scope:
     return actor.scope()
 
 
+def acting_scope(actor: Principal, roles: frozenset[StaffRoleType]) -> Scope:
+    """The libraries an operator may act for through ``roles`` (refused without any)."""
+    if not actor.has_any_role(roles):
+        raise Forbidden("Your roles do not allow this")
+    return actor.scope(roles)
+
+
 async def desk_for(session: AsyncSession, *, actor: Principal, desk_code: str) -> Desk:
     """The desk the operator acts at; their desk role must cover its library."""
     desk = await session.scalar(select(Desk).where(Desk.code == desk_code))
@@ -78,8 +86,3 @@ async def find_user(session: AsyncSession, *, primary_id: str) -> User:
     if user is None:
         raise NotFound("No such user")
     return user
-
-
-def require_roles(actor: Principal, roles: frozenset[object], what: str) -> None:
-    if not any(g.role in roles for g in actor.roles):
-        raise Forbidden(f"Your roles do not allow you to {what}")

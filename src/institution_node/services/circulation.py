@@ -140,9 +140,8 @@ async def loan_item(
 
 async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -> LoanView:
     """Renew an active loan within its item policy; under FULL only its owning library may."""
-    common.require_roles(actor, DESK_ROLES, "renew loans")
+    scope = common.acting_scope(actor, DESK_ROLES)
     facts = await common.facts(session)
-    scope = common.viewer_scope(actor)
     loan = await session.scalar(
         select(Loan)
         .where(Loan.id == loan_id, loan_visibility(Kind.LOAN, facts.model, scope))

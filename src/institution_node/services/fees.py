@@ -20,7 +20,7 @@ from ..auth.tokens import Principal
 from ..domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from ..domain.letters import Letter, letter_owner_library
 from ..domain.money import from_minor, parse_amount, to_minor
-from ..domain.visibility import Kind, may_act_on_owned
+from ..domain.visibility import Kind, Scope, may_act_on_owned
 from ..domain.vocabulary import (
     DESK_ROLES,
     FeeStatus,
@@ -63,10 +63,8 @@ class Balance:
     currency: str
 
 
-def _visible(model: IndependenceModel, actor: Principal) -> ColumnElement[bool]:
-    return visible_clause(
-        Kind.FEE, model, common.viewer_scope(actor), owned_columns(Fee.owner_library_id)
-    )
+def _visible(model: IndependenceModel, scope: Scope) -> ColumnElement[bool]:
+    return visible_clause(Kind.FEE, model, scope, owned_columns(Fee.owner_library_id))
 
 
 async def list_fees(
@@ -75,7 +73,10 @@ async def list_fees(
     """The patron's visible fees with their transactions (two statements in all)."""
     facts = await common.facts(session)
     return await _views(
-        session, _visible(facts.model, actor), Fee.user_id == user_id, open_only=open_only
+        session,
+        _visible(facts.model, common.viewer_scope(actor)),
+        Fee.user_id == user_id,
+        open_only=open_only,
     )
 
 
@@ -135,7 +136,7 @@ async def fee_balance(session: AsyncSession, *, actor: Principal, user_id: int) 
         select(func.coalesce(func.sum(Fee.balance_minor), 0)).where(
             Fee.user_id == user_id,
             Fee.status == FeeStatus.OPEN.value,
-            _visible(facts.model, actor),
+            _visible(facts.model, common.viewer_scope(actor)),
         )
     )
     return Balance(amount=from_minor(int(total or 0), facts.currency), currency=facts.currency)
@@ -161,7 +162,7 @@ async def create_fee(
     comment: str | None = None,
 ) -> FeeView:
     """Charge a fee owned by one of the operator's libraries (or the institution); commits."""
-    common.require_roles(actor, common.RECORD_ROLES, "create fees")
+    scope = common.acting_scope(actor, common.RECORD_ROLES)
     facts = await common.facts(session)
     try:
         kind = FeeType(fee_type)
@@ -170,7 +171,7 @@ async def create_fee(
     value = parse_amount(amount, facts.currency)
     patron = await common.find_patron(session, primary_id=patron_primary_id)
     owner = await _library_id(session, owner_library_code)
-    if not may_act_on_owned(facts.model, common.viewer_scope(actor), owner):
+    if not may_act_on_owned(facts.model, scope, owner):
         raise NotFound(f"No library {owner_library_code} in your scope")
     fee = await add_fee(
         session,
@@ -224,14 +225,12 @@ async def add_fee(
     return fee
 
 
-async def _actionable_fee(session: AsyncSession, *, actor: Principal, fee_id: int) -> Fee:
+async def _actionable_fee(session: AsyncSession, *, scope: Scope, fee_id: int) -> Fee:
     facts = await common.facts(session)
     fee = await session.scalar(
-        select(Fee).where(Fee.id == fee_id, _visible(facts.model, actor)).with_for_update()
+        select(Fee).where(Fee.id == fee_id, _visible(facts.model, scope)).with_for_update()
     )
-    if fee is None or not may_act_on_owned(
-        facts.model, common.viewer_scope(actor), fee.owner_library_id
-    ):
+    if fee is None or not may_act_on_owned(facts.model, scope, fee.owner_library_id):
         raise NotFound("No such fee")
     if fee.status != FeeStatus.OPEN.value:
         raise Conflict("The fee is already closed", code=ErrorCode.FEE_CLOSED)
@@ -262,7 +261,7 @@ async def pay_fee(
 ) -> FeeView:
     """Take a payment at a desk (partial or full); the receipt is the desk library's."""
     desk = await common.desk_for(session, actor=actor, desk_code=desk_code)
-    fee = await _actionable_fee(session, actor=actor, fee_id=fee_id)
+    fee = await _actionable_fee(session, scope=actor.scope(DESK_ROLES), fee_id=fee_id)
     minor = _settle(fee, amount, FeeTransactionKind.PAYMENT)
     session.add(
         FeeTransaction(
@@ -301,8 +300,8 @@ async def waive_fee(
     reason: str | None = None,
 ) -> FeeView:
     """Waive part of a fee, or all of it when ``amount`` is not given; commits."""
-    common.require_roles(actor, DESK_ROLES | common.RECORD_ROLES, "waive fees")
-    fee = await _actionable_fee(session, actor=actor, fee_id=fee_id)
+    scope = common.acting_scope(actor, common.RECORD_ROLES)
+    fee = await _actionable_fee(session, scope=scope, fee_id=fee_id)
     minor = _settle(fee, amount, FeeTransactionKind.WAIVER)
     session.add(
         FeeTransaction(

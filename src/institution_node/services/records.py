@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.tokens import Principal
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.visibility import Kind, may_act_on_owned
+from ..domain.visibility import Kind, Scope, may_act_on_owned
 from ..store.models import Attachment, Block, Library, Note, Notification, StatCategory
 from ..store.visibility_sql import owned_columns, visible_clause
 from . import circ_common as common
@@ -87,16 +87,14 @@ async def list_records(
     ]
 
 
-async def _owner(
-    session: AsyncSession, *, actor: Principal, library_code: str | None
-) -> int | None:
+async def _owner(session: AsyncSession, *, scope: Scope, library_code: str | None) -> int | None:
     facts = await common.facts(session)
     owner: int | None = None
     if library_code is not None:
         owner = await session.scalar(select(Library.id).where(Library.code == library_code))
         if owner is None:
             raise NotFound(f"No library {library_code}")
-    if not may_act_on_owned(facts.model, common.viewer_scope(actor), owner):
+    if not may_act_on_owned(facts.model, scope, owner):
         raise NotFound(f"No library {library_code} in your scope")
     return owner
 
@@ -111,14 +109,14 @@ async def add_record(
     values: dict[str, Any],
 ) -> OwnedView:
     """Add a block, note or statistical category owned by ``owner_library_code``; commits."""
-    common.require_roles(actor, common.RECORD_ROLES, "edit user records")
+    scope = common.acting_scope(actor, common.RECORD_ROLES)
     if kind not in (RecordKind.BLOCK, RecordKind.NOTE, RecordKind.STAT_CATEGORY):
         raise InvalidInput(f"{kind.value} records cannot be added by hand")
     for name, value in values.items():
         if isinstance(value, str) and not value.strip():
             raise InvalidInput(f"{name} must not be empty")
     patron = await common.find_patron(session, primary_id=patron_primary_id)
-    owner = await _owner(session, actor=actor, library_code=owner_library_code)
+    owner = await _owner(session, scope=scope, library_code=owner_library_code)
     extra: dict[str, Any] = {}
     if kind is not RecordKind.STAT_CATEGORY:
         extra["created_at"] = common.now()
@@ -136,12 +134,12 @@ async def remove_record(
     session: AsyncSession, *, actor: Principal, kind: RecordKind, record_id: int
 ) -> int:
     """Remove a block, note or statistical category the operator may act on; commits."""
-    common.require_roles(actor, common.RECORD_ROLES, "edit user records")
+    scope = common.acting_scope(actor, common.RECORD_ROLES)
     facts = await common.facts(session)
     model = _MODELS[kind]
     owner = await session.execute(select(model.owner_library_id).where(model.id == record_id))
     found = owner.first()
-    if found is None or not may_act_on_owned(facts.model, common.viewer_scope(actor), found[0]):
+    if found is None or not may_act_on_owned(facts.model, scope, found[0]):
         raise NotFound(f"No such {kind.value.lower().replace('_', ' ')}")
     await session.execute(delete(model).where(model.id == record_id))
     await session.commit()

@@ -93,14 +93,14 @@ async def renew_patron_role(
 ) -> PatronRoleView:
     """Extend a patron role (to ``new_expiry`` or by ``registration_role_days``); only for
     libraries in the operator's scope under FULL/PARTIAL."""
-    common.require_roles(actor, common.RECORD_ROLES, "renew patron roles")
+    scope = common.acting_scope(actor, common.RECORD_ROLES)
     facts = await common.facts(session)
     role = await session.scalar(
         select(PatronRole).where(PatronRole.id == role_id).with_for_update()
     )
     if role is None:
         raise NotFound("No such patron role")
-    if not may_manage_library(facts.model, common.viewer_scope(actor), role.library_id):
+    if not may_manage_library(facts.model, scope, role.library_id):
         raise Forbidden("This role belongs to a library outside your scope")
     today = common.now().date()
     target = new_expiry or today + timedelta(days=facts.registration_role_days)
