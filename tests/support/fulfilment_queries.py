@@ -45,3 +45,69 @@ query($acting: ActingInput!, $barcode: String!) {{
   itemForMember(acting: $acting, barcode: $barcode) {{ {STEP} }}
 }}
 """
+
+HUB_STEP = """
+    ownerInstitution barcode title requestId requestStatus pickupInstitution
+    pickupLibraryCode pickupLibraryName holdShelfExpiry loanStatus loanInstitution dueDate
+    nextStep destinationInstitution destinationLibraryCode destinationLibraryName
+    patronName homeInstitution homeUserId
+"""
+HUB_REQUEST = f"""
+mutation($owner: String!, $pi: String!, $pl: String!, $key: String!, $record: String,
+         $barcode: String, $user: String) {{
+  networkRequest(owner: $owner, pickupInstitution: $pi, pickupLibraryCode: $pl,
+                 idempotencyKey: $key, recordId: $record, barcode: $barcode,
+                 homeUserId: $user) {{ {HUB_STEP} }}
+}}
+"""
+HUB_CANCEL = f"""
+mutation($owner: String!, $id: Int!, $reason: String!, $key: String!) {{
+  cancelNetworkRequest(owner: $owner, requestId: $id, reason: $reason,
+                       idempotencyKey: $key) {{ {HUB_STEP} }}
+}}
+"""
+HUB_RECEIVE = f"""
+mutation($owner: String!, $barcode: String!, $desk: String!, $key: String!) {{
+  receiveForOwner(owner: $owner, barcode: $barcode, deskCode: $desk,
+                  idempotencyKey: $key) {{ {HUB_STEP} }}
+}}
+"""
+HUB_LOAN = f"""
+mutation($owner: String!, $barcode: String!, $desk: String!, $home: String!,
+         $user: String!, $key: String!) {{
+  loanForOwner(owner: $owner, barcode: $barcode, deskCode: $desk, homeInstitution: $home,
+               homeUserId: $user, idempotencyKey: $key) {{ {HUB_STEP} }}
+}}
+"""
+HUB_RETURN = f"""
+mutation($owner: String!, $barcode: String!, $desk: String!, $key: String!) {{
+  returnForOwner(owner: $owner, barcode: $barcode, deskCode: $desk,
+                 idempotencyKey: $key) {{ {HUB_STEP} }}
+}}
+"""
+HUB_OWNER_ITEM = f"""
+query($owner: String!, $barcode: String!, $desk: String!) {{
+  ownerItem(owner: $owner, barcode: $barcode, deskCode: $desk) {{ {HUB_STEP} }}
+}}
+"""
+HUB_WALK_IN = """
+mutation($home: String!, $user: String!, $key: String!) {
+  walkInRegister(homeInstitution: $home, homeUserId: $user, idempotencyKey: $key) {
+    institutionCode localPrimaryId homeInstitution homeUserId networkLinkId firstName
+  }
+}
+"""
+HUB_ACTIVITY = """
+query($patronId: String!) {
+  networkActivity(patronId: $patronId) {
+    loans { institutionCode barcode loanInstitution loanLocation }
+    requests { institutionCode title status pickupInstitution pickupLocation }
+    unavailable { institutionCode code }
+  }
+}
+"""
+STAFF_LOAN = """
+mutation($desk: String!, $patron: String!, $barcode: String!) {
+  loan(desk: $desk, patron: $patron, barcode: $barcode) { id status itemBarcode }
+}
+"""

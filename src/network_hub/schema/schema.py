@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 
 from institution_node.api.errors import standard_extensions
 
+from ..fulfilment import schema as fulfilment_api
 from . import activity as activity_api
 from . import getit as getit_api
 from . import members as members_api
@@ -23,8 +24,9 @@ QUERIES: tuple[type, ...] = (
     members_api.MembersQuery,
     activity_api.ActivityQuery,
     getit_api.GetItQuery,
+    fulfilment_api.FulfilmentQuery,
 )
-MUTATIONS: tuple[type, ...] = (getit_api.GetItMutation,)
+MUTATIONS: tuple[type, ...] = (getit_api.GetItMutation, fulfilment_api.FulfilmentMutation)
 
 
 def resolve_attribute(source: Any, name: str) -> Any:

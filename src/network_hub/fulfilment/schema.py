@@ -1,0 +1,232 @@
+"""Pickup anywhere on the hub's schema: network requests, acting "with owner B selected"
+at the caller's desk, walk-in registration (issue 6). Thin: check, call the service, map.
+
+Answers are the owner's rows as it sent them (dicts read by the schema's default resolver),
+so field names are the wire's camelCase.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from institution_node.domain.vocabulary import DESK_ROLES
+
+from ..schema.context import HubInfo
+from . import documents, service
+
+# Field names are the wire's camelCase: the answer is the owner's dict, read as it came.
+
+
+@strawberry.type(
+    description="The owner's item after a step: its request and/or loan at the owner, and "
+    "where the item goes next (times ISO 8601)."
+)
+class OwnerStep:
+    ownerInstitution: str
+    barcode: str | None
+    title: str | None
+    requestId: int | None
+    requestStatus: str | None
+    pickupInstitution: str | None
+    pickupLibraryCode: str | None
+    pickupLibraryName: str | None
+    holdShelfExpiry: str | None
+    loanStatus: str | None
+    loanInstitution: str | None
+    dueDate: str | None
+    nextStep: str | None = strawberry.field(description="HOLD_SHELF, TRANSIT or RESHELVE")
+    destinationInstitution: str | None
+    destinationLibraryCode: str | None
+    destinationLibraryName: str | None
+    patronName: str | None
+    homeInstitution: str | None
+    homeUserId: str | None
+
+
+@strawberry.type(description="A visiting patron's linked account at the caller's member.")
+class WalkInAccount:
+    institutionCode: str
+    localPrimaryId: str
+    homeInstitution: str
+    homeUserId: str
+    networkLinkId: str
+    firstName: str
+    lastName: str
+    email: str | None
+    userGroup: str | None
+    expiryDate: str | None
+
+
+def _step(data: dict[str, Any]) -> OwnerStep:
+    found: Any = data  # a dict, read by the schema's default resolver
+    return found  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class FulfilmentQuery:
+    @strawberry.field(
+        description="The owner's item as your desk may see it: the request it travels or "
+        "waits for at your institution, or the loan made there. NOT_FOUND otherwise."
+    )
+    async def owner_item(
+        self, info: HubInfo, owner: str, barcode: str, desk_code: str
+    ) -> OwnerStep:
+        ctx = info.context
+        step = await service.act_for_owner(
+            ctx.runtime,
+            principal=ctx.caller(),
+            owner=owner,
+            desk_code=desk_code,
+            barcode=barcode,
+            document=documents.ITEM,
+            roles=service.SCAN_ROLES | DESK_ROLES,
+            idempotency_key=None,
+        )
+        return _step(step)
+
+
+@strawberry.type
+class FulfilmentMutation:
+    @strawberry.mutation(
+        description="Request another member's title (recordId) or item (barcode) for pickup "
+        "at a library of a member that owner allows. Caller: the patron, or staff of the "
+        "patron's home naming homeUserId. The request lives at the owner."
+    )
+    async def network_request(
+        self,
+        info: HubInfo,
+        owner: str,
+        pickup_institution: str,
+        pickup_library_code: str,
+        idempotency_key: str,
+        record_id: str | None = None,
+        barcode: str | None = None,
+        home_user_id: str | None = None,
+    ) -> OwnerStep:
+        ctx = info.context
+        ask = service.NetworkRequestAsk(
+            owner=owner,
+            pickup_institution=pickup_institution,
+            pickup_library_code=pickup_library_code,
+            record_id=record_id,
+            barcode=barcode,
+            home_user_id=home_user_id,
+        )
+        step = await service.network_request(
+            ctx.runtime, principal=ctx.caller(), ask=ask, idempotency_key=idempotency_key
+        )
+        return _step(step)
+
+    @strawberry.mutation(description="Cancel a network request at its owner; the item goes home.")
+    async def cancel_network_request(
+        self,
+        info: HubInfo,
+        owner: str,
+        request_id: int,
+        reason: str,
+        idempotency_key: str,
+        home_user_id: str | None = None,
+    ) -> OwnerStep:
+        ctx = info.context
+        step = await service.cancel_network_request(
+            ctx.runtime,
+            principal=ctx.caller(),
+            owner=owner,
+            request_id=request_id,
+            reason=reason,
+            home_user_id=home_user_id,
+            idempotency_key=idempotency_key,
+        )
+        return _step(step)
+
+    @strawberry.mutation(
+        description="Scan in the owner's item at your pickup desk: the request goes on your "
+        "hold shelf and the patron is told (or: where an item whose request ended goes)."
+    )
+    async def receive_for_owner(
+        self, info: HubInfo, owner: str, barcode: str, desk_code: str, idempotency_key: str
+    ) -> OwnerStep:
+        ctx = info.context
+        step = await service.act_for_owner(
+            ctx.runtime,
+            principal=ctx.caller(),
+            owner=owner,
+            desk_code=desk_code,
+            barcode=barcode,
+            document=documents.RECEIVE,
+            roles=service.SCAN_ROLES,
+            idempotency_key=idempotency_key,
+        )
+        return _step(step)
+
+    @strawberry.mutation(
+        description="Loan the owner's held item to its patron at your desk: the owner's loan "
+        "(its rules and fees), your desk and library."
+    )
+    async def loan_for_owner(
+        self,
+        info: HubInfo,
+        owner: str,
+        barcode: str,
+        desk_code: str,
+        home_institution: str,
+        home_user_id: str,
+        idempotency_key: str,
+    ) -> OwnerStep:
+        ctx = info.context
+        step = await service.act_for_owner(
+            ctx.runtime,
+            principal=ctx.caller(),
+            owner=owner,
+            desk_code=desk_code,
+            barcode=barcode,
+            document=documents.LOAN,
+            roles=DESK_ROLES,
+            idempotency_key=idempotency_key,
+            extra={"patron": {"homeInstitution": home_institution, "homeUserId": home_user_id}},
+        )
+        return _step(step)
+
+    @strawberry.mutation(
+        description="Check the owner's item in at your desk (where it was loaned, or any "
+        "member when the owner allows return anywhere): the loan ends, the item goes home."
+    )
+    async def return_for_owner(
+        self, info: HubInfo, owner: str, barcode: str, desk_code: str, idempotency_key: str
+    ) -> OwnerStep:
+        ctx = info.context
+        step = await service.act_for_owner(
+            ctx.runtime,
+            principal=ctx.caller(),
+            owner=owner,
+            desk_code=desk_code,
+            barcode=barcode,
+            document=documents.RETURN,
+            roles=DESK_ROLES,
+            idempotency_key=idempotency_key,
+        )
+        return _step(step)
+
+    @strawberry.mutation(
+        description="Register a visiting patron of another member at your institution "
+        "(walk-in): a linked account from the home record; then loan at your desk as usual."
+    )
+    async def walk_in_register(
+        self,
+        info: HubInfo,
+        home_institution: str,
+        home_user_id: str,
+        idempotency_key: str,
+    ) -> WalkInAccount:
+        ctx = info.context
+        account = await service.walk_in_register(
+            ctx.runtime,
+            principal=ctx.caller(),
+            home=home_institution,
+            home_user_id=home_user_id,
+            idempotency_key=idempotency_key,
+        )
+        found: Any = account
+        return found  # type: ignore[no-any-return]

@@ -1,0 +1,201 @@
+"""The hub's side of pickup anywhere (DOMAIN §6): check the caller, read what the step
+needs from the members involved, then make the step's *single* write at the owner, last.
+
+A member that fails before the write leaves nothing anywhere (the earlier calls were
+reads); the owner's write is one transaction under an idempotency key derived from the
+client's, so a client that lost the answer retries with the same key and gets the first
+answer back. The hub's own index row (written after the owner answered) is rebuilt by the
+next retry or by the periodic index sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from institution_node.auth.tokens import Principal
+from institution_node.domain.errors import ErrorCode, Forbidden, Ineligible, InvalidInput
+from institution_node.domain.vocabulary import DESK_ROLES, REQUEST_ROLES, USER_ROLES, StaffRoleType
+
+from ..getit import linking
+from ..store import index
+from . import documents
+from .access import acting_desk, operator, other_owner
+from .calls import call, derived_key
+
+if TYPE_CHECKING:
+    from ..runtime import HubRuntime
+
+#: Scanning in for a request is request work (as at the owner's own desks).
+SCAN_ROLES: frozenset[StaffRoleType] = REQUEST_ROLES | frozenset(
+    {StaffRoleType.CIRCULATION_DESK_OPERATOR_LIMITED}
+)
+REQUESTING_STAFF = REQUEST_ROLES | DESK_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRequestAsk:
+    owner: str
+    pickup_institution: str
+    pickup_library_code: str
+    record_id: str | None
+    barcode: str | None
+    home_user_id: str | None
+
+
+def _patron(principal: Principal, home_user_id: str | None) -> tuple[str, str]:
+    """The patron acted for: the calling patron, or one named by their home's staff."""
+    if principal.kind == "patron":
+        if home_user_id and home_user_id != principal.primary_id:
+            raise Forbidden("Patrons act only for themselves")
+        return principal.institution, principal.primary_id
+    if principal.kind == "staff" and principal.has_any_role(REQUESTING_STAFF):
+        if not home_user_id:
+            raise InvalidInput("Name the patron (homeUserId) you act for")
+        return principal.institution, home_user_id
+    raise Forbidden("Only a patron, or staff of the patron's home institution, may do this")
+
+
+def _key(principal: Principal, client_key: str) -> str:
+    return derived_key(client_key, institution=principal.institution, user=principal.primary_id)
+
+
+async def _pickup_library(runtime: HubRuntime, ask: NetworkRequestAsk) -> dict[str, Any]:
+    """The pickup place, checked with the pickup member itself (the owner checks its own)."""
+    if ask.pickup_institution == ask.owner:
+        return {"institution": ask.owner, "libraryCode": ask.pickup_library_code}
+    data = await call(runtime, ask.pickup_institution, documents.PICKUP_LIBRARIES, {})
+    for lib in data["pickupLibraries"]:
+        if lib["code"] == ask.pickup_library_code:
+            return {
+                "institution": ask.pickup_institution,
+                "libraryCode": lib["code"],
+                "libraryName": lib["name"],
+            }
+    raise Ineligible(
+        f"{ask.pickup_library_code} is not a pickup library of {ask.pickup_institution}",
+        code=ErrorCode.PICKUP_NOT_ALLOWED,
+    )
+
+
+async def _remember(runtime: HubRuntime, owner: str, step: dict[str, Any]) -> None:
+    if not step.get("networkLinkId") or not step.get("homeInstitution"):
+        return
+    async with runtime.sessions() as session:
+        await index.record_link(
+            session,
+            index.IndexEntry(
+                member_code=owner,
+                home_institution=str(step["homeInstitution"]),
+                home_user_id=str(step["homeUserId"]),
+                network_link_id=str(step["networkLinkId"]),
+                local_primary_id=str(step["localPrimaryId"]),
+            ),
+        )
+        await session.commit()
+    runtime.getit_cache.invalidate(owner)
+
+
+async def network_request(
+    runtime: HubRuntime, *, principal: Principal, ask: NetworkRequestAsk, idempotency_key: str
+) -> dict[str, Any]:
+    """Request the owner's title or item for pickup at a member library (DOMAIN §6.1)."""
+    key = _key(principal, idempotency_key)
+    home, user_id = _patron(principal, ask.home_user_id)
+    if ask.owner == home:
+        raise InvalidInput("Request your own institution's items at your own institution")
+    if (ask.record_id is None) == (ask.barcode is None):
+        raise InvalidInput("Give either a record id (title level) or a barcode (item level)")
+    other_owner(runtime, principal, ask.owner)
+    pickup = await _pickup_library(runtime, ask)
+    record = await linking.home_record(runtime, home=home, user_id=user_id)
+    patron = {
+        "homeInstitution": home,
+        "homeUserId": user_id,
+        **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
+    }
+    variables = {
+        "patron": patron,
+        "pickup": pickup,
+        "key": key,
+        "record": ask.record_id,
+        "barcode": ask.barcode,
+    }
+    step: dict[str, Any] = (await call(runtime, ask.owner, documents.PLACE, variables))["step"]
+    await _remember(runtime, ask.owner, step)
+    return step
+
+
+async def cancel_network_request(
+    runtime: HubRuntime,
+    *,
+    principal: Principal,
+    owner: str,
+    request_id: int,
+    reason: str,
+    home_user_id: str | None,
+    idempotency_key: str,
+) -> dict[str, Any]:
+    """The patron (or home staff for them) cancels a request at the owner; a moving item
+    goes home."""
+    key = _key(principal, idempotency_key)
+    home, user_id = _patron(principal, home_user_id)
+    other_owner(runtime, principal, owner)
+    variables = {
+        "patron": {"homeInstitution": home, "homeUserId": user_id},
+        "id": request_id,
+        "reason": reason,
+        "key": key,
+    }
+    step: dict[str, Any] = (await call(runtime, owner, documents.CANCEL, variables))["step"]
+    return step
+
+
+async def act_for_owner(
+    runtime: HubRuntime,
+    *,
+    principal: Principal,
+    owner: str,
+    desk_code: str,
+    barcode: str,
+    document: str,
+    roles: frozenset[StaffRoleType],
+    idempotency_key: str | None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One step on the owner's item at the caller's desk (receive, loan, return, look up)."""
+    operator(principal, roles, "act on another member's item")
+    variables: dict[str, Any] = {"barcode": barcode, **(extra or {})}
+    if idempotency_key is not None:
+        variables["key"] = _key(principal, idempotency_key)
+    other_owner(runtime, principal, owner)
+    variables["acting"] = await acting_desk(runtime, principal, desk_code=desk_code, roles=roles)
+    step: dict[str, Any] = (await call(runtime, owner, document, variables))["step"]
+    return step
+
+
+async def walk_in_register(
+    runtime: HubRuntime,
+    *,
+    principal: Principal,
+    home: str,
+    home_user_id: str,
+    idempotency_key: str,
+) -> dict[str, Any]:
+    """The caller's desk registers a visiting patron of ``home``: a linked account at the
+    caller's member (origin WALK_IN) from the home record found through the network."""
+    operator(principal, DESK_ROLES | USER_ROLES, "register walk-in patrons")
+    key = _key(principal, idempotency_key)
+    other_owner(runtime, principal, home)  # a member, and not the caller's own
+    record = await linking.home_record(runtime, home=home, user_id=home_user_id)
+    patron = {
+        "homeInstitution": home,
+        "homeUserId": home_user_id,
+        **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
+    }
+    data = await call(
+        runtime, principal.institution, documents.ENSURE, {"patron": patron, "key": key}
+    )
+    account: dict[str, Any] = data["ensureLinkedAccount"]
+    await _remember(runtime, principal.institution, account)
+    return {**account, "institutionCode": principal.institution}

@@ -1,0 +1,354 @@
+"""Pickup anywhere, walk-in loans and return anywhere through a real hub and three real
+nodes (DOMAIN §6, issue 6): home UNIA (patrons P1, P2), owner UNIB, pickup member UNIC.
+
+One network serves the module; each test uses its own items, so they do not meet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from institution_node.services import requests as request_service
+from institution_node.store.models import Item, Notification, Request, User
+from tests.network.test_getit import patron_token
+from tests.support.builders import api_key, holding, record, two_library_institution
+from tests.support.fulfilment_queries import (
+    HUB_ACTIVITY,
+    HUB_CANCEL,
+    HUB_LOAN,
+    HUB_OWNER_ITEM,
+    HUB_RECEIVE,
+    HUB_REQUEST,
+    HUB_RETURN,
+    HUB_WALK_IN,
+    STAFF_LOAN,
+)
+from tests.support.network import LiveNetwork, start_network
+from tests.support.nodes import GraphQLErrors
+from tests.support.request_queries import PICK_FROM_SHELF, PICK_SLIP, SCAN_IN
+
+pytestmark = [pytest.mark.network, pytest.mark.asyncio(loop_scope="module")]
+
+BARCODES = ("S-1", "C-1", "E-1", "W-1", "I-1", "R-1")
+
+
+def owner_data() -> dict[str, Any]:
+    data = two_library_institution(
+        "UNIB", uresolver_remote_register="MANUAL", pickup_anywhere=["UNIC"]
+    )
+    data["records"] += [
+        record(f"rec-{b}", title=f"Travelling {b}", holdings=[holding("MAIN", b)]) for b in BARCODES
+    ]
+    return data
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveNetwork]:
+    members = [
+        two_library_institution("UNIA"),
+        owner_data(),
+        two_library_institution("UNIC"),
+    ]
+    network = await start_network(tmp_path_factory.mktemp("pickup"), members)
+    yield network
+    await network.close()
+
+
+async def staff(net: LiveNetwork, code: str, who: str = "admin") -> str:
+    return await net.staff_token(code, api_key(f"{code.lower()}-{who}"))
+
+
+async def hub(net: LiveNetwork, query: str, token: str, **variables: Any) -> dict[str, Any]:
+    data = await net.hub_gql(query, variables, token=token)
+    answer: dict[str, Any] = next(iter(data.values()))
+    return answer
+
+
+async def refused(net: LiveNetwork, query: str, token: str, **variables: Any) -> list[str]:
+    with pytest.raises(GraphQLErrors) as caught:
+        await net.hub_gql(query, variables, token=token)
+    return caught.value.codes
+
+
+async def at_b(net: LiveNetwork, query: str, **variables: Any) -> Any:
+    """One staff API call at the owner as its admin; the root field's value."""
+    node = net.nodes["UNIB"]
+    token = await staff(net, "UNIB")
+    response = await node.http.post(
+        f"{node.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    body: dict[str, Any] = response.json()
+    if body.get("errors"):
+        raise GraphQLErrors(body["errors"])
+    return next(iter(body["data"].values()))
+
+
+async def request_for_c(net: LiveNetwork, barcode: str, patron: str = "P1") -> dict[str, Any]:
+    return await hub(
+        net,
+        HUB_REQUEST,
+        await patron_token(net, patron),
+        owner="UNIB",
+        pi="UNIC",
+        pl="MAIN",
+        barcode=barcode,
+        key=f"req-{barcode}",
+    )
+
+
+async def b_sends(net: LiveNetwork, barcode: str) -> dict[str, Any]:
+    step: dict[str, Any] = await at_b(net, SCAN_IN, barcode=barcode, desk="MAIN-DESK")
+    return step
+
+
+async def c_receives(net: LiveNetwork, barcode: str, key: str) -> dict[str, Any]:
+    token = await staff(net, "UNIC", "main-op")
+    return await hub(
+        net, HUB_RECEIVE, token, owner="UNIB", barcode=barcode, desk="MAIN-DESK", key=key
+    )
+
+
+async def activity(net: LiveNetwork, patron: str = "P1") -> dict[str, Any]:
+    return await hub(net, HUB_ACTIVITY, await staff(net, "UNIA"), patronId=patron)
+
+
+async def b_item_status(net: LiveNetwork, barcode: str) -> str:
+    async with net.nodes["UNIB"].runtime.sessions() as session:
+        return str(await session.scalar(select(Item.status).where(Item.barcode == barcode)))
+
+
+async def test_the_whole_story(net: LiveNetwork) -> None:
+    placed = await request_for_c(net, "S-1")
+    assert (placed["requestStatus"], placed["pickupInstitution"], placed["pickupLibraryName"]) == (
+        "PICK_FROM_SHELF",
+        "UNIC",
+        "Main Library",
+    )
+    # Owner side: the pick list and pick slip name the pickup member and library.
+    picks = [p for p in await pick_list(net) if p["itemBarcode"] == "S-1"]
+    assert [(p["pickupInstitution"], p["pickupLibraryCode"]) for p in picks] == [("UNIC", "MAIN")]
+    slip = await at_b(net, PICK_SLIP, id=picks[0]["id"])
+    assert "UNIC" in slip
+    assert "Main Library" in slip
+
+    sent = await b_sends(net, "S-1")
+    assert (sent["nextStep"], sent["destinationInstitution"], sent["destinationLibraryCode"]) == (
+        "TRANSIT",
+        "UNIC",
+        "MAIN",
+    )
+    held = await c_receives(net, "S-1", "recv-S-1")
+    assert (held["requestStatus"], held["nextStep"], held["patronName"]) == (
+        "ON_HOLD_SHELF",
+        "HOLD_SHELF",
+        "P1 Reader",
+    )
+    assert await letters(net, "UNIA:P1", "On Hold Shelf") == 1
+    requests = (await activity(net))["requests"]
+    assert [(r["institutionCode"], r["status"], r["pickupInstitution"]) for r in requests] == [
+        ("UNIB", "ON_HOLD_SHELF", "UNIC")
+    ]
+
+    c_token = await staff(net, "UNIC", "main-op")
+    loan = await hub(
+        net,
+        HUB_LOAN,
+        c_token,
+        owner="UNIB",
+        barcode="S-1",
+        desk="MAIN-DESK",
+        home="UNIA",
+        user="P1",
+        key="loan-S-1",
+    )
+    assert (loan["loanStatus"], loan["loanInstitution"], loan["requestStatus"]) == (
+        "ACTIVE",
+        "UNIC",
+        "COMPLETED",
+    )
+    seen = await activity(net)
+    assert [(x["institutionCode"], x["barcode"], x["loanInstitution"]) for x in seen["loans"]] == [
+        ("UNIB", "S-1", "UNIC")
+    ]
+    assert seen["requests"] == []
+
+    back = await hub(
+        net, HUB_RETURN, c_token, owner="UNIB", barcode="S-1", desk="MAIN-DESK", key="ret-S-1"
+    )
+    assert (back["loanStatus"], back["nextStep"], back["destinationInstitution"]) == (
+        "RETURNED",
+        "TRANSIT",
+        "UNIB",
+    )
+    assert await b_item_status(net, "S-1") == "IN_TRANSIT"
+    assert (await activity(net))["loans"] == []
+    home = await b_sends(net, "S-1")
+    assert home["nextStep"] == "RESHELVE"
+    assert await b_item_status(net, "S-1") == "ON_SHELF"
+
+
+async def pick_list(net: LiveNetwork) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await at_b(net, PICK_FROM_SHELF, lib="MAIN")
+    return rows
+
+
+async def letters(net: LiveNetwork, primary_id: str, letter: str) -> int:
+    async with net.nodes["UNIB"].runtime.sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count(Notification.id))
+                .join(User, User.id == Notification.user_id)
+                .where(User.primary_id == primary_id, Notification.letter == letter)
+            )
+            or 0
+        )
+
+
+async def test_walk_in_loan_at_the_owner(net: LiveNetwork) -> None:
+    b_token = await staff(net, "UNIB")
+    account = await hub(net, HUB_WALK_IN, b_token, home="UNIA", user="P2", key="walk-P2")
+    assert (account["institutionCode"], account["localPrimaryId"], account["firstName"]) == (
+        "UNIB",
+        "UNIA:P2",
+        "P2",
+    )
+    async with net.nodes["UNIB"].runtime.sessions() as session:
+        origin = await session.scalar(select(User.link_origin).where(User.primary_id == "UNIA:P2"))
+    assert origin == "WALK_IN"
+    loan = await at_b(net, STAFF_LOAN, desk="MAIN-DESK", patron="UNIA:P2", barcode="W-1")
+    assert loan["status"] == "ACTIVE"
+    loans = (await activity(net, "P2"))["loans"]
+    assert [(x["institutionCode"], x["barcode"], x["loanInstitution"]) for x in loans] == [
+        ("UNIB", "W-1", "UNIB")
+    ]
+    # Returns at UNIC are refused: UNIB allows no return anywhere, and it was loaned at UNIB.
+    c_token = await staff(net, "UNIC", "main-op")
+    codes = await refused(
+        net, HUB_RETURN, c_token, owner="UNIB", barcode="W-1", desk="MAIN-DESK", key="r-W-1"
+    )
+    assert codes == ["RETURN_NOT_ALLOWED"]
+
+
+async def test_cancellation_mid_transit_sends_the_item_home(net: LiveNetwork) -> None:
+    placed = await request_for_c(net, "C-1")
+    await b_sends(net, "C-1")
+    cancelled = await hub(
+        net,
+        HUB_CANCEL,
+        await patron_token(net, "P1"),
+        owner="UNIB",
+        id=placed["requestId"],
+        reason="Found it elsewhere",
+        key="cancel-C-1",
+    )
+    assert (cancelled["requestStatus"], cancelled["nextStep"]) == ("CANCELLED", "TRANSIT")
+    assert cancelled["destinationInstitution"] == "UNIB"
+    # It still reaches UNIC; UNIC's scan-in names its way home, and UNIB reshelves it.
+    there = await c_receives(net, "C-1", "recv-C-1")
+    assert (
+        there["nextStep"],
+        there["destinationInstitution"],
+        there["destinationLibraryCode"],
+    ) == (
+        "TRANSIT",
+        "UNIB",
+        "MAIN",
+    )
+    assert (await b_sends(net, "C-1"))["nextStep"] == "RESHELVE"
+    assert await b_item_status(net, "C-1") == "ON_SHELF"
+
+
+async def test_hold_shelf_expiry_sends_the_item_home(net: LiveNetwork) -> None:
+    await request_for_c(net, "E-1", patron="P2")
+    await b_sends(net, "E-1")
+    await c_receives(net, "E-1", "recv-E-1")
+    async with net.nodes["UNIB"].runtime.sessions() as session:
+        expired = await request_service.expire_hold_shelf(
+            session, now=datetime.now(UTC) + timedelta(days=30)
+        )
+    assert len(expired) == 1
+    assert [
+        r for r in (await activity(net, "P2"))["requests"] if r["title"] == "Travelling E-1"
+    ] == []
+    there = await c_receives(net, "E-1", "recv-E-1-again")
+    assert (there["requestStatus"], there["nextStep"], there["destinationInstitution"]) == (
+        "CANCELLED",
+        "TRANSIT",
+        "UNIB",
+    )
+    assert (await b_sends(net, "E-1"))["nextStep"] == "RESHELVE"
+
+
+async def test_retries_with_one_key_make_one_request(net: LiveNetwork) -> None:
+    token = await patron_token(net, "P1")
+    variables = {"owner": "UNIB", "pi": "UNIC", "pl": "MAIN", "barcode": "I-1", "key": "k-50"}
+    answers = await asyncio.gather(
+        *(net.hub_gql(HUB_REQUEST, variables, token=token) for _ in range(50))
+    )
+    assert {a["networkRequest"]["requestId"] for a in answers} == {
+        answers[0]["networkRequest"]["requestId"]
+    }
+    async with net.nodes["UNIB"].runtime.sessions() as session:
+        rows = await session.scalar(
+            select(func.count(Request.id))
+            .join(Item, Item.id == Request.item_id)
+            .where(Item.barcode == "I-1")
+        )
+    assert rows == 1
+    codes = await refused(net, HUB_REQUEST, token, **{**variables, "barcode": "R-1"})
+    assert codes == ["IDEMPOTENCY_MISMATCH"]
+    b_token = await staff(net, "UNIB")
+    walk_ins = await asyncio.gather(
+        *(
+            net.hub_gql(HUB_WALK_IN, {"home": "UNIA", "user": "P1", "key": "w-50"}, token=b_token)
+            for _ in range(50)
+        )
+    )
+    assert len({w["walkInRegister"]["networkLinkId"] for w in walk_ins}) == 1
+
+
+async def test_pickup_staff_get_refusals_outside_their_steps(net: LiveNetwork) -> None:
+    await request_for_c(net, "R-1", patron="P2")
+    c_main = await staff(net, "UNIC", "main-op")
+    c_law = await staff(net, "UNIC", "law-op")
+    a_admin = await staff(net, "UNIA")
+    b_item = {"owner": "UNIB", "desk": "MAIN-DESK"}
+    # Not yet sent: UNIC sees nothing of it; other UNIB items are never UNIC's business.
+    assert await refused(net, HUB_OWNER_ITEM, c_main, barcode="R-1", **b_item) == ["NOT_FOUND"]
+    assert await refused(net, HUB_OWNER_ITEM, c_main, barcode="M-1", **b_item) == ["NOT_FOUND"]
+    await b_sends(net, "R-1")
+    seen = await hub(net, HUB_OWNER_ITEM, c_main, barcode="R-1", **b_item)
+    assert (seen["requestStatus"], seen["homeUserId"]) == ("IN_TRANSIT", "P2")
+    # A desk outside the operator's roles, another member's desk, a patron's token.
+    assert await refused(net, HUB_RECEIVE, c_law, barcode="R-1", key="x1", **b_item) == [
+        "FORBIDDEN"
+    ]
+    assert await refused(net, HUB_RECEIVE, a_admin, barcode="R-1", key="x2", **b_item) == [
+        "NOT_FOUND"
+    ]
+    patron = await patron_token(net, "P2")
+    assert await refused(net, HUB_RECEIVE, patron, barcode="R-1", key="x3", **b_item) == [
+        "FORBIDDEN"
+    ]
+    await c_receives(net, "R-1", "recv-R-1")
+    # Loaning to someone else, or renewing-by-loan what is not on UNIC's shelf: refused.
+    wrong = {"home": "UNIA", "user": "P1", "key": "x4"}
+    assert await refused(net, HUB_LOAN, c_main, barcode="R-1", **b_item, **wrong) == [
+        "ITEM_NOT_AVAILABLE"
+    ]
+    assert await refused(
+        net, HUB_LOAN, c_main, barcode="M-2", **b_item, **{**wrong, "key": "x5"}
+    ) == ["NOT_FOUND"]
+    assert await refused(net, HUB_RETURN, c_main, barcode="M-2", key="x6", **b_item) == [
+        "RETURN_NOT_ALLOWED"
+    ]
+    assert await b_item_status(net, "M-2") == "ON_SHELF"
