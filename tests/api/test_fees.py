@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -137,3 +138,23 @@ async def test_full_waiver_takes_the_whole_balance(node_factory: NodeFactory) ->
     assert waived["transactions"] == [
         {"kind": "WAIVER", "amount": "3.33", "deskCode": None, "note": "goodwill"}
     ]
+
+
+async def test_two_payments_at_once_never_overdraw(node_factory: NodeFactory, db_url: str) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    main = await node.token(api_key("unia-main-op"))
+    admin = await node.token(api_key("unia-admin"))
+    fee = await _fee(node, admin, "5.00", "MAIN")
+
+    async def pay(token: str) -> str:
+        variables = {"id": fee["id"], "amount": "3.00", "desk": "MAIN-DESK"}
+        try:
+            await node.gql(PAY_FEE, variables, token=token)
+        except GraphQLErrors as exc:
+            return exc.codes[0]
+        return "OK"
+
+    outcomes = sorted(await asyncio.gather(pay(main), pay(admin)))
+    assert outcomes == ["AMOUNT_EXCEEDS_BALANCE", "OK"]
+    async with node.runtime.sessions() as s:
+        assert await s.scalar(select(Fee.balance_minor)) == 200
