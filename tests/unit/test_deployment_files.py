@@ -1,17 +1,12 @@
 """compose/ and the README's configuration table agree with the code.
 
 No YAML library is a dependency, and docker is not available to run ``docker compose
-config``; the compose file keeps to a plain subset (block mappings, ``KEY: value``
-environments, JSON-style command lists) that the small reader below understands.
+config``; tests/support/compose.py reads the plain subset the compose file keeps to.
 A variable misspelt in compose would be ignored silently by pydantic-settings: this is
 the check that catches it.
 """
 
 from __future__ import annotations
-
-import json
-import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -20,65 +15,26 @@ from institution_node.settings import NodeSettings
 from network_hub.demo_data.members import PROFILES
 from network_hub.network_file import load_network
 from network_hub.settings import HubSettings
-
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ROOT / "compose"
-SERVICE = re.compile(r"^  ([a-z][a-z0-9-]*):\s*$")
-ENV_LINE = re.compile(r"^      ([A-Z][A-Z0-9_]*): (.*)$")
-COMMAND = re.compile(r"^    command: (\[.*\])\s*$")
-
-
-def _services() -> dict[str, dict[str, object]]:
-    """service -> {"environment": {...}, "command": [...]} for the subset we write."""
-    services: dict[str, dict[str, object]] = {}
-    current: dict[str, object] | None = None
-    in_services = in_env = False
-    for line in (COMPOSE / "docker-compose.yml").read_text().splitlines():
-        if line and not line.startswith((" ", "#")):
-            in_services = line.rstrip() == "services:"
-            current = None
-            continue
-        if not in_services:
-            continue
-        if match := SERVICE.match(line):
-            current = services.setdefault(match.group(1), {"environment": {}, "command": None})
-            in_env = False
-        elif current is not None:
-            if line.strip() == "environment:":
-                in_env = True
-            elif in_env and (match := ENV_LINE.match(line)):
-                env = current["environment"]
-                assert isinstance(env, dict)
-                env[match.group(1)] = match.group(2).strip().strip('"')
-            elif line.startswith("    ") and not line.startswith("      "):
-                in_env = False
-                if match := COMMAND.match(line):
-                    current["command"] = json.loads(match.group(1))
-    return services
+from tests.support.compose import COMPOSE_DIR, ROOT, services
 
 
 def _env(service: str) -> dict[str, str]:
-    env = _services()[service]["environment"]
-    assert isinstance(env, dict)
-    return env
+    return services()[service].environment
 
 
 def _members() -> dict[str, str]:
     """Node service name -> the member code its command seeds."""
-    out = {}
-    for name, service in _services().items():
-        command = service["command"]
-        if isinstance(command, list) and "institution-node serve" in command[-1]:
-            match = re.search(r"network_hub\.demo_data\.seed (\w+)", command[-1])
-            assert match, command
-            out[name] = match.group(1)
-    return out
+    return {
+        name: s.seeded_member
+        for name, s in services().items()
+        if s.seeded_member is not None and "institution-node serve" in s.command[-1]
+    }
 
 
 def test_compose_runs_the_hub_three_members_and_postgres() -> None:
-    assert set(_services()) == {"postgres", "hub", "northu", "southc", "eastc"}
+    assert set(services()) == {"postgres", "hub", "northu", "southc", "eastc"}
     assert _members() == {p.slug: p.code for p in PROFILES}
-    assert _services()["hub"]["command"] == ["network-hub", "serve"]
+    assert services()["hub"].command == ["network-hub", "serve"]
 
 
 @pytest.mark.parametrize("service", ["hub", "northu", "southc", "eastc"])
@@ -98,7 +54,7 @@ def test_every_variable_is_a_real_setting_with_a_valid_value(
 
 
 def test_one_database_and_role_per_member_created_by_the_init_sql() -> None:
-    init_sql = (COMPOSE / "init-databases.sql").read_text()
+    init_sql = (COMPOSE_DIR / "init-databases.sql").read_text()
     databases = set()
     for service in ("hub", *_members()):
         env = _env(service)
@@ -112,7 +68,7 @@ def test_one_database_and_role_per_member_created_by_the_init_sql() -> None:
 
 
 def test_network_file_and_trust_urls_point_at_the_services() -> None:
-    members = {m.code: m for m in load_network(COMPOSE / "network.toml")}
+    members = {m.code: m for m in load_network(COMPOSE_DIR / "network.toml")}
     hub = _env("hub")
     assert hub["HUB_NETWORK_FILE"] == "/etc/lfn/network.toml"
     for service, code in _members().items():
