@@ -37,6 +37,7 @@ PATRON = {
     "expiryDate": "2030-06-30",
 }
 IDENTITY = {"homeInstitution": "UNIA", "homeUserId": "ada"}
+RENEW = "mutation($id: ID!) { renew(loanId: $id) { renewals } }"
 PICKUP = {"institution": "UNIC", "libraryCode": "MAIN", "libraryName": "Main Library"}
 
 
@@ -162,6 +163,10 @@ async def test_loan_is_the_owners_with_the_pickup_librarys_receipt(
         "MAIN",
     )
     assert letter.reply_to == "main@unic.example.edu"
+    # Renewals are the owner's, at the owner's desk, within the owner's item policy.
+    token = await node.token(api_key("unib-admin"))
+    renewed = await node.gql(RENEW, {"id": str(row.id)}, token=token)
+    assert renewed["renew"]["renewals"] == 1
 
 
 async def test_other_members_are_refused_every_step(node_factory: NodeFactory) -> None:
