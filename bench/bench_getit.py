@@ -81,6 +81,12 @@ async def wait_http(url: str) -> None:
             await asyncio.sleep(0.1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc), to show the hub's own cost."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(samples: list[float], p: float) -> float:
     """The p-th percentile of ``samples`` (seconds), in milliseconds."""
     ordered = sorted(samples)
@@ -276,9 +282,12 @@ async def measure_fanout(
         async def floor_call() -> None:
             await asyncio.gather(*(fetch(c) for c in net.codes))
 
+        cpu_before = cpu_seconds(net.procs[1].pid)
         hub = await timed(hub_call, iterations, 10)
+        hub_cpu = (cpu_seconds(net.procs[1].pid) - cpu_before) / (iterations + 10)
         floor = await timed(floor_call, iterations, 10)
     return {
+        "hub_cpu": hub_cpu * 1000,
         "hub_p50": pct(hub, 50),
         "hub_p99": pct(hub, 99),
         "floor_p50": pct(floor, 50),
@@ -301,7 +310,8 @@ async def run_fanout(iterations: int) -> list[str]:
             line = (
                 f"{shape:<5} {len(ids):>2} record(s) N={n:<3} hub p50 {s['hub_p50']:6.1f} ms "
                 f"p99 {s['hub_p99']:6.1f} ms | floor p50 {s['floor_p50']:6.1f} ms "
-                f"p99 {s['floor_p99']:6.1f} ms | hub/floor {s['ratio']:.2f}x"
+                f"p99 {s['floor_p99']:6.1f} ms | hub/floor {s['ratio']:.2f}x | "
+                f"hub CPU {s['hub_cpu']:.1f} ms/request"
             )
             print(line, flush=True)
             lines.append(line)
