@@ -104,6 +104,26 @@ async def timed(fn: Callable[[], Awaitable[None]], iterations: int, warmup: int)
     return samples
 
 
+async def interleaved(
+    a: Callable[[], Awaitable[None]],
+    b: Callable[[], Awaitable[None]],
+    iterations: int,
+    *,
+    warmup: int,
+) -> tuple[list[float], list[float]]:
+    for _ in range(warmup):
+        await a()
+        await b()
+    samples_a: list[float] = []
+    samples_b: list[float] = []
+    for _ in range(iterations):
+        for fn, samples in ((a, samples_a), (b, samples_b)):
+            started = time.perf_counter()
+            await fn()
+            samples.append(time.perf_counter() - started)
+    return samples_a, samples_b
+
+
 class Network:
     """Fake members + a real hub, as subprocesses, for one (N, shape)."""
 
@@ -218,9 +238,8 @@ async def measure(net: Network, token: str, iterations: int) -> dict[str, float]
             for u in remote:
                 await fetch(u)
 
-        warmup = 10
-        hub = await timed(hub_call, iterations, warmup)
-        floor = await timed(floor_call, iterations, warmup)
+        # Interleaved, so both see the same background load on a shared machine.
+        hub, floor = await interleaved(hub_call, floor_call, iterations, warmup=10)
         sequential = await timed(sequential_call, max(5, iterations // max(1, net.n)), 2)
     return {
         "hub_p50": pct(hub, 50),
@@ -255,11 +274,13 @@ async def throughput(net: Network, token: str, callers: int, seconds: float) -> 
 async def run(args: argparse.Namespace) -> int:
     key = SigningKey.generate()
     token = staff_token(key)
-    sizes = [1, 10] if args.quick else [1, 10, 50]
+    sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [1, 10, 50]
+    if args.quick:
+        sizes = [n for n in sizes if n <= 10]
     results: list[tuple[int, str, dict[str, float]]] = []
     rps: float | None = None
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in ("typical", "heavy"):
+        for shape in args.shapes.split(","):
             for n in sizes:
                 net = Network(n, shape, Path(tmp), key)
                 try:
@@ -293,7 +314,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--throughput-seconds", type=float, default=5.0)
-    parser.add_argument("--quick", action="store_true", help="N = 1 and 10 only")
+    parser.add_argument("--quick", action="store_true", help="N <= 10 only")
+    parser.add_argument("--sizes", help="comma-separated member counts (default 1,10,50)")
+    parser.add_argument("--shapes", default="typical,heavy")
     raise SystemExit(asyncio.run(run(parser.parse_args())))
 
 
