@@ -15,7 +15,7 @@ from institution_node.services import circulation
 from institution_node.store.models import Item, Loan, Notification, Request
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, holding, record, two_library_institution
-from tests.support.circ_queries import LOAN, RETURN, USER_LOANS
+from tests.support.circ_queries import LOAN, RETURN, USER_FEES, USER_LOANS
 from tests.support.nodes import GraphQLErrors, NodeHarness
 
 
@@ -103,6 +103,10 @@ def _with_loans(count: int) -> dict[str, Any]:
         }
         for n, b in enumerate(barcodes)
     ]
+    data["fees"] = [
+        {"patron": "P1", "type": "OVERDUE", "owner": "MAIN", "amount": f"{n + 1}.25"}
+        for n in range(count)
+    ]
     return data
 
 
@@ -121,8 +125,8 @@ def _count_statements(node: NodeHarness) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", listener)
 
 
-async def test_loans_list_costs_constant_statements(node_factory: NodeFactory) -> None:
-    counts: dict[int, int] = {}
+async def test_loans_and_fees_lists_cost_constant_statements(node_factory: NodeFactory) -> None:
+    counts: dict[int, tuple[int, int]] = {}
     for size in (3, 40):
         node = await node_factory(_with_loans(size))
         token = await node.token(api_key("unia-main-op"))
@@ -130,6 +134,9 @@ async def test_loans_list_costs_constant_statements(node_factory: NodeFactory) -
             loans = (await node.gql(USER_LOANS, {"id": "P1"}, token=token))["user"]["loans"]
         assert len(loans) == size
         assert [x["itemBarcode"] for x in loans][:2] == ["Q-0", "Q-1"]  # soonest due first
-        counts[size] = len(statements)
+        with _count_statements(node) as fee_statements:
+            fees = (await node.gql(USER_FEES, {"id": "P1"}, token=token))["user"]["fees"]
+        assert len(fees) == size
+        counts[size] = (len(statements), len(fee_statements))
     assert counts[3] == counts[40], counts
-    assert counts[3] <= 6, counts
+    assert counts[3][0] <= 6, counts

@@ -36,6 +36,9 @@ query($barcode: String!) {{
 USER_LOANS = f"""
 query($id: String!) {{ user(primaryId: $id) {{ loans {{ {LOAN_FIELDS} }} }} }}"""
 
+USER_FEES = f"""
+query($id: String!) {{ user(primaryId: $id) {{ fees {{ {FEE_FIELDS} }} }} }}"""
+
 USER_RECORD = f"""
 query($id: String!) {{
   user(primaryId: $id) {{
