@@ -53,3 +53,13 @@ def test_half_open_lets_one_trial_through_and_its_outcome_decides() -> None:
     assert breaker.state is BreakerState.CLOSED
     assert breaker.allow()
     assert breaker.allow()
+
+
+def test_an_abandoned_trial_frees_the_slot() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_seconds=1, clock=clock)
+    breaker.record_failure()
+    clock.now = 1
+    assert breaker.allow()
+    breaker.abandon()
+    assert breaker.allow()

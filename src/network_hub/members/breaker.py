@@ -50,6 +50,10 @@ class CircuitBreaker:
             return True
         return False
 
+    def abandon(self) -> None:
+        """The call was cancelled before it could tell anything: free the trial slot."""
+        self._trial_in_flight = False
+
     def record_success(self) -> None:
         self._failures = 0
         self._opened_at = None

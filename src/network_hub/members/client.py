@@ -100,6 +100,9 @@ class MemberClient:
         except TimeoutError:
             self.breaker.record_failure()
             raise self._failure(UnavailableCode.MEMBER_TIMEOUT) from None
+        except asyncio.CancelledError:
+            self.breaker.abandon()  # e.g. the caller went away mid-call
+            raise
         except (aiohttp.ClientError, OSError) as exc:
             self.breaker.record_failure()
             log.warning("member %s unreachable: %s", self.member.code, exc)
