@@ -246,6 +246,13 @@ async def test_members_that_cannot_answer_are_named_beside_the_rest(net: LiveNet
     answer = await get_it(net, "BRIEF")
     assert answer["unavailable"] == [{"institutionCode": "UNIC", "code": "MEMBER_UNAVAILABLE"}]
     assert sorted(sections(answer)) == ["UNIB", "UNID"]
+    # Without the home, its display setting is unknown: the least is shown.
+    await net.nodes["UNIA"].stop()
+    answer = await get_it(net, "FULL")
+    assert {u["institutionCode"] for u in answer["unavailable"]} == {"UNIA", "UNIC"}
+    assert answer["availabilityDisplay"] == "AVAILABILITY_ONLY"
+    assert answer["records"][0]["home"] is None
+    assert cells(answer) == {"UNIB": ONLY, "UNID": ONLY}
 
 
 async def test_anonymous_answers_are_cached_and_registration_invalidates(
