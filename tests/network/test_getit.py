@@ -309,3 +309,18 @@ async def test_a_linked_account_deleted_at_the_member_is_made_again_later(
     answer = await get_it(net, "FULL", token=token)
     assert cells(answer)["UNID"] == PERSONAL_FULL
     assert await linked_count(net, "UNID") == 1
+
+
+async def test_register_is_for_a_patron_at_another_known_member(net: LiveNetwork) -> None:
+    staff = await net.staff_token("UNIA", api_key("unia-admin"))
+    patron = await patron_token(net, "P1")
+    for token, member, code in (
+        (None, "UNIC", "UNAUTHENTICATED"),
+        (staff, "UNIC", "FORBIDDEN"),
+        (patron, "NOPE", "NOT_FOUND"),
+        (patron, "UNIA", "INVALID_INPUT"),
+    ):
+        with pytest.raises(GraphQLErrors) as caught:
+            await net.hub_gql(REGISTER, {"member": member}, token=token)
+        assert caught.value.codes == [code]
+    assert await linked_count(net, "UNIC") == 0
