@@ -195,6 +195,13 @@ async def test_renewal_limit_and_unknown_loan(node_factory: NodeFactory) -> None
         with pytest.raises(GraphQLErrors) as err:
             await node.gql(RENEW, {"id": bad}, token=op)
         assert err.value.codes == ["NOT_FOUND"]
+    await node.gql(RETURN, {"desk": "MAIN-DESK", "barcode": "M-1"}, token=op)
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(RENEW, {"id": loan["id"]}, token=op)
+    assert err.value.codes == ["LOAN_NOT_ACTIVE"]
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(LOAN, {"desk": "NO-DESK", "patron": "P1", "barcode": "M-1"}, token=op)
+    assert err.value.codes == ["NOT_FOUND"]
 
 
 async def test_full_model_pickup_library_sees_own_session_loan_but_cannot_renew(

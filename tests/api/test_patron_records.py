@@ -132,6 +132,10 @@ async def test_register_patron_follows_the_registration_rules(
     with pytest.raises(GraphQLErrors) as err:
         await node.gql(REGISTER, {"desk": "LAW-DESK", "patron": new}, token=law)
     assert err.value.codes == ["CONFLICT"]
+    nameless = {"primaryId": "N3", "firstName": " ", "lastName": ""}
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(REGISTER, {"desk": "LAW-DESK", "patron": nameless}, token=law)
+    assert err.value.codes == ["INVALID_INPUT"]
     with pytest.raises(GraphQLErrors) as err:
         await node.gql(
             REGISTER, {"desk": "MAIN-DESK", "patron": {**new, "primaryId": "N2"}}, token=law
@@ -156,6 +160,9 @@ async def test_renew_patron_role_only_within_scope(node_factory: NodeFactory) ->
     with pytest.raises(GraphQLErrors) as err:
         await node.gql(RENEW_ROLE, {"id": roles[0]["id"], "expiry": "2001-01-01"}, token=law)
     assert err.value.codes == ["INVALID_INPUT"]
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(RENEW_ROLE, {"id": "777777"}, token=law)
+    assert err.value.codes == ["NOT_FOUND"]
 
 
 async def test_search_users_honours_library_scope_limit(node_factory: NodeFactory) -> None:
