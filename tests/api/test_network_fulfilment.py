@@ -238,3 +238,30 @@ async def test_patron_cancels_mid_transit_and_the_item_goes_home(
     # The item reaches the pickup member anyway: scanning it there names its way home.
     home = await net(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r3"})
     assert (home["nextStep"], home["destinationInstitution"]) == ("TRANSIT", "UNIB")
+
+
+async def test_return_anywhere_lets_any_member_check_in(node_factory: NodeFactory) -> None:
+    node = await owner(node_factory, return_anywhere=True)
+    await place(node)
+    await send_to_pickup(node)
+    await net(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r"})
+    await net(
+        node, NODE_LOAN, {"acting": acting(), "barcode": "M-1", "patron": IDENTITY, "key": "l"}
+    )
+    back = await net(node, NODE_RETURN, {"acting": acting("UNID"), "barcode": "M-1", "key": "t"})
+    assert (back["loanStatus"], back["nextStep"], back["destinationLibraryCode"]) == (
+        "RETURNED",
+        "TRANSIT",
+        "MAIN",
+    )
+    async with node.runtime.sessions() as session:
+        receipt = await session.scalar(
+            select(Notification).where(Notification.letter == "Return Receipt")
+        )
+        returned_at = await session.scalar(select(Loan.return_institution))
+    assert receipt is not None
+    assert (receipt.sender_institution, receipt.reply_to) == ("UNID", "main@unid.example.edu")
+    assert returned_at == "UNID"
+    with pytest.raises(GraphQLErrors) as again:
+        await net(node, NODE_RETURN, {"acting": acting("UNID"), "barcode": "M-1", "key": "t2"})
+    assert again.value.codes == ["ITEM_NOT_ON_LOAN"]
