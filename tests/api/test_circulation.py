@@ -226,3 +226,14 @@ async def test_full_model_pickup_library_sees_own_session_loan_but_cannot_renew(
         await node.gql(RENEW, {"id": loan["id"]}, token=later)
     assert err.value.codes == ["NOT_FOUND"]
     assert (await node.gql(RENEW, {"id": loan["id"]}, token=admin))["renew"]["renewals"] == 1
+
+
+async def test_loan_history_lists_the_latest_return_first(node_factory: NodeFactory) -> None:
+    node = await node_factory(two_library_institution())
+    op = await node.token(api_key("unia-main-op"))
+    for barcode in ("M-2", "M-1", "M-3"):
+        await node.gql(LOAN, {"desk": "MAIN-DESK", "patron": "P1", "barcode": barcode}, token=op)
+    for barcode in ("M-3", "M-1", "M-2"):
+        await node.gql(RETURN, {"desk": "MAIN-DESK", "barcode": barcode}, token=op)
+    history = (await node.gql(USER_RECORD, {"id": "P1"}, token=op))["user"]["loanHistory"]
+    assert [h["itemBarcode"] for h in history] == ["M-2", "M-1", "M-3"]

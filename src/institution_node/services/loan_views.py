@@ -92,11 +92,11 @@ def _select() -> Select[*tuple[Any, ...]]:  # the row shape is LoanView's fields
 async def loan_views(
     session: AsyncSession,
     *conditions: ColumnElement[bool],
-    newest_first: bool = False,
+    newest_first: bool = False,  # by return time: the loan history
     limit: int | None = None,
 ) -> Sequence[LoanView]:
     """Loans matching ``conditions``, in one statement."""
-    order = (Loan.loaned_at.desc(), Loan.id.desc()) if newest_first else (Loan.due_at, Loan.id)
+    order = (Loan.returned_at.desc(), Loan.id.desc()) if newest_first else (Loan.due_at, Loan.id)
     stmt = _select().where(*conditions).order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
