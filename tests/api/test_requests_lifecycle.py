@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from institution_node.store.models import Item, Notification, Request
 from tests.conftest import NodeFactory
@@ -13,6 +14,7 @@ from tests.support.builders import api_key, two_library_institution
 from tests.support.nodes import GraphQLErrors, NodeHarness
 from tests.support.request_queries import (
     CANCEL_REQUEST,
+    MONITOR,
     PICK_FROM_SHELF,
     PICK_SLIP,
     PLACE_REQUEST,
@@ -183,8 +185,6 @@ async def test_illegal_transitions_are_refused_and_change_nothing(
 async def test_two_operators_cancelling_at_once_cannot_both_win(
     node_factory: NodeFactory, db_url: str
 ) -> None:
-    import asyncio
-
     node = await node_factory(two_library_institution(), db_url=db_url)
     t = await _tokens(node)
     req = await place(
@@ -205,3 +205,57 @@ async def test_two_operators_cancelling_at_once_cannot_both_win(
         row = await s.get(Request, int(req["id"]))
         assert row is not None
         assert row.cancel_reason == wins[0]["data"]["cancelRequest"]["cancelReason"]
+
+
+CANCEL_MINE = "mutation($id: ID!) { cancelMyRequest(id: $id) { status cancelledBy } }"
+
+
+async def test_patron_cancels_only_their_own_request(node_factory: NodeFactory) -> None:
+    node = await node_factory(two_library_institution())
+    t = await _tokens(node)
+    mine = await place(
+        node, t["admin"], patronPrimaryId="P1", barcode="M-1", pickupLibraryCode="LAW"
+    )
+    theirs = await place(
+        node, t["admin"], patronPrimaryId="P2", barcode="M-2", pickupLibraryCode="LAW"
+    )
+    discovery = await node.token(api_key("unia-discovery"))
+    response = await node.client.post(
+        "/auth/patron-token",
+        json={"primary_id": "P1"},
+        headers={"authorization": f"Bearer {discovery}"},
+    )
+    p1 = response.json()["access_token"]
+    with pytest.raises(GraphQLErrors) as caught:
+        await node.gql(CANCEL_MINE, {"id": theirs["id"]}, token=p1)
+    assert caught.value.codes == ["NOT_FOUND"]
+    with pytest.raises(GraphQLErrors) as caught:
+        await node.gql(CANCEL_MINE, {"id": mine["id"]}, token=t["admin"])
+    assert caught.value.codes == ["FORBIDDEN"]
+    done = (await node.gql(CANCEL_MINE, {"id": mine["id"]}, token=p1))["cancelMyRequest"]
+    assert done == {"status": "CANCELLED", "cancelledBy": "PATRON"}
+    assert await letters(node) == []  # the patron did it: no Cancel Request letter
+
+
+async def test_monitor_costs_the_same_statements_for_one_or_many_requests(
+    node_factory: NodeFactory,
+) -> None:
+    data = two_library_institution()
+    node = await node_factory(data)
+    t = await _tokens(node)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(node.runtime.engine.sync_engine, "before_cursor_execute", count)
+    await place(node, t["admin"], patronPrimaryId="P1", barcode="M-1", pickupLibraryCode="LAW")
+    statements.clear()
+    await node.gql(MONITOR, {"first": 50}, token=t["main-op"])
+    one = len(statements)
+    await place(node, t["admin"], patronPrimaryId="P2", barcode="M-2", pickupLibraryCode="LAW")
+    await place(node, t["admin"], patronPrimaryId="P1", recordId="rec-2", pickupLibraryCode="MAIN")
+    statements.clear()
+    page = (await node.gql(MONITOR, {"first": 50}, token=t["main-op"]))["requestsMonitor"]
+    assert page["totalCount"] == 3
+    assert len(statements) == one

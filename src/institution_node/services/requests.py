@@ -423,6 +423,22 @@ async def shelve_and_notify(
     )
 
 
+async def receive_at_remote_pickup(
+    session: AsyncSession, *, request_id: int, at_institution: str
+) -> Request:
+    """Pickup anywhere (DOMAIN §6 step 4): the pickup member scanned our item in, so it is
+    on the hold shelf there and we, the owner, notify the patron; no commit."""
+    request = await common.lock_request(session, request_id)
+    if request.pickup_institution != at_institution or request.item_id is None:
+        raise NotFound("No such request")
+    item = await common.lock_item(session, request.item_id)
+    now = _now()
+    common.apply(request, E.RECEIVE_AT_PICKUP, now=now)
+    await shelve_and_notify(session, request=request, item=item, now=now)
+    await session.flush()
+    return request
+
+
 async def hold_for_item(session: AsyncSession, *, item_id: int) -> Request | None:
     """The request an item waits on the hold shelf for (the loan service asks whether the
     patron at the desk is the one it is held for)."""

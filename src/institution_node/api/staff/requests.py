@@ -6,7 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from ...domain.errors import NotFound
+from ...auth.tokens import Principal
+from ...domain.errors import Forbidden, NotFound, Unauthenticated
 from ...services import holdshelf, request_views
 from ...services import requests as service
 from ...services.request_common import REQUEST_WORK_ROLES, NextStepInfo
@@ -20,6 +21,18 @@ def _id(value: strawberry.ID) -> int:
         return int(value)
     except ValueError as exc:
         raise NotFound("No such request") from exc
+
+
+def _patron(info: StaffInfo) -> Principal:
+    """The calling patron (a patron token from ``/auth/patron-token``)."""
+    principal = info.context.principal
+    if principal is None:
+        if info.context.auth_error is not None:
+            raise info.context.auth_error
+        raise Unauthenticated("A patron's bearer token is required")
+    if principal.kind != "patron":
+        raise Forbidden("Only the patron cancels through this action")
+    return principal
 
 
 @strawberry.type(description="A patron request (hold) or a non-patron transit / work order.")
@@ -214,6 +227,18 @@ class RequestMutation:
     @strawberry.mutation(description="Cancel a request with a reason; a moving item goes home.")
     async def cancel_request(self, info: StaffInfo, id: strawberry.ID, reason: str) -> Request:
         actor = info.context.staff(REQUEST_WORK_ROLES)
+        async with info.context.session() as session:
+            row = await service.cancel_request(
+                session, actor=actor, request_id=_id(id), reason=reason
+            )
+            view = await request_views.view_by_id(session, request_id=row.id)
+        return Request.from_domain(view)
+
+    @strawberry.mutation(description="A patron cancels one of their own requests.")
+    async def cancel_my_request(
+        self, info: StaffInfo, id: strawberry.ID, reason: str = "Cancelled by the patron"
+    ) -> Request:
+        actor = _patron(info)
         async with info.context.session() as session:
             row = await service.cancel_request(
                 session, actor=actor, request_id=_id(id), reason=reason
