@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from ...services.linked_accounts import HomeRecord
-from ...services.pickup import desk, desks, requests
+from ...services.pickup import circulation, desk, desks, requests
 from .context import NetworkInfo
 from .fulfilment_types import (
     ActingInput,
@@ -122,7 +122,7 @@ class FulfilmentMutation:
     ) -> OwnerStepType:
         info.context.hub()
         async with info.context.session() as session:
-            step = await desk.loan_for_pickup(
+            step = await circulation.loan_for_pickup(
                 session,
                 acting=acting.to_domain(),
                 barcode=barcode,
@@ -138,7 +138,7 @@ class FulfilmentMutation:
     ) -> OwnerStepType:
         info.context.hub()
         async with info.context.session() as session:
-            step = await desk.return_for_member(
+            step = await circulation.return_for_member(
                 session,
                 acting=acting.to_domain(),
                 barcode=barcode,
