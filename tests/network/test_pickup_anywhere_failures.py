@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from institution_node.store.models import Request, User
 from tests.network.conftest import NetworkFactory
 from tests.network.test_getit import patron_token
-from tests.network.test_pickup_anywhere import owner_data
 from tests.support.builders import two_library_institution
 from tests.support.fulfilment_queries import HUB_REQUEST
 from tests.support.network import LiveNetwork
 from tests.support.nodes import GraphQLErrors
+from tests.support.pickup_network import owner_data
 
 pytestmark = pytest.mark.network
 
