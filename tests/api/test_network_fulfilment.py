@@ -211,14 +211,17 @@ async def test_placement_refusals(node_factory: NodeFactory) -> None:
     with pytest.raises(GraphQLErrors) as elsewhere:
         await place(node, pickup={**PICKUP, "institution": "UNID"})
     assert elsewhere.value.codes == ["PICKUP_NOT_ALLOWED"]
-    # Nothing half-made: no linked account was left behind by the refused request.
+    with pytest.raises(GraphQLErrors) as not_loanable:
+        await place(node, "k-2", barcode="L-2")
+    assert not_loanable.value.codes == ["NOT_REQUESTABLE"]
+    # Nothing half-made: no linked account was left behind by the refused requests.
     assert await count(node, User, User.source_user_id == "ada") == 0
 
 
 async def test_patron_cancels_mid_transit_and_the_item_goes_home(
-    node_factory: NodeFactory,
+    node_factory: NodeFactory, db_url: str
 ) -> None:
-    node = await owner(node_factory)
+    node = await owner(node_factory, db_url)
     placed = await place(node)
     await send_to_pickup(node)
     variables = {"patron": IDENTITY, "id": placed["requestId"], "reason": "No longer needed"}
@@ -229,7 +232,11 @@ async def test_patron_cancels_mid_transit_and_the_item_goes_home(
             {**variables, "patron": {**IDENTITY, "homeUserId": "bob"}, "key": "c0"},
         )
     assert foreign.value.codes == ["NOT_FOUND"]
-    cancelled = await net(node, NODE_CANCEL, {**variables, "key": "c1"})
+    retries = await fifty(node, NODE_CANCEL, {**variables, "key": "c1"})
+    cancelled = retries[0]
+    assert {r["requestStatus"] for r in retries} == {"CANCELLED"}
+    assert await count(node, Request, Request.kind == "TRANSIT") == 1
+    assert await count(node, Notification) == 0  # the patron cancelled: no letter
     assert (cancelled["requestStatus"], cancelled["nextStep"]) == ("CANCELLED", "TRANSIT")
     assert (cancelled["destinationInstitution"], cancelled["destinationLibraryCode"]) == (
         "UNIB",
