@@ -8,6 +8,7 @@ never one call per record per institution); the home member's document also asks
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ _RECORD = {
 }
 
 
+@functools.cache
 def document(detail: str, *, with_display: bool) -> str:
     """The member's availability document (with the home's display setting if asked)."""
     display = "member { networkAvailabilityDisplay }" if with_display else ""

@@ -38,19 +38,18 @@ class Registration(StrEnum):
 
 
 def _template(code: str, name: str) -> dict[str, Any]:
+    # Null fields (totalCount, holdings, pickupPoints) are simply absent: the schema's dict
+    # resolver reads a missing key as null, and a smaller dict is cheaper to copy 1,000 times.
     return {
         "institutionCode": code,
         "institutionName": name,
         "found": False,
         "available": False,
         "availableCount": 0,
-        "totalCount": None,
         "access": Access.AVAILABILITY_ONLY.value,
         "registration": Registration.NOT_OFFERED.value,
         "registerOption": False,
         "requestable": False,
-        "holdings": None,
-        "pickupPoints": None,
     }
 
 
@@ -86,8 +85,10 @@ class Shaper:
         if self._access == Access.PERSONAL:
             requestable = bool(record.get("requestable"))
             section["requestable"] = requestable
-            section["holdings"] = holdings
-            section["pickupPoints"] = record.get("pickupPoints") if requestable else None
+            if holdings is not None:
+                section["holdings"] = holdings
+            if requestable:
+                section["pickupPoints"] = record.get("pickupPoints")
         elif holdings is not None:
             section["holdings"] = _anonymous_holdings(holdings)
         return section
