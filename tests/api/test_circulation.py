@@ -237,3 +237,28 @@ async def test_loan_history_lists_the_latest_return_first(node_factory: NodeFact
         await node.gql(RETURN, {"desk": "MAIN-DESK", "barcode": barcode}, token=op)
     history = (await node.gql(USER_RECORD, {"id": "P1"}, token=op))["user"]["loanHistory"]
     assert [h["itemBarcode"] for h in history] == ["M-2", "M-1", "M-3"]
+
+
+async def test_partial_model_adds_loans_and_returns_at_the_operators_desk(
+    node_factory: NodeFactory,
+) -> None:
+    node = await node_factory(two_library_institution(fulfillment_independence_model="PARTIAL"))
+    admin = await node.token(api_key("unia-admin"))
+    law = await node.token(api_key("unia-law-op"))
+    # MAIN items: one loaned at LAW, one loaned and returned at MAIN, one returned at LAW.
+    await node.gql(LOAN, {"desk": "LAW-DESK", "patron": "P1", "barcode": "M-1"}, token=admin)
+    await node.gql(LOAN, {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-2"}, token=admin)
+    await node.gql(RETURN, {"desk": "MAIN-DESK", "barcode": "M-2"}, token=admin)
+    await node.gql(LOAN, {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-3"}, token=admin)
+    await node.gql(RETURN, {"desk": "LAW-DESK", "barcode": "M-3"}, token=admin)
+
+    record = (await node.gql(USER_RECORD, {"id": "P1"}, token=law))["user"]
+    assert [x["itemBarcode"] for x in record["loans"]] == ["M-1"]
+    assert [x["itemBarcode"] for x in record["loanHistory"]] == ["M-3"]
+    # Letters and their attachment copies: only those LAW owns (receipts at LAW's desk).
+    assert {(n["letter"], n["ownerLibraryCode"]) for n in record["notifications"]} == {
+        ("Loan Receipt", "LAW"),
+        ("Return Receipt", "LAW"),
+    }
+    assert {a["ownerLibraryCode"] for a in record["attachments"]} == {"LAW"}
+    assert len(record["attachments"]) == 2
