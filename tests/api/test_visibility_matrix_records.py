@@ -85,6 +85,7 @@ def _data(model: str) -> dict[str, Any]:
         "libraries": [b.library(code) for code in ("MAIN", "LAW", "SCI", "ART")],
         "users": [
             *staff,
+            b.staff("fa-main", role="FULFILLMENT_ADMINISTRATOR", libraries=["MAIN"]),
             b.patron("P1"),
             b.patron("P2"),
             b.patron("PL", library="LAW"),
@@ -127,6 +128,10 @@ query($p: String!) {
 """
 PAY = """
 mutation($f: ID!, $d: String!) { payFee(feeId: $f, amount: "1.00", desk: $d) { balance } }
+"""
+WAIVE = 'mutation($f: ID!) { waiveFee(feeId: $f, amount: "1.00") { balance } }'
+UPDATE_LIBRARY = """
+mutation($l: String!) { updateLibrary(libraryCode: $l, replyToEmail: "x@lib.example.edu") { code } }
 """
 RENEW_ROLE = "mutation($r: ID!) { renewPatronRole(roleId: $r) { id } }"
 SEARCH = 'query { searchUsers(text: "reader", limit: 50) { primaryId } }'
@@ -201,6 +206,29 @@ async def test_paying_a_main_fee(world: World, operator: str) -> None:
         with pytest.raises(GraphQLErrors) as caught:
             await world.node.gql(PAY, args, token=world.tokens[operator])
         assert caught.value.codes == ["NOT_FOUND"]
+
+
+@pytest.mark.parametrize("operator", OPERATORS)
+async def test_waiving_a_main_fee(world: World, operator: str) -> None:
+    fee = await world.node.gql(
+        CREATE_FEE, {"p": "P2", "a": "4.00", "o": "MAIN"}, token=world.tokens["inst"]
+    )
+    args = {"f": fee["createFee"]["id"]}
+    if owned_visible(world.model, operator, "MAIN"):
+        waived = await world.node.gql(WAIVE, args, token=world.tokens[operator])
+        assert waived["waiveFee"]["balance"] == "3.00"
+    else:
+        with pytest.raises(GraphQLErrors) as caught:
+            await world.node.gql(WAIVE, args, token=world.tokens[operator])
+        assert caught.value.codes == ["NOT_FOUND"]
+
+
+async def test_library_scoped_fulfillment_administrator(world: World) -> None:
+    token = await world.node.token(b.api_key("fa-main"))
+    await world.node.gql(UPDATE_LIBRARY, {"l": "MAIN"}, token=token)
+    with pytest.raises(GraphQLErrors) as caught:
+        await world.node.gql(UPDATE_LIBRARY, {"l": "LAW"}, token=token)
+    assert caught.value.codes == ["NOT_FOUND"]
 
 
 @pytest.mark.parametrize("operator", OPERATORS)
