@@ -55,7 +55,10 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveNet
         owner_data(),
         two_library_institution("UNIC"),
     ]
-    network = await start_network(tmp_path_factory.mktemp("pickup"), members)
+    # 50 concurrent writes queue at one SQLite owner: allow them time on a busy machine.
+    network = await start_network(
+        tmp_path_factory.mktemp("pickup"), members, hub_settings={"member_timeout_seconds": 15.0}
+    )
     yield network
     await network.close()
 
@@ -256,8 +259,10 @@ async def test_pickup_staff_get_refusals_outside_their_steps(net: LiveNetwork) -
     assert await refused(net, HUB_RECEIVE, patron, barcode="R-1", key="x3", **b_item) == [
         "FORBIDDEN"
     ]
+    anonymous = await net.hub_gql_raw(HUB_RECEIVE, {"barcode": "R-1", "key": "x7", **b_item})
+    assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
     await c_receives(net, "R-1", "recv-R-1")
-    # Loaning to someone else, or renewing-by-loan what is not on UNIC's shelf: refused.
+    # Loaning it to another patron, loaning or returning what UNIC does not hold: refused.
     wrong = {"home": "UNIA", "user": "P1", "key": "x4"}
     assert await refused(net, HUB_LOAN, c_main, barcode="R-1", **b_item, **wrong) == [
         "ITEM_NOT_AVAILABLE"
