@@ -259,3 +259,29 @@ async def test_monitor_costs_the_same_statements_for_one_or_many_requests(
     page = (await node.gql(MONITOR, {"first": 50}, token=t["main-op"]))["requestsMonitor"]
     assert page["totalCount"] == 3
     assert len(statements) == one
+
+
+CREATE_WORK_ORDER_Q = """
+mutation($b: String!) { createWorkOrder(barcode: $b, note: "rebind") { id kind status } }
+"""
+
+
+async def test_work_order_is_opened_by_the_owner_and_done_at_scan_in(
+    node_factory: NodeFactory,
+) -> None:
+    node = await node_factory(two_library_institution(fulfillment_independence_model="FULL"))
+    t = await _tokens(node)
+    with pytest.raises(GraphQLErrors) as caught:
+        await node.gql(CREATE_WORK_ORDER_Q, {"b": "M-2"}, token=t["law-op"])
+    assert caught.value.codes == ["FORBIDDEN"]
+    order = (await node.gql(CREATE_WORK_ORDER_Q, {"b": "M-2"}, token=t["main-op"]))[
+        "createWorkOrder"
+    ]
+    assert (order["kind"], order["status"]) == ("WORK_ORDER", "IN_PROCESS")
+    # Non-patron requests are not restricted, even under FULL: LAW sees MAIN's work order.
+    seen = (await node.gql(MONITOR, {"first": 10}, token=t["law-op"]))["requestsMonitor"]
+    assert [n["id"] for n in seen["nodes"]] == [order["id"]]
+    done = await scan(node, t["main-op"], "M-2", "MAIN-DESK")
+    assert done["nextStep"] == "RESHELVE"
+    after = (await node.gql(REQUEST, {"id": order["id"]}, token=t["main-op"]))["request"]
+    assert after["status"] == "COMPLETED"
