@@ -23,6 +23,8 @@ from .store.db import make_engine, make_sessionmaker
 from .store.migrate import upgrade
 
 log = logging.getLogger("network_hub")
+#: How soon a sync that missed members is tried again.
+RETRY_SECONDS = 30.0
 
 
 @dataclass
@@ -66,17 +68,24 @@ class HubRuntime:
     async def _sync_loop(self) -> None:
         from .services.index_sync import sync_index
 
-        first = self.settings.sync_index_on_start
+        interval = self.settings.index_sync_seconds
+        run_now = self.settings.sync_index_on_start
         while True:
-            if first:
+            complete = True
+            if run_now:
                 try:
-                    await sync_index(runtime=self)
+                    counts = await sync_index(runtime=self)
+                    complete = all(c is not None for c in counts.values())
                 except Exception:  # a failed sync must not stop the loop (or the hub)
                     log.exception("linked-account index sync failed")
-            first = True
-            if self.settings.index_sync_seconds <= 0:
+                    complete = False
+            run_now = True
+            if complete and interval <= 0:
                 return
-            await asyncio.sleep(self.settings.index_sync_seconds)
+            # Members still starting (or down) are asked again soon, not in ten minutes.
+            await asyncio.sleep(
+                interval if complete else min(RETRY_SECONDS, interval or RETRY_SECONDS)
+            )
 
     async def close(self) -> None:
         for task in self._background:
