@@ -63,6 +63,16 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveNet
     await network.close()
 
 
+async def request_states(net: LiveNetwork) -> list[tuple[str, str, str, str]]:
+    """P1's request for S-1 as UNIA's staff see it in Network Activity."""
+    rows = (await activity(net))["requests"]
+    return [
+        (r["institutionCode"], r["status"], r["pickupInstitution"], r["pickupLocation"])
+        for r in rows
+        if r["title"] == "Travelling S-1"
+    ]
+
+
 async def test_the_whole_story(net: LiveNetwork) -> None:
     placed = await request_for_c(net, "S-1")
     assert (placed["requestStatus"], placed["pickupInstitution"], placed["pickupLibraryName"]) == (
@@ -77,7 +87,9 @@ async def test_the_whole_story(net: LiveNetwork) -> None:
     assert "UNIC" in slip
     assert "Main Library" in slip
 
+    assert await request_states(net) == [("UNIB", "PICK_FROM_SHELF", "UNIC", "Main Library")]
     sent = await b_sends(net, "S-1")
+    assert await request_states(net) == [("UNIB", "IN_TRANSIT", "UNIC", "Main Library")]
     assert (sent["nextStep"], sent["destinationInstitution"], sent["destinationLibraryCode"]) == (
         "TRANSIT",
         "UNIC",
@@ -90,10 +102,7 @@ async def test_the_whole_story(net: LiveNetwork) -> None:
         "P1 Reader",
     )
     assert await letters(net, "UNIA:P1", "On Hold Shelf") == 1
-    requests = (await activity(net))["requests"]
-    assert [(r["institutionCode"], r["status"], r["pickupInstitution"]) for r in requests] == [
-        ("UNIB", "ON_HOLD_SHELF", "UNIC")
-    ]
+    assert await request_states(net) == [("UNIB", "ON_HOLD_SHELF", "UNIC", "Main Library")]
 
     c_token = await staff(net, "UNIC", "main-op")
     loan = await hub(
@@ -116,7 +125,7 @@ async def test_the_whole_story(net: LiveNetwork) -> None:
     assert [(x["institutionCode"], x["barcode"], x["loanInstitution"]) for x in seen["loans"]] == [
         ("UNIB", "S-1", "UNIC")
     ]
-    assert seen["requests"] == []
+    assert await request_states(net) == []
 
     back = await hub(
         net, HUB_RETURN, c_token, owner="UNIB", barcode="S-1", desk="MAIN-DESK", key="ret-S-1"
