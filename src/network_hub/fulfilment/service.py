@@ -10,6 +10,7 @@ next retry or by the periodic index sync.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -107,8 +108,10 @@ async def network_request(
     if (ask.record_id is None) == (ask.barcode is None):
         raise InvalidInput("Give either a record id (title level) or a barcode (item level)")
     other_owner(runtime, principal, ask.owner)
-    pickup = await _pickup_library(runtime, ask)
-    record = await linking.home_record(runtime, home=home, user_id=user_id)
+    # Both reads at once: neither writes, so a failure of either leaves nothing behind.
+    pickup, record = await asyncio.gather(
+        _pickup_library(runtime, ask), linking.home_record(runtime, home=home, user_id=user_id)
+    )
     patron = {
         "homeInstitution": home,
         "homeUserId": user_id,
