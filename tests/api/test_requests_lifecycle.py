@@ -285,3 +285,21 @@ async def test_work_order_is_opened_by_the_owner_and_done_at_scan_in(
     assert done["nextStep"] == "RESHELVE"
     after = (await node.gql(REQUEST, {"id": order["id"]}, token=t["main-op"]))["request"]
     assert after["status"] == "COMPLETED"
+
+
+async def test_two_placements_at_once_never_choose_the_same_copy(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    t = await _tokens(node)
+    answers = await asyncio.gather(
+        *(
+            place(node, t["admin"], patronPrimaryId=p, recordId="rec-2", pickupLibraryCode="MAIN")
+            for p in ("P1", "P2")
+        )
+    )
+    # rec-2 has one loanable copy (M-3): one request picks it, the other waits.
+    assert sorted((a["status"], a["itemBarcode"]) for a in answers) == [
+        ("PICK_FROM_SHELF", "M-3"),
+        ("PLACED", None),
+    ]

@@ -180,6 +180,10 @@ async def place_request(
     )
     session.add(request)
     await session.flush()
+    # Lock the copies so two placements at once cannot both choose the same one.
+    await session.execute(
+        select(Item.id).where(Item.id.in_([c.id for c in usable])).with_for_update()
+    )
     on_shelf = await _free_on_shelf(session, usable)
     if on_shelf:
         # Prefer a copy owned by the pickup library: no transit needed.
