@@ -20,7 +20,6 @@ from ...domain.errors import Conflict, ErrorCode, NotFound
 from ...domain.requests import RequestEvent, RequestKind, RequestStatus
 from ...domain.vocabulary import ItemStatus, LoanStatus
 from ...store.models import Item, Loan, Request
-from .. import request_common as common
 from .. import requests as request_service
 from . import lookup
 from .steps import Acting, OwnerStep, build_step, home_destination
@@ -46,11 +45,9 @@ async def receive_for_pickup(
                 "The owner has not sent this item yet", code=ErrorCode.ILLEGAL_TRANSITION
             )
         if status is S.IN_TRANSIT:
-            common.apply(request, E.RECEIVE_AT_PICKUP, now=lookup.now())
-            await request_service.shelve_and_notify(
-                session, request=request, item=item, now=lookup.now()
+            request = await request_service.receive_at_remote_pickup(
+                session, request_id=request.id, at_institution=acting.institution
             )
-            await session.flush()
         return (
             await build_step(session, item=item, request=request, next_step="HOLD_SHELF")
         ).to_dict()
