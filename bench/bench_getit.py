@@ -282,10 +282,19 @@ async def measure_fanout(
         async def floor_call() -> None:
             await asyncio.gather(*(fetch(c) for c in net.codes))
 
-        cpu_before = cpu_seconds(net.procs[1].pid)
-        hub = await timed(hub_call, iterations, 10)
-        hub_cpu = (cpu_seconds(net.procs[1].pid) - cpu_before) / (iterations + 10)
-        floor = await timed(floor_call, iterations, 10)
+        # Hub and floor samples alternate, so both see the same machine load.
+        for _ in range(10):
+            await hub_call()
+            await floor_call()
+        hub: list[float] = []
+        floor: list[float] = []
+        hub_cpu = 0.0
+        for _ in range(iterations):
+            cpu_before = cpu_seconds(net.procs[1].pid)
+            hub += await timed(hub_call, 1, 0)
+            hub_cpu += cpu_seconds(net.procs[1].pid) - cpu_before
+            floor += await timed(floor_call, 1, 0)
+        hub_cpu /= iterations
     return {
         "hub_cpu": hub_cpu * 1000,
         "hub_p50": pct(hub, 50),
