@@ -12,6 +12,9 @@ from tests.network.test_network_activity import ACTIVITY, admin_token, holder, h
 from tests.support.network_data import member_with_linked_patrons
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
+THREE_ALIASES = "{ a: members { code } b: members { code } c: members { code } }"
+TOO_DEEP = '{ networkActivity(patronId: "P1") { institutions { feeBalances { amount } } } }'
+MEMBER_CODES = "{ members { code } }"
 
 
 async def test_repeated_failures_open_the_breaker(network_factory: NetworkFactory) -> None:
@@ -58,15 +61,13 @@ async def test_limits_masking_and_introspection_switch(network_factory: NetworkF
     token = await admin_token(net)
     body = await net.hub_gql_raw(INTROSPECTION, token=token)
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    aliases = "{ a: members { code } b: members { code } c: members { code } }"
-    body = await net.hub_gql_raw(aliases, token=token)
+    body = await net.hub_gql_raw(THREE_ALIASES, token=token)
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    deep = '{ networkActivity(patronId: "P1") { institutions { feeBalances { amount } } } }'
-    body = await net.hub_gql_raw(deep, token=token)
+    body = await net.hub_gql_raw(TOO_DEEP, token=token)
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     # The same queries stay refused once a valid one has been cached.
-    assert (await net.hub_gql("{ members { code } }", token=token))["members"]
-    body = await net.hub_gql_raw(aliases, token=token)
+    assert (await net.hub_gql(MEMBER_CODES, token=token))["members"]
+    body = await net.hub_gql_raw(THREE_ALIASES, token=token)
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
