@@ -60,6 +60,10 @@ class MemberAnswer:
     display: str | None = None
 
 
+#: Cache key (beside the record ids) of a member's answer-wide part: name, setting, display.
+_META = "\0meta"
+
+
 @dataclass(frozen=True, slots=True)
 class Ask:
     detail: str  # BRIEF / FULL
@@ -84,13 +88,14 @@ async def ask_member(
     code = client.member.code
     is_home = code == ask.home
     cacheable = ask.viewer is None
-    cached = cache.get_many(code, ask.detail, [*record_ids, "\0meta"], ttl=ttl) if cacheable else {}
-    meta = cached.pop("\0meta", None)
+    cached = cache.get_many(code, ask.detail, [*record_ids, _META], ttl=ttl) if cacheable else {}
+    meta = cached.pop(_META, None)
     missing = [rid for rid in record_ids if rid not in cached]
     if is_home and meta is not None and meta.get("display") is None:
         meta = None
     if missing or meta is None:
         try:
+            # Everything cached but the answer-wide part: ask for one record to get it.
             data = await _call(client, missing or list(record_ids[:1]), ask, is_home)
             block = data["availability"]
             meta = {
@@ -104,7 +109,7 @@ async def ask_member(
         except (KeyError, TypeError) as exc:
             raise MemberFailure(code, client.member.name, UnavailableCode.MEMBER_ERROR) from exc
         if cacheable:
-            cache.put_many(code, ask.detail, {**fresh, "\0meta": meta}, ttl=ttl)
+            cache.put_many(code, ask.detail, {**fresh, _META: meta}, ttl=ttl)
         cached.update(fresh)
     return MemberAnswer(
         code=code,
