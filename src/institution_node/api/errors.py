@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
 
+import strawberry
+from graphql import ASTValidationRule
 from graphql.error import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 
@@ -58,6 +65,24 @@ class ShapeErrors(MaskErrors):
         )
 
 
+class QuietSchema(strawberry.Schema):
+    """A schema that does not log every error with a traceback: refusals are normal
+    answers, and :class:`ShapeErrors` already logs the unexpected ones."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return None
+
+
+@cache
+def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
+    """Depth and alias rules built once, so the validation cache can recognise a document
+    it has validated before (a fresh rule class per request would never hit)."""
+    return (
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    )
+
+
 def standard_extensions(
     *,
     introspection: bool,
@@ -65,13 +90,16 @@ def standard_extensions(
     max_aliases: int = 30,
     max_tokens: int = 2000,
 ) -> Sequence[Callable[[], SchemaExtension]]:
-    """Limits on depth, aliases and tokens; masked errors; optional introspection.
+    """Limits on depth, aliases and tokens; masked errors; optional introspection; cached
+    parsing and validation of repeated documents.
 
     Factories, so each request gets fresh extension instances."""
+    rules = list(_limit_rules(max_depth, max_aliases))
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
         ShapeErrors,
     ]
     if not introspection:

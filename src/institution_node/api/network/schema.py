@@ -9,7 +9,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from ..errors import standard_extensions
+from ..errors import QuietSchema, standard_extensions
 from . import activity as activity_api
 from . import availability as availability_api
 from . import fulfilment as fulfilment_api
@@ -36,7 +36,7 @@ Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     # The hub batches many patrons into one document, hence a larger token budget.
-    return strawberry.Schema(
+    return QuietSchema(
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(introspection=introspection, max_tokens=20000),

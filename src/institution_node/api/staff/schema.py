@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from ..errors import standard_extensions
+from ..errors import QuietSchema, standard_extensions
 from . import circulation as circulation_api
 from . import fees as fees_api
 from . import institution as institution_api
@@ -34,7 +34,7 @@ Mutation = merge_types("Mutation", MUTATIONS)
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    return strawberry.Schema(
+    return QuietSchema(
         query=Query,
         mutation=Mutation,
         extensions=standard_extensions(introspection=introspection),
