@@ -109,7 +109,7 @@ async def ensure_linked_account(
     payload = {**asdict(patron), "origin": origin.value}
 
     async def action() -> dict[str, Any]:
-        return (await _ensure(session, patron, origin)).to_dict()
+        return (await ensure_in_session(session, patron=patron, origin=origin)).to_dict()
 
     result = await run_idempotent(
         session,
@@ -121,7 +121,10 @@ async def ensure_linked_account(
     return LinkedAccount.from_dict(result)
 
 
-async def _ensure(session: AsyncSession, patron: HomeRecord, origin: LinkOrigin) -> LinkedAccount:
+async def ensure_in_session(
+    session: AsyncSession, *, patron: HomeRecord, origin: LinkOrigin
+) -> LinkedAccount:
+    """Create or refresh the linked account inside the caller's transaction (no commit)."""
     institution = await get_institution(session)
     # DOMAIN §3: never under NONE, except a walk-in registered by this institution's desk.
     if institution.uresolver_remote_register == RemoteRegister.NONE and (

@@ -94,7 +94,9 @@ async def _place(
             library_code=pickup.library_code,
             library_name=pickup.library_name or pickup.library_code,
         )
-    account = await linked_accounts._ensure(session, patron, LinkOrigin.REQUEST)
+    account = await linked_accounts.ensure_in_session(
+        session, patron=patron, origin=LinkOrigin.REQUEST
+    )
     user_id = await session.scalar(
         select(User.id).where(User.primary_id == account.local_primary_id)
     )
