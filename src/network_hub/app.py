@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
 from institution_node.domain.errors import DomainError
-from institution_node.observability import Metrics, MetricsMiddleware
+from institution_node.observability import MetricsMiddleware
 
 from .export import export_csv, export_xlsx
 from .runtime import HubRuntime
@@ -67,7 +67,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
     """Build the hub app; ``runtime`` may be given by tests and the demo."""
     settings = settings or (runtime.settings if runtime else HubSettings())
     runtime = runtime or HubRuntime.create(settings)
-    metrics = Metrics("network_hub")
+    metrics = runtime.metrics
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

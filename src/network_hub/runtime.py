@@ -18,6 +18,7 @@ from .members.info import MemberInfoCache
 from .members.registry import MemberRegistry
 from .members.service_tokens import ServiceTokens
 from .network_file import Member, load_network
+from .observability import HubMetrics
 from .settings import HubSettings
 from .store.db import make_engine, make_sessionmaker
 from .store.migrate import upgrade
@@ -38,6 +39,7 @@ class HubRuntime:
     member_info: MemberInfoCache
     #: Anonymous Get It answers (issue 5); entries live HUB_GETIT_CACHE_TTL seconds.
     getit_cache: AnswerCache = field(default_factory=AnswerCache)
+    metrics: HubMetrics = field(default_factory=HubMetrics)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -47,7 +49,10 @@ class HubRuntime:
         members = members if members is not None else load_network(settings.network_file)
         key = load_or_create(settings.data_dir / "hub-signing-key.pem")
         tokens = ServiceTokens(key, issuer=settings.issuer)
-        registry = MemberRegistry.create(members, settings=settings, tokens=tokens)
+        metrics = HubMetrics()
+        registry = MemberRegistry.create(
+            members, settings=settings, tokens=tokens, observe=metrics.observe_member_call
+        )
         engine = make_engine(settings.resolved_database_url())
         return cls(
             settings=settings,
@@ -57,6 +62,7 @@ class HubRuntime:
             registry=registry,
             callers=CallerVerifier(registry),
             member_info=MemberInfoCache(registry, ttl=settings.member_info_ttl_seconds),
+            metrics=metrics,
         )
 
     async def start(self) -> None:

@@ -79,6 +79,8 @@ async def test_health_metrics_and_the_hubs_keys(network_factory: NetworkFactory)
     await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token)
     metrics = (await net.http.get(f"{net.hub_url}/metrics")).text
     assert 'http_requests_total{app="network_hub",method="POST",path="/graphql"' in metrics
+    # The harness's index sync and the Network Activity call.
+    assert 'hub_member_calls_total{member="UNIB",outcome="OK"} 2.0' in metrics
     keys = (await net.http.get(f"{net.hub_url}/.well-known/jwks.json")).json()["keys"]
     service = net.hub_runtime.registry.get("UNIB")
     assert service is not None

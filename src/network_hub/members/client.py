@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -26,6 +28,13 @@ from .failures import MemberFailure, UnavailableCode
 from .service_tokens import ServiceTokens
 
 log = logging.getLogger("network_hub.members")
+
+#: Told about every member call: (member code, outcome ("OK" or an UnavailableCode), seconds).
+CallObserver = Callable[[str, str, float], None]
+
+
+def _ignore(_code: str, _outcome: str, _seconds: float) -> None:
+    return None
 
 
 MAX_CONNECTIONS = 100
@@ -62,6 +71,7 @@ class MemberClient:
         tokens: ServiceTokens,
         breaker: CircuitBreaker,
         timeout: float,
+        observe: CallObserver = _ignore,
     ) -> None:
         self.member = member
         self._sessions = SessionHolder()
@@ -69,6 +79,7 @@ class MemberClient:
         self.breaker = breaker
         self.timeout = timeout
         self._tokens = tokens
+        self._observe = observe
         #: Calls actually sent (tests and metrics read it).
         self.calls = 0
 
@@ -81,6 +92,16 @@ class MemberClient:
 
     async def query(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one document at the member's network API; its ``data`` or a MemberFailure."""
+        started = time.perf_counter()
+        try:
+            data = await self._query(document, variables)
+        except MemberFailure as failure:
+            self._observe(self.member.code, failure.code.value, time.perf_counter() - started)
+            raise
+        self._observe(self.member.code, "OK", time.perf_counter() - started)
+        return data
+
+    async def _query(self, document: str, variables: dict[str, Any] | None) -> dict[str, Any]:
         if not self.breaker.allow():
             raise self._failure(UnavailableCode.CIRCUIT_OPEN)
         self.calls += 1

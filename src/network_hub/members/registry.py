@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from ..network_file import Member
 from ..settings import HubSettings
 from .breaker import CircuitBreaker
-from .client import MemberClient
+from .client import CallObserver, MemberClient
 from .service_tokens import ServiceTokens
 
 
@@ -23,6 +23,7 @@ class MemberRegistry:
         *,
         settings: HubSettings,
         tokens: ServiceTokens,
+        observe: CallObserver | None = None,
     ) -> MemberRegistry:
         clients = []
         for member in members:
@@ -36,6 +37,7 @@ class MemberRegistry:
                     tokens=tokens,
                     breaker=breaker,
                     timeout=settings.member_timeout_seconds,
+                    **({"observe": observe} if observe is not None else {}),
                 )
             )
         return cls(clients)
