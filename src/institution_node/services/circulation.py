@@ -9,6 +9,8 @@ failure anywhere leaves nothing half-written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -67,8 +69,59 @@ async def _eligibility(
     )
 
 
-async def _title(session: AsyncSession, item: Item) -> str:
+async def item_title(session: AsyncSession, item: Item) -> str:
+    """The title of the item's bibliographic record (for letters)."""
     return await session.scalar(select(BibRecord.title).where(BibRecord.id == item.bib_id)) or ""
+
+
+async def check_eligibility(
+    session: AsyncSession, *, item: Item, patron_id: int, today: date, held_for_patron: bool
+) -> None:
+    """Raise why ``item`` may not be loaned to the patron (policy, status, role, blocks)."""
+    roles, blocks = await _eligibility(session, patron_id)
+    check_loan(
+        item=ItemFacts(
+            library_id=item.library_id,
+            loanable=item.loanable,
+            status=ItemStatus(item.status),
+            loan_period_days=item.loan_period_days,
+            renewals_allowed=item.renewals_allowed,
+        ),
+        roles=roles,
+        blocks=blocks,
+        today=today,
+        held_for_patron=held_for_patron,
+    )
+
+
+async def open_loan(
+    session: AsyncSession, *, item: Item, patron_id: int, moment: datetime, **placement: Any
+) -> Loan:
+    """Write the loan of the (locked) item, mark it on loan and complete the request it was
+    held for. ``placement`` names where it was loaned (desk/library, or another member)."""
+    loan = Loan(
+        item_id=item.id,
+        user_id=patron_id,
+        owning_library_id=item.library_id,
+        loaned_at=moment,
+        due_at=due_date(moment, item.loan_period_days),
+        renewals=0,
+        status=LoanStatus.ACTIVE.value,
+        version=1,
+        **placement,
+    )
+    session.add(loan)
+    item.status = ItemStatus.ON_LOAN.value
+    item.transit_to_library_id = None
+    item.transit_to_institution = None
+    item.version = (item.version or 1) + 1
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # The partial unique index: another desk's loan of this item won the race.
+        raise Conflict("The item is already on loan", code=ErrorCode.ITEM_ON_LOAN) from exc
+    await request_service.complete_on_loan(session, item=item, patron_id=patron_id, loan=loan)
+    return loan
 
 
 async def _one_loan(session: AsyncSession, loan_id: int) -> LoanView:
@@ -83,47 +136,25 @@ async def loan_item(
     desk = await common.desk_for(session, actor=actor, desk_code=desk_code)
     patron = await common.find_patron(session, primary_id=patron_primary_id)
     item = await _lock_item(session, barcode)
-    roles, blocks = await _eligibility(session, patron.id)
     held = await request_service.hold_for_item(session, item_id=item.id)
     moment = common.now()
-    check_loan(
-        item=ItemFacts(
-            library_id=item.library_id,
-            loanable=item.loanable,
-            status=ItemStatus(item.status),
-            loan_period_days=item.loan_period_days,
-            renewals_allowed=item.renewals_allowed,
-        ),
-        roles=roles,
-        blocks=blocks,
+    await check_eligibility(
+        session,
+        item=item,
+        patron_id=patron.id,
         today=moment.date(),
         held_for_patron=held is not None and held.user_id == patron.id,
     )
-    loan = Loan(
-        item_id=item.id,
-        user_id=patron.id,
-        owning_library_id=item.library_id,
+    loan = await open_loan(
+        session,
+        item=item,
+        patron_id=patron.id,
+        moment=moment,
         loan_desk_id=desk.id,
         loan_library_id=desk.library_id,
-        loaned_at=moment,
-        due_at=due_date(moment, item.loan_period_days),
-        renewals=0,
-        status=LoanStatus.ACTIVE.value,
         session_id=actor.session_id,
-        version=1,
     )
-    session.add(loan)
-    item.status = ItemStatus.ON_LOAN.value
-    item.transit_to_library_id = None
-    item.transit_to_institution = None
-    item.version = (item.version or 1) + 1
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # The partial unique index: another desk's loan of this item won the race.
-        raise Conflict("The item is already on loan", code=ErrorCode.ITEM_ON_LOAN) from exc
-    await request_service.complete_on_loan(session, item=item, patron_id=patron.id, loan=loan)
-    title = await _title(session, item)
+    title = await item_title(session, item)
     await send_letter(
         session,
         user_id=patron.id,
@@ -209,7 +240,7 @@ async def return_item(
             )
             home = await session.get_one(Library, item.library_id)
             dest_code, dest_name = home.code, home.name
-    title = await _title(session, item)
+    title = await item_title(session, item)
     await send_letter(
         session,
         user_id=loan.user_id,

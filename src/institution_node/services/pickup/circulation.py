@@ -6,15 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...domain.circulation import BlockFacts, ItemFacts, PatronRoleFacts, check_loan, due_date
 from ...domain.errors import Conflict, ErrorCode, Forbidden, Ineligible, NotFound
 from ...domain.letters import Letter
 from ...domain.requests import RequestStatus
-from ...domain.vocabulary import ItemStatus, LoanStatus
-from ...store.models import BibRecord, Block, Item, Loan, PatronRole
+from ...domain.vocabulary import LoanStatus
+from ...store.models import Loan
+from .. import circulation
 from .. import requests as request_service
 from ..institution import get_institution
 from . import lookup
@@ -23,17 +22,6 @@ from .requests import linked_user
 from .steps import Acting, OwnerStep, build_step, home_destination
 
 S = RequestStatus
-
-
-async def _eligibility(
-    session: AsyncSession, user_id: int
-) -> tuple[list[PatronRoleFacts], list[BlockFacts]]:
-    roles = await session.scalars(select(PatronRole).where(PatronRole.user_id == user_id))
-    blocks = await session.scalars(select(Block).where(Block.user_id == user_id))
-    return (
-        [PatronRoleFacts(library_id=r.library_id, expiry=r.expiry_date) for r in roles],
-        [BlockFacts(b.owner_library_id, b.expiry_date, b.description) for b in blocks],
-    )
 
 
 async def loan_for_pickup(
@@ -60,44 +48,19 @@ async def loan_for_pickup(
                 "The item is on the hold shelf for another patron",
                 code=ErrorCode.ITEM_NOT_AVAILABLE,
             )
-        roles, blocks = await _eligibility(session, user.id)
         moment = lookup.now()
-        check_loan(
-            item=ItemFacts(
-                library_id=item.library_id,
-                loanable=item.loanable,
-                status=ItemStatus(item.status),
-                loan_period_days=item.loan_period_days,
-                renewals_allowed=item.renewals_allowed,
-            ),
-            roles=roles,
-            blocks=blocks,
-            today=moment.date(),
-            held_for_patron=True,
+        await circulation.check_eligibility(
+            session, item=item, patron_id=user.id, today=moment.date(), held_for_patron=True
         )
-        loan = Loan(
-            item_id=item.id,
-            user_id=user.id,
-            owning_library_id=item.library_id,
+        loan = await circulation.open_loan(
+            session,
+            item=item,
+            patron_id=user.id,
+            moment=moment,
             loan_institution=acting.institution,
             loan_location_label=acting.library_name,
-            loaned_at=moment,
-            due_at=due_date(moment, item.loan_period_days),
-            renewals=0,
-            status=LoanStatus.ACTIVE.value,
-            version=1,
         )
-        session.add(loan)
-        item.status = ItemStatus.ON_LOAN.value
-        item.transit_to_library_id = None
-        item.transit_to_institution = None
-        item.version = (item.version or 1) + 1
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            raise Conflict("The item is already on loan", code=ErrorCode.ITEM_ON_LOAN) from exc
-        await request_service.complete_on_loan(session, item=item, patron_id=user.id, loan=loan)
-        title = await _title(session, item)
+        title = await circulation.item_title(session, item)
         await send_member_letter(
             session,
             user_id=user.id,
@@ -115,10 +78,6 @@ async def loan_for_pickup(
         payload={"acting": asdict(acting), "barcode": barcode, "patron": [home, home_user_id]},
         step=action,
     )
-
-
-async def _title(session: AsyncSession, item: Item) -> str:
-    return await session.scalar(select(BibRecord.title).where(BibRecord.id == item.bib_id)) or ""
 
 
 async def return_for_member(
@@ -152,7 +111,7 @@ async def return_for_member(
         await session.flush()
         # Home first: our own scan-in there hands it to the next request in the queue.
         await request_service.send_home(session, item=item, leaving_from=None, now=moment)
-        title = await _title(session, item)
+        title = await circulation.item_title(session, item)
         await send_member_letter(
             session,
             user_id=loan.user_id,
