@@ -82,9 +82,12 @@ async def network_activity(
         elif result is None or not result.get("found"):
             gone.append(member.code)
         else:
-            answers.append(
-                MemberAnswer(member, result["loans"], result["requests"], result["fees"])
+            rows = (
+                result.get("loans") or [],
+                result.get("requests") or [],
+                result.get("fees") or [],
             )
+            answers.append(MemberAnswer(member, *rows))
     if gone:
         await _forget(runtime, identity, gone)
     return merge_activity(
