@@ -1,0 +1,64 @@
+"""Per-request batching: keys loaded together cost one fetch per member."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from institution_node.auth.keys import SigningKey
+from network_hub.members.batching import MemberLoader, load_settled
+from network_hub.members.breaker import CircuitBreaker
+from network_hub.members.client import MemberClient
+from network_hub.members.failures import MemberFailure, UnavailableCode
+from network_hub.members.registry import MemberRegistry
+from network_hub.members.service_tokens import ServiceTokens
+from network_hub.network_file import Member
+
+
+def registry(*codes: str) -> MemberRegistry:
+    tokens = ServiceTokens(SigningKey.generate(), issuer="network-hub")
+    return MemberRegistry(
+        MemberClient(
+            Member(code, f"Member {code}", f"http://{code.lower()}.invalid"),
+            tokens=tokens,
+            breaker=CircuitBreaker(failure_threshold=1, cooldown_seconds=1),
+            timeout=1.0,
+        )
+        for code in codes
+    )
+
+
+async def test_keys_are_grouped_into_one_fetch_per_member() -> None:
+    members = registry("B", "C", "D")
+    fetches: list[tuple[str, list[Any]]] = []
+
+    async def fetch(client: MemberClient, keys: list[Any]) -> dict[Any, Any]:
+        fetches.append((client.member.code, list(keys)))
+        if client.member.code == "D":
+            raise MemberFailure("D", "Member D", UnavailableCode.MEMBER_TIMEOUT)
+        return {k: f"{client.member.code}:{k}" for k in keys if k != "absent"}
+
+    loader = MemberLoader(members, fetch)
+    # Loads issued in the same tick (as concurrently resolved fields do) share one batch.
+    first, second = await asyncio.gather(
+        load_settled(loader, [("B", "p1"), ("C", "p1"), ("D", "p1")]),
+        load_settled(loader, [("B", "p2"), ("B", "absent")]),
+    )
+    assert sorted(fetches) == [("B", ["p1", "p2", "absent"]), ("C", ["p1"]), ("D", ["p1"])]
+    assert first[:2] == ["B:p1", "C:p1"]
+    assert isinstance(first[2], MemberFailure)
+    assert first[2].code is UnavailableCode.MEMBER_TIMEOUT
+    assert second == ["B:p2", None]
+    await members.aclose()
+
+
+async def test_a_member_that_breaks_the_contract_is_a_member_error() -> None:
+    members = registry("B")
+
+    async def fetch(_client: MemberClient, _keys: list[Any]) -> dict[Any, Any]:
+        raise KeyError("networkActivity")
+
+    [result] = await load_settled(MemberLoader(members, fetch), [("B", "p1")])
+    assert isinstance(result, MemberFailure)
+    assert result.code is UnavailableCode.MEMBER_ERROR
+    await members.aclose()
