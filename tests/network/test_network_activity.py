@@ -153,7 +153,7 @@ async def test_stopped_and_slow_members_are_named_and_the_rest_arrives_in_time(
     token = await admin_token(net)
     await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token)  # warm connections
     await net.nodes["UNIB"].stop()
-    net.nodes["UNIC"].set_delay_ms(3000)
+    net.nodes["UNIC"].set_delay_ms(1500)
 
     started = time.perf_counter()
     data = (await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token))["networkActivity"]
