@@ -55,7 +55,9 @@ class HubGraphQL(GraphQL[HubContext, None]):
 
 async def healthz(request: Request) -> JSONResponse:
     runtime: HubRuntime = request.app.state.runtime
-    return JSONResponse({"status": "ok", "members": len(runtime.registry)})
+    # The JWKS URL is what every node's NODE_HUB_JWKS_URL must point at.
+    jwks_url = f"{runtime.settings.public_url.rstrip('/')}/.well-known/jwks.json"
+    return JSONResponse({"status": "ok", "members": len(runtime.registry), "jwks": jwks_url})
 
 
 async def jwks(request: Request) -> JSONResponse:

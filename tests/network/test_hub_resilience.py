@@ -74,7 +74,11 @@ async def test_limits_masking_and_introspection_switch(network_factory: NetworkF
 async def test_health_metrics_and_the_hubs_keys(network_factory: NetworkFactory) -> None:
     net = await network_factory([home_unia(), holder("UNIB", 1)])
     health = await net.http.get(f"{net.hub_url}/healthz")
-    assert health.json() == {"status": "ok", "members": 2}
+    assert health.json() == {
+        "status": "ok",
+        "members": 2,
+        "jwks": "http://127.0.0.1:8000/.well-known/jwks.json",  # HUB_PUBLIC_URL's default
+    }
     token = await admin_token(net)
     await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token)
     metrics = (await net.http.get(f"{net.hub_url}/metrics")).text
