@@ -9,6 +9,7 @@ Patron requests (hold requests, title or item level)::
       ├─TAKE_OVER_IN_TRANSIT──▶ IN_TRANSIT             ├──LOAN──▶ COMPLETED
       └─TAKE_OVER_AT_PICKUP──▶ ON_HOLD_SHELF           └──EXPIRE──▶ CANCELLED
     CANCEL: from every active state ──▶ CANCELLED
+    PICK_FROM_SHELF ──RELEASE_ITEM──▶ PLACED  (the chosen copy was loaned at a desk first)
 
 ``TAKE_OVER_*``: a returned item is taken by the next request in the queue (returned at
 the request's pickup library: straight to the hold shelf; elsewhere: in transit there).
@@ -60,6 +61,8 @@ class RequestEvent(StrEnum):
     LOAN = "LOAN"
     EXPIRE = "EXPIRE"
     CANCEL = "CANCEL"
+    # The chosen copy left the shelf another way (loaned at a desk): wait for a copy again.
+    RELEASE_ITEM = "RELEASE_ITEM"
     ARRIVE_HOME = "ARRIVE_HOME"  # non-patron transit received at its destination
     FINISH_WORK = "FINISH_WORK"
 
@@ -75,6 +78,7 @@ TRANSITIONS: Mapping[RequestKind, Mapping[tuple[RequestStatus, RequestEvent], Re
         (S.PICK_FROM_SHELF, E.SEND_IN_TRANSIT): S.IN_TRANSIT,
         (S.PICK_FROM_SHELF, E.SHELVE_FOR_PICKUP): S.ON_HOLD_SHELF,
         (S.PICK_FROM_SHELF, E.CANCEL): S.CANCELLED,
+        (S.PICK_FROM_SHELF, E.RELEASE_ITEM): S.PLACED,
         (S.IN_TRANSIT, E.RECEIVE_AT_PICKUP): S.ON_HOLD_SHELF,
         (S.IN_TRANSIT, E.CANCEL): S.CANCELLED,
         (S.ON_HOLD_SHELF, E.LOAN): S.COMPLETED,

@@ -97,8 +97,10 @@ async def check_eligibility(
 async def open_loan(
     session: AsyncSession, *, item: Item, patron_id: int, moment: datetime, **placement: Any
 ) -> Loan:
-    """Write the loan of the (locked) item, mark it on loan and complete the request it was
-    held for. ``placement`` names where it was loaned (desk/library, or another member)."""
+    """Write the loan of the (locked) item, mark it on loan, complete the request it was
+    held for and release it from another patron's pick-from-shelf task.
+    ``placement`` names where it was loaned (desk/library, or another member)."""
+    await request_service.release_picked_copy(session, item=item, patron_id=patron_id)
     loan = Loan(
         item_id=item.id,
         user_id=patron_id,

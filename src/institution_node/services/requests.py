@@ -456,6 +456,45 @@ async def hold_for_item(session: AsyncSession, *, item_id: int) -> Request | Non
     return row
 
 
+async def release_picked_copy(session: AsyncSession, *, item: Item, patron_id: int) -> None:
+    """A desk loaned a copy that another patron's request had chosen for picking: that
+    request waits again (item level: for this copy's return; title level: it takes another
+    free copy at once when there is one). No commit."""
+    picked = (
+        await session.scalars(
+            select(Request)
+            .where(
+                Request.item_id == item.id,
+                Request.kind == RequestKind.PATRON.value,
+                Request.status == S.PICK_FROM_SHELF.value,
+                Request.user_id != patron_id,
+            )
+            .with_for_update()
+        )
+    ).all()
+    now = _now()
+    for request in picked:
+        if request.level == RequestLevel.TITLE.value:
+            request.item_id = None
+            request.item_library_id = None
+        common.apply(request, E.RELEASE_ITEM, now=now)
+        if request.item_id is not None or request.user_id is None:
+            continue
+        candidates = await _candidates(session, bib_id=request.bib_id, item=None)
+        roles = await _roles(session, request.user_id)
+        usable = [
+            c
+            for c in candidates
+            if c.id != item.id and role_covers(roles, c.library_id, now.date())
+        ]
+        on_shelf = await _free_on_shelf(session, usable)
+        if on_shelf:
+            on_shelf.sort(key=lambda i: (i.library_id != request.pickup_library_id, i.id))
+            _itemize(request, on_shelf[0])
+            common.apply(request, E.ASSIGN_ITEM, now=now)
+    await session.flush()
+
+
 async def complete_on_loan(
     session: AsyncSession, *, item: Item, patron_id: int, loan: Loan
 ) -> Request | None:
