@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+
 from institution_node.auth.jwks import JwksCache, unverified_header_kid, unverified_issuer
 from institution_node.auth.tokens import Principal, decode, principal_from_claims
 from institution_node.domain.errors import Unauthenticated
 
 from .registry import MemberRegistry
 
+REMEMBERED_TOKENS = 4096
+
 
 class CallerVerifier:
     """Verifies member-issued tokens; keys per member are fetched lazily and cached."""
 
-    def __init__(self, registry: MemberRegistry) -> None:
+    def __init__(self, registry: MemberRegistry, *, remember: int = REMEMBERED_TOKENS) -> None:
         self._registry = registry
         self._caches: dict[str, JwksCache] = {}
+        # Staff UIs send the same token with every request; checking its signature once is
+        # enough (parsing and verifying costs a noticeable share of the hub's own time).
+        # Entries end with the token's own expiry.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._remember = remember
 
     def _cache(self, code: str) -> JwksCache:
         cache = self._caches.get(code)
@@ -28,11 +38,22 @@ class CallerVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The verified caller, or Unauthenticated (non-member, forged, expired, malformed)."""
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() < known[1]:
+                self._verified.move_to_end(token)
+                return known[0]
+            del self._verified[token]
         issuer = unverified_issuer(token)
         if issuer not in self._registry:
             raise Unauthenticated("The token was not issued by a member of this network")
         key = await self._cache(issuer).key_for(unverified_header_kid(token))
-        return principal_from_claims(decode(token, key, issuer=issuer))
+        claims = decode(token, key, issuer=issuer)
+        principal = principal_from_claims(claims)
+        self._verified[token] = (principal, float(claims["exp"]))
+        if len(self._verified) > self._remember:
+            self._verified.popitem(last=False)
+        return principal
 
     async def from_header(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
