@@ -10,25 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from functools import cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 
 from ..domain.errors import DomainError, ErrorCode
+from .known_documents import cached_validation
 
 log = logging.getLogger("graphql.errors")
 
@@ -73,16 +70,6 @@ class QuietSchema(strawberry.Schema):
         return None
 
 
-@cache
-def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
-    """Depth and alias rules built once, so the validation cache can recognise a document
-    it has validated before (a fresh rule class per request would never hit)."""
-    return (
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    )
-
-
 def standard_extensions(
     *,
     introspection: bool,
@@ -90,16 +77,19 @@ def standard_extensions(
     max_aliases: int = 30,
     max_tokens: int = 2000,
 ) -> Sequence[Callable[[], SchemaExtension]]:
-    """Limits on depth, aliases and tokens; masked errors; optional introspection; cached
-    parsing and validation of repeated documents.
+    """For one schema: a query text accepted before skips parsing and validation; limits
+    on depth, aliases and tokens; masked errors; optional introspection.
 
-    Factories, so each request gets fresh extension instances."""
-    rules = list(_limit_rules(max_depth, max_aliases))
+    Factories, so each request gets fresh extension instances (the limit rules are built
+    once per schema)."""
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
+        cached_validation(),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
         ShapeErrors,
     ]
     if not introspection:

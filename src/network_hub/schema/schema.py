@@ -11,14 +11,13 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from institution_node.api.errors import standard_extensions
+from institution_node.api.errors import QuietSchema, standard_extensions
 
 from ..fulfilment import schema as fulfilment_api
 from . import activity as activity_api
 from . import getit as getit_api
 from . import members as members_api
 from .fast_rows import FastRowsExecutionContext
-from .validation_cache import cached_validation
 
 QUERIES: tuple[type, ...] = (
     members_api.MembersQuery,
@@ -45,18 +44,15 @@ def build_schema(
 ) -> strawberry.Schema:
     query = merge_types("Query", QUERIES)
     mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
-    return strawberry.Schema(
+    return QuietSchema(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(default_resolver=resolve_attribute),
         execution_context_class=FastRowsExecutionContext,
-        extensions=[
-            cached_validation(),
-            *standard_extensions(
-                introspection=introspection,
-                max_depth=max_depth,
-                max_aliases=max_aliases,
-                max_tokens=max_tokens,
-            ),
-        ],
+        extensions=standard_extensions(
+            introspection=introspection,
+            max_depth=max_depth,
+            max_aliases=max_aliases,
+            max_tokens=max_tokens,
+        ),
     )

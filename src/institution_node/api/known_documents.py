@@ -1,9 +1,9 @@
 """Reuse the parsed document and validation outcome of a query text already accepted.
 
-Parsing and validating the Network Activity query costs a few milliseconds per request, a
-large share of the hub's own time. The rules (limits, introspection switch) are fixed per
-schema and validation does not depend on variables, so a query text that parsed and
-validated once stays valid. Only successes are cached, in a bounded LRU per schema.
+Parsing and validating a query costs a few milliseconds per request (for the hub's Network
+Activity query, a large share of the hub's own time). The rules (limits, introspection
+switch) are fixed per schema and validation does not depend on variables, so a query text
+that parsed and validated once stays valid. Only successes are cached, in a bounded LRU per schema.
 """
 
 from __future__ import annotations
