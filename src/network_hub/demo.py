@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -134,6 +135,8 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
         port=_port(sockets[0]),
         # The demo syncs the index itself once every node answers (below).
         sync_index_on_start=False,
+        # Anonymous Get It answers are cached briefly in the demo unless the environment says.
+        getit_cache_ttl=float(os.environ.get("HUB_GETIT_CACHE_TTL", "5")),
     )
     hub_runtime = HubRuntime.create(hub_settings)
     apps.insert(0, ("hub", create_hub_app(hub_settings, runtime=hub_runtime)))
