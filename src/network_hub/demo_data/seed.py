@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from institution_node.domain.errors import DomainError
 from institution_node.loader.load import load
-from institution_node.services.requests import Pickup, place_request
+from institution_node.services.request_placement import Pickup, place_request
 from institution_node.settings import NodeSettings
 from institution_node.store.db import make_engine, make_sessionmaker
 from institution_node.store.migrate import upgrade

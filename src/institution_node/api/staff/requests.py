@@ -9,6 +9,7 @@ import strawberry
 from ...auth.tokens import Principal
 from ...domain.errors import Forbidden, NotFound, Unauthenticated
 from ...services import holdshelf, request_views
+from ...services import request_placement as placement
 from ...services import requests as service
 from ...services.request_common import REQUEST_WORK_ROLES, NextStepInfo
 from ...services.request_views import RequestPage as PageData
@@ -201,7 +202,7 @@ class RequestMutation:
     async def place_request(self, info: StaffInfo, input: PlaceRequestInput) -> Request:
         info.context.staff(REQUEST_WORK_ROLES)
         async with info.context.session() as session:
-            row = await service.place_for_patron(
+            row = await placement.place_for_patron(
                 session,
                 patron_primary_id=input.patron_primary_id,
                 pickup_library_code=input.pickup_library_code,

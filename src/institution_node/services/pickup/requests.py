@@ -16,7 +16,7 @@ from ...domain.errors import ErrorCode, Forbidden, Ineligible, InvalidInput, Not
 from ...domain.requests import RequestEvent, RequestKind
 from ...domain.vocabulary import ItemStatus, LinkOrigin, RemoteRegister, UserKind
 from ...store.models import Item, Request, User
-from .. import linked_accounts
+from .. import linked_accounts, request_placement
 from .. import requests as request_service
 from ..idempotency import run_idempotent
 from ..institution import get_institution
@@ -78,7 +78,7 @@ async def _place(
             code=ErrorCode.REGISTRATION_DISABLED,
         )
     if pickup.institution == institution.code:
-        place = await request_service.local_pickup(
+        place = await request_placement.local_pickup(
             session, own_code=institution.code, library_code=pickup.library_code
         )
     else:
@@ -89,7 +89,7 @@ async def _place(
             )
         if not pickup.library_code.strip():
             raise InvalidInput("A pickup library is required")
-        place = request_service.Pickup(
+        place = request_placement.Pickup(
             institution=pickup.institution,
             library_code=pickup.library_code,
             library_name=pickup.library_name or pickup.library_code,
@@ -101,7 +101,7 @@ async def _place(
         select(User.id).where(User.primary_id == account.local_primary_id)
     )
     assert user_id is not None
-    request = await request_service.place_request(
+    request = await request_placement.place_request(
         session,
         patron_id=user_id,
         record_id=record_id,
