@@ -201,6 +201,18 @@ async def test_other_members_are_refused_every_step(node_factory: NodeFactory) -
     assert (seen["loanStatus"], seen["patronName"]) == ("ACTIVE", "Ada Lovelace")
 
 
+async def test_return_refusal_is_the_same_for_unknown_barcodes(node_factory: NodeFactory) -> None:
+    # Without return anywhere, a member learns nothing of the owner's items by returning:
+    # an item it did not loan and a barcode the owner does not have get the same answer.
+    node = await owner(node_factory)
+    for barcode in ("M-1", "NO-SUCH"):
+        with pytest.raises(GraphQLErrors) as refused:
+            await net(
+                node, NODE_RETURN, {"acting": acting("UNID"), "barcode": barcode, "key": barcode}
+            )
+        assert refused.value.codes == ["RETURN_NOT_ALLOWED"]
+
+
 async def test_placement_refusals(node_factory: NodeFactory) -> None:
     closed = await owner(node_factory, uresolver_remote_register="NONE")
     with pytest.raises(GraphQLErrors) as none:

@@ -12,7 +12,7 @@ from ...domain.errors import Conflict, ErrorCode, Forbidden, Ineligible, NotFoun
 from ...domain.letters import Letter
 from ...domain.requests import RequestStatus
 from ...domain.vocabulary import LoanStatus
-from ...store.models import Loan
+from ...store.models import Item, Loan
 from .. import circulation
 from .. import requests as request_service
 from ..institution import get_institution
@@ -87,19 +87,25 @@ async def return_for_member(
 
     async def action() -> dict[str, Any]:
         institution = await get_institution(session)
-        item = await lookup.item_row(session, barcode, lock=True)
-        loan = await session.scalar(
-            select(Loan)
-            .where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE.value)
-            .with_for_update()
+        found = await session.scalar(select(Item).where(Item.barcode == barcode).with_for_update())
+        loan = (
+            await session.scalar(
+                select(Loan)
+                .where(Loan.item_id == found.id, Loan.status == LoanStatus.ACTIVE.value)
+                .with_for_update()
+            )
+            if found is not None
+            else None
         )
         loaned_there = loan is not None and loan.loan_institution == acting.institution
         if not (institution.return_anywhere or loaned_there):
+            # The same refusal for an unknown barcode: the member learns nothing of ours.
             raise Forbidden(
                 f"{institution.name} items are returned at {institution.name} or where they "
                 "were loaned",
                 code=ErrorCode.RETURN_NOT_ALLOWED,
             )
+        item = found if found is not None else await lookup.item_row(session, barcode, lock=True)
         if loan is None:
             raise Conflict(f"Item {barcode} is not on loan", code=ErrorCode.ITEM_NOT_ON_LOAN)
         moment = lookup.now()
