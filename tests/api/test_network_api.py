@@ -117,3 +117,12 @@ async def test_hub_keys_are_fetched_from_the_jwks_url(node_factory: NodeFactory)
     finally:
         await http.aclose()
     assert fetches[:2] == ["http://hub.test/.well-known/jwks.json"] * 2
+
+
+async def test_variable_out_of_range_is_bad_input_not_internal(node: NodeHarness) -> None:
+    # A variable GraphQL cannot coerce is the caller's mistake, named as such (not INTERNAL).
+    query = "query($first: Int!) { linkedAccounts(first: $first) { nextAfter } }"
+    with pytest.raises(GraphQLErrors) as caught:
+        await node.gql(query, {"first": 2**31 + 5}, token=service_token(KEY, "UNIA"), path=NETWORK)
+    assert caught.value.codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Int cannot represent" in caught.value.errors[0]["message"]

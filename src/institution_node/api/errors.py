@@ -48,7 +48,9 @@ class ShapeErrors(MaskErrors):
                 path=error.path,
                 extensions={"code": original.code.value},
             )
-        if original is None:
+        if original is None or isinstance(original, GraphQLError):
+            # No original error, or GraphQL's own (e.g. a variable it cannot coerce): the
+            # caller's request is at fault and the message names what is wrong.
             code = (error.extensions or {}).get("code", VALIDATION_FAILED)
             return GraphQLError(
                 error.message, nodes=error.nodes, path=error.path, extensions={"code": code}
