@@ -60,8 +60,9 @@ def table(view: ActivityView, kind: str) -> tuple[list[str], list[list[Any]]]:
 
 
 def _safe(value: Any) -> Any:
-    # Spreadsheet formula injection: a cell starting with = + - @ would run as a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    # Spreadsheet formula injection: a cell starting with = + - @ (or a tab or carriage
+    # return before one, which spreadsheet apps skip) would run as a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
