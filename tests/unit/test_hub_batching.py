@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from institution_node.auth.keys import SigningKey
 from network_hub.members.batching import MemberLoader, load_settled
 from network_hub.members.breaker import CircuitBreaker
@@ -61,4 +63,22 @@ async def test_a_member_that_breaks_the_contract_is_a_member_error() -> None:
     [result] = await load_settled(MemberLoader(members, fetch), [("B", "p1")])
     assert isinstance(result, MemberFailure)
     assert result.code is UnavailableCode.MEMBER_ERROR
+    await members.aclose()
+
+
+async def test_malformed_error_lists_are_a_member_error_not_a_crash() -> None:
+    # Something at the member's URL that answers JSON off the contract (a proxy, a broken
+    # deployment): the member becomes an ``unavailable`` entry, the query still answers.
+    members = registry("B")
+    client = members.get("B")
+    assert client is not None
+    for body in (
+        b'{"errors": ["boom"]}',
+        b'{"errors": "boom"}',
+        b'{"errors": [{"extensions": "x"}]}',
+        b'{"errors": 5}',
+    ):
+        with pytest.raises(MemberFailure) as failure:
+            client._parse(200, body)
+        assert failure.value.code is UnavailableCode.MEMBER_ERROR
     await members.aclose()

@@ -148,9 +148,19 @@ class MemberClient:
         errors = payload.get("errors") if isinstance(payload, dict) else None
         data = payload.get("data") if isinstance(payload, dict) else None
         if errors or not isinstance(data, dict):
-            codes = tuple(
-                str((e.get("extensions") or {}).get("code", "")) for e in errors or [] if e
-            )
+            codes = _error_codes(errors)
             log.warning("member %s answered with errors %s", self.member.code, codes)
             raise self._failure(UnavailableCode.MEMBER_ERROR, codes)
         return data
+
+
+def _error_codes(errors: Any) -> tuple[str, ...]:
+    """The ``extensions.code`` of each error entry; whatever is off the contract is skipped."""
+    if not isinstance(errors, list):
+        return ()
+    codes = []
+    for error in errors:
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        if isinstance(extensions, dict):
+            codes.append(str(extensions.get("code", "")))
+    return tuple(codes)
