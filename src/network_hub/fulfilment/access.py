@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import Forbidden, InvalidInput, NotFound
+from institution_node.domain.errors import (
+    DomainError,
+    ErrorCode,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from institution_node.domain.vocabulary import StaffRoleType
 
 from . import documents
@@ -45,7 +51,13 @@ async def acting_desk(
     roles: frozenset[StaffRoleType],
 ) -> dict[str, str | None]:
     """The ``ActingInput`` for the operator's desk, checked with the operator's member."""
-    data = await call(runtime, principal.institution, documents.DESK, {"code": desk_code})
+    try:
+        data = await call(runtime, principal.institution, documents.DESK, {"code": desk_code})
+    except DomainError as exc:
+        if exc.code is ErrorCode.NOT_FOUND:
+            # Named as the caller's own desk (the generic text speaks of the owner's items).
+            raise NotFound(f"Your institution has no desk {desk_code}") from exc
+        raise
     desk = data["networkDesk"]
     if not principal.scope(roles).covers(int(desk["libraryId"])):
         raise Forbidden(f"Your roles do not cover desk {desk_code}")

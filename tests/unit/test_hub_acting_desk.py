@@ -1,0 +1,35 @@
+"""The acting desk is checked with the caller's own member; an unknown desk is named so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from institution_node.auth.tokens import Principal, RoleGrant
+from institution_node.domain.errors import DomainError, ErrorCode
+from institution_node.domain.vocabulary import DESK_ROLES, StaffRoleType
+from network_hub.fulfilment import access
+from network_hub.fulfilment.calls import refusal
+
+OPERATOR = Principal(
+    kind="staff",
+    institution="UNIC",
+    user_id=1,
+    primary_id="unic-op",
+    session_id="s",
+    roles=(RoleGrant(StaffRoleType.CIRCULATION_DESK_OPERATOR, None, False),),
+)
+
+
+async def test_an_unknown_desk_is_named_as_the_callers_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_such_desk(*_args: Any) -> dict[str, Any]:
+        raise refusal("University UNIC", ErrorCode.NOT_FOUND)
+
+    monkeypatch.setattr(access, "call", no_such_desk)
+    with pytest.raises(DomainError) as refused:
+        await access.acting_desk(None, OPERATOR, desk_code="NO-DESK", roles=DESK_ROLES)  # type: ignore[arg-type]
+    assert refused.value.code is ErrorCode.NOT_FOUND
+    assert refused.value.message == "Your institution has no desk NO-DESK"
