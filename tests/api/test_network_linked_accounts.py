@@ -176,6 +176,25 @@ async def test_own_patrons_cannot_be_linked_here(node_factory: NodeFactory) -> N
     assert caught.value.codes == ["INVALID_INPUT"]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"email": "e" * 256},
+        {"userGroup": "g" * 65},
+        {"homeInstitution": "C" * 65, "homeUserId": "x"},
+    ],
+    ids=["email", "userGroup", "homeInstitution"],
+)
+async def test_too_long_values_are_invalid_input_on_every_database(
+    node_factory: NodeFactory, db_url: str, changes: dict[str, Any]
+) -> None:
+    node = await member(node_factory, db_url=db_url)
+    with pytest.raises(GraphQLErrors) as caught:
+        await ensure(node, "k-long", **changes)
+    assert caught.value.codes == ["INVALID_INPUT"]
+    assert await linked_rows(node) == []
+
+
 async def test_linked_accounts_are_paged_for_the_index_sync(node_factory: NodeFactory) -> None:
     node = await node_factory(member_with_linked_patrons(patrons=3), **hub_settings(KEY))
     token = service_token(KEY, "UNIB")

@@ -33,6 +33,9 @@ from .idempotency import run_idempotent
 from .institution import get_institution
 
 MAX_NAME = 128
+MAX_HOME_CODE = 64
+MAX_EMAIL = 255
+MAX_GROUP = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,13 @@ def _validate(record: HomeRecord, own_code: str) -> None:
         raise InvalidInput("homeInstitution and homeUserId are too long")
     if len(record.first_name) > MAX_NAME or len(record.last_name) > MAX_NAME:
         raise InvalidInput(f"Names are limited to {MAX_NAME} characters")
+    # The columns' own limits, so that too long a value is a clear refusal on every database.
+    if len(record.home_institution) > MAX_HOME_CODE:
+        raise InvalidInput(f"homeInstitution is limited to {MAX_HOME_CODE} characters")
+    if len(record.email or "") > MAX_EMAIL or len(record.user_group or "") > MAX_GROUP:
+        raise InvalidInput(
+            f"email and userGroup are limited to {MAX_EMAIL} and {MAX_GROUP} characters"
+        )
 
 
 async def ensure_linked_account(
