@@ -323,4 +323,9 @@ async def test_register_is_for_a_patron_at_another_known_member(net: LiveNetwork
         with pytest.raises(GraphQLErrors) as caught:
             await net.hub_gql(REGISTER, {"member": member}, token=token)
         assert caught.value.codes == [code]
+    # Too many record ids for the personal answer: refused before anything is made.
+    too_many = [f"rec-{n}" for n in range(11)]
+    with pytest.raises(GraphQLErrors) as caught:
+        await net.hub_gql(REGISTER, {"member": "UNIC", "ids": too_many}, token=patron)
+    assert caught.value.codes == ["INVALID_INPUT"]
     assert await linked_count(net, "UNIC") == 0

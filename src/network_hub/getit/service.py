@@ -218,6 +218,8 @@ async def register_at_member(
         raise NotFound("No such member institution")
     if member == principal.institution:
         raise InvalidInput("A patron is already registered at their home institution")
+    # Checked before anything is made: a refused call leaves no linked account behind.
+    ids = _clean(record_ids, "FULL") if record_ids else []
     home, user_id = principal.institution, principal.primary_id
     record = await linking.home_record(runtime, home=home, user_id=user_id)
     link = await linking.ensure_link(
@@ -225,8 +227,7 @@ async def register_at_member(
     )
     viewer = Viewer(home, user_id)
     answer = None
-    if record_ids:
-        ids = _clean(record_ids, "FULL")
+    if ids:
         ask = Ask(detail="FULL", viewer=viewer.identity, home=home)
         answers, failures = await fan_out([client], ids, ask, cache=runtime.getit_cache, ttl=0)
         status = await runtime.member_info.one(home)
