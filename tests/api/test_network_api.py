@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -126,3 +127,20 @@ async def test_variable_out_of_range_is_bad_input_not_internal(node: NodeHarness
         await node.gql(query, {"first": 2**31 + 5}, token=service_token(KEY, "UNIA"), path=NETWORK)
     assert caught.value.codes == ["GRAPHQL_VALIDATION_FAILED"]
     assert "Int cannot represent" in caught.value.errors[0]["message"]
+
+
+@pytest.mark.parametrize("document", [[], {"keys": ["x"]}, {"keys": [{"kid": "k"}]}, "keys"])
+async def test_a_malformed_jwks_document_refuses_as_unauthenticated(
+    node_factory: NodeFactory, document: Any
+) -> None:
+    # A JWKS URL answering JSON that is not a key set: every call is the usual refusal.
+    def hub(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=document)
+
+    node = await node_factory(two_library_institution("UNIA"))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(hub))
+    node.runtime.hub_keys = JwksCache("http://hub.test/.well-known/jwks.json", http, min_refresh=0)
+    try:
+        await _refused(node, service_token(KEY, "UNIA"))
+    finally:
+        await http.aclose()

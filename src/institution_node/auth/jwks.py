@@ -36,7 +36,14 @@ class JwksCache:
                 response.raise_for_status()
                 data = response.json()
                 keys = {k["kid"]: jwt.PyJWK(k).key for k in data.get("keys", []) if "kid" in k}
-            except (httpx.HTTPError, ValueError, KeyError, jwt.PyJWTError) as exc:
+            except (
+                httpx.HTTPError,
+                ValueError,
+                KeyError,
+                TypeError,
+                AttributeError,  # JSON that is not a key set (a list, a string, ...)
+                jwt.PyJWTError,
+            ) as exc:
                 if self._keys:
                     return  # keep serving the keys we have
                 raise Unauthenticated("The token issuer's keys are unavailable") from exc
