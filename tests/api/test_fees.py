@@ -158,3 +158,30 @@ async def test_two_payments_at_once_never_overdraw(node_factory: NodeFactory, db
     assert outcomes == ["AMOUNT_EXCEEDS_BALANCE", "OK"]
     async with node.runtime.sessions() as s:
         assert await s.scalar(select(Fee.balance_minor)) == 200
+
+
+@pytest.mark.parametrize("amount", ["1e30", "99999999999999999999", "30000000"])
+async def test_huge_fee_amounts_are_refused_not_internal(
+    node_factory: NodeFactory, db_url: str, amount: str
+) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    op = await node.token(api_key("unia-main-op"))
+    with pytest.raises(GraphQLErrors) as err:
+        await _fee(node, op, amount, "MAIN")
+    assert err.value.codes == ["INVALID_AMOUNT"]
+    async with node.runtime.sessions() as session:
+        assert (await session.scalars(select(Fee))).all() == []
+
+
+@pytest.mark.parametrize("fee_id", ["99999999999999999999", "2147483648", "-9999999999"])
+async def test_fee_ids_out_of_range_are_not_found(
+    node_factory: NodeFactory, db_url: str, fee_id: str
+) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    op = await node.token(api_key("unia-main-op"))
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(PAY_FEE, {"id": fee_id, "amount": "1", "desk": "MAIN-DESK"}, token=op)
+    assert err.value.codes == ["NOT_FOUND"]
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(WAIVE_FEE, {"id": fee_id}, token=op)
+    assert err.value.codes == ["NOT_FOUND"]

@@ -47,3 +47,14 @@ def test_currency_codes() -> None:
     assert validate_currency(" eur ") == "EUR"
     with pytest.raises(InvalidInput):
         validate_currency("EURO")
+
+
+@pytest.mark.parametrize("text", ["1e30", "99999999999999999999", "21474836.48", "1E+400"])
+def test_amounts_beyond_what_is_stored_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_amount(text, "USD")
+    assert err.value.code.value == "INVALID_AMOUNT"
+
+
+def test_largest_storable_amount_is_accepted() -> None:
+    assert to_minor(parse_amount("21474836.47", "USD"), "USD") == 2**31 - 1

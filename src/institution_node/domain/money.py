@@ -9,6 +9,9 @@ from .errors import ErrorCode, InvalidInput
 # ISO 4217 minor-unit exponents that differ from 2; everything else uses 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3}
 
+#: The most minor units an amount column holds (a 32-bit integer on PostgreSQL).
+MAX_MINOR = 2**31 - 1
+
 
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
@@ -34,6 +37,11 @@ def parse_amount(value: str | Decimal | int, currency: str, *, field: str = "amo
     if amount <= 0:
         raise InvalidInput(f"{field} must be greater than zero", code=ErrorCode.INVALID_AMOUNT)
     quantum = Decimal(1).scaleb(-exponent(currency))
+    largest = Decimal(MAX_MINOR).scaleb(-exponent(currency))
+    if amount > largest:
+        raise InvalidInput(
+            f"{field} must not be more than {largest} {currency}", code=ErrorCode.INVALID_AMOUNT
+        )
     if amount != amount.quantize(quantum, rounding=ROUND_HALF_EVEN):
         raise InvalidInput(
             f"{field} {amount} has more decimals than {currency} allows",

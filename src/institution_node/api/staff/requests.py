@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from ...auth.tokens import Principal
-from ...domain.errors import Forbidden, NotFound, Unauthenticated
+from ...domain.errors import Forbidden, Unauthenticated
 from ...services import holdshelf, request_views
 from ...services import request_placement as placement
 from ...services import requests as service
@@ -15,13 +15,11 @@ from ...services.request_common import REQUEST_WORK_ROLES, NextStepInfo
 from ...services.request_views import RequestPage as PageData
 from ...services.request_views import RequestView
 from ..context import StaffInfo
+from .ids import parse_id
 
 
 def _id(value: strawberry.ID) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise NotFound("No such request") from exc
+    return parse_id(value, "request")
 
 
 def _patron(info: StaffInfo) -> Principal:
