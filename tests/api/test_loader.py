@@ -145,3 +145,74 @@ def test_cli_load_reports_problems_then_loads(
     assert main([*args, str(good)]) == 0
     assert "loaded" in capsys.readouterr().out
     assert main([*args, str(tmp_path / "missing.json")]) == 2
+
+
+def _too_long() -> dict[str, Any]:
+    """Values the database cannot hold (too long, out of range)."""
+    data = two_library_institution()
+    data["libraries"][0]["name"] = "L" * 300
+    data["users"][3]["first_name"] = "F" * 200
+    data["users"][3]["stat_categories"] = [{"category": "C" * 100, "value": "v"}]
+    data["records"][0]["title"] = "T" * 600
+    data["loans"] = [
+        {
+            "barcode": "M-3",
+            "patron": "P1",
+            "desk": "MAIN-DESK",
+            "loaned_at": "2026-01-01T00:00:00+00:00",
+            "due_at": "2026-02-01T00:00:00+00:00",
+            "renewals": 99999999999,
+        }
+    ]
+    return data
+
+
+def _clashing() -> dict[str, Any]:
+    """Unique values given twice, a key id too long, an amount too large."""
+    data = two_library_institution()
+    data["users"][3]["linked"] = {"source_institution": "X", "source_user_id": "1"}
+    data["users"][4]["linked"] = {"source_institution": "X", "source_user_id": "1"}
+    data["clients"].append({"label": "second", "key": "lfn_" + "k" * 40 + "_secret"})
+    data["fees"] = [{"patron": "P1", "type": "OVERDUE", "amount": "99999999999"}]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            _too_long(),
+            [
+                "libraries[0].name:",
+                "users[3].first_name:",
+                "users[3].stat_categories[0].category:",
+                "records[0].title:",
+                "loans[0].renewals:",
+            ],
+        ),
+        (
+            _clashing(),
+            [
+                "clients[1].key:",
+                "users: more than one linked account for X user 1",
+                "fees[0]: amount must not be more than",
+            ],
+        ),
+    ],
+    ids=["too-long", "clashing"],
+)
+async def test_values_the_database_cannot_hold_are_problems_not_crashes(
+    db_url: str, data: dict[str, Any], expected: list[str]
+) -> None:
+    problems, counts = await _load_into(db_url, data)
+    joined = "\n".join(problems)
+    for text in expected:
+        assert text in joined, joined
+    assert set(counts.values()) == {0}, counts
+
+
+async def test_api_key_id_already_held_is_a_problem(db_url: str) -> None:
+    assert (await _load_into(db_url, two_library_institution()))[0] == []
+    again = {"clients": [{"label": "again", "key": api_key("unia-discovery") + "x"}]}
+    problems, _ = await _load_into(db_url, again)
+    assert problems == ["users/clients: an API key id is not unique (give each key its own id)"]

@@ -13,6 +13,7 @@ from ..domain.errors import DomainError
 from ..domain.money import parse_amount
 from ..domain.vocabulary import UserKind
 from ..store.models import (
+    ApiKey,
     BibRecord,
     Desk,
     Institution,
@@ -22,9 +23,28 @@ from ..store.models import (
 )
 from .schema import LoadFile
 
+#: ``ApiKey.key_id`` holds at most this many characters.
+KEY_ID_MAX = 32
+
 
 def _dupes(values: Iterable[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n > 1}
+
+
+def _dupes_pairs(values: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+KEY_FORM = f"not of the form lfn_<id>_<secret> (an id of at most {KEY_ID_MAX} characters)"
+
+
+def _key_id(key: str) -> str | None:
+    """The id part of an API key, or None if the key is malformed or its id too long."""
+    try:
+        key_id, _ = apikeys.split(key)
+    except DomainError:
+        return None
+    return key_id if len(key_id) <= KEY_ID_MAX else None
 
 
 async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
@@ -49,6 +69,22 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
     db_users = {row[0]: row[1] for row in await session.execute(select(User.primary_id, User.kind))}
     db_barcodes = set((await session.scalars(select(Item.barcode))).all())
     db_records = set((await session.scalars(select(BibRecord.network_record_id))).all())
+    db_key_ids = set((await session.scalars(select(ApiKey.key_id))).all())
+    db_sources = {
+        (row[0], row[1])
+        for row in await session.execute(
+            select(User.source_institution_code, User.source_user_id).where(
+                User.source_institution_code.is_not(None)
+            )
+        )
+    }
+    db_link_ids = set(
+        (
+            await session.scalars(
+                select(User.network_link_id).where(User.network_link_id.is_not(None))
+            )
+        ).all()
+    )
 
     lib_codes = [lib.code for lib in f.libraries]
     for i, lib in enumerate(f.libraries):
@@ -82,6 +118,15 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
     keys = [k.key for u in f.users for k in u.api_keys] + [c.key for c in f.clients]
     if _dupes(keys):
         problems.append("users/clients: the same API key is given more than once")
+    key_ids = [_key_id(k) for k in keys]
+    if _dupes(k for k in key_ids if k) or db_key_ids & set(key_ids):
+        problems.append("users/clients: an API key id is not unique (give each key its own id)")
+    sources = [(u.linked.source_institution, u.linked.source_user_id) for u in f.users if u.linked]
+    for inst, uid in _dupes_pairs(sources) | (set(sources) & db_sources):
+        problems.append(f"users: more than one linked account for {inst} user {uid}")
+    link_ids = [u.linked.network_link_id for u in f.users if u.linked and u.linked.network_link_id]
+    for link_id in _dupes(link_ids) | (set(link_ids) & db_link_ids):
+        problems.append(f"users: network_link_id {link_id} is not unique")
     for i, u in enumerate(f.users):
         where = f"users[{i}]"
         if u.primary_id in db_users:
@@ -100,10 +145,8 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
                     f"{where}.staff_roles[{j}].libraries: empty (use null for institution-wide)"
                 )
         for j, key_in in enumerate(u.api_keys):
-            try:
-                apikeys.split(key_in.key)
-            except DomainError:
-                problems.append(f"{where}.api_keys[{j}].key: not of the form lfn_<id>_<secret>")
+            if _key_id(key_in.key) is None:
+                problems.append(f"{where}.api_keys[{j}].key: {KEY_FORM}")
         for name, owned in (
             ("blocks", u.blocks),
             ("notes", u.notes),
@@ -112,10 +155,8 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
             for j, o in enumerate(owned):
                 need_lib(f"{where}.{name}[{j}].owner", o.owner)
     for i, c in enumerate(f.clients):
-        try:
-            apikeys.split(c.key)
-        except DomainError:
-            problems.append(f"clients[{i}].key: not of the form lfn_<id>_<secret>")
+        if _key_id(c.key) is None:
+            problems.append(f"clients[{i}].key: {KEY_FORM}")
 
     barcodes: dict[str, bool] = {}
     rec_ids = [r.network_record_id for r in f.records]

@@ -41,20 +41,20 @@ class InstitutionIn(Strict):
     code: str = Code
     name: str = Field(min_length=1, max_length=255)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    reply_to_email: str | None = None
+    reply_to_email: str | None = Field(default=None, max_length=255)
     settings: SettingsIn = SettingsIn()
 
 
 class DeskIn(Strict):
     code: str = Code
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=255)
     pickup_point: bool = False
 
 
 class LibraryIn(Strict):
     code: str = Code
-    name: str = Field(min_length=1)
-    reply_to_email: str | None = None
+    name: str = Field(min_length=1, max_length=255)
+    reply_to_email: str | None = Field(default=None, max_length=255)
     registration_fee: str | None = None
     desks: list[DeskIn] = []
 
@@ -76,7 +76,7 @@ class OwnedIn(Strict):
 
 class BlockIn(OwnedIn):
     description: str = Field(min_length=1)
-    block_type: str = "GENERAL"
+    block_type: str = Field(default="GENERAL", max_length=64)
     expiry_date: date | None = None
 
 
@@ -85,28 +85,28 @@ class NoteIn(OwnedIn):
 
 
 class StatCategoryIn(OwnedIn):
-    category: str = Field(min_length=1)
-    value: str = Field(min_length=1)
+    category: str = Field(min_length=1, max_length=64)
+    value: str = Field(min_length=1, max_length=128)
 
 
 class LinkIn(Strict):
     source_institution: str = Code
-    source_user_id: str = Field(min_length=1)
-    network_link_id: str | None = None
+    source_user_id: str = Field(min_length=1, max_length=128)
+    network_link_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ApiKeyIn(Strict):
     key: str = Field(min_length=10, description="lfn_<id>_<secret>; stored hashed")
-    label: str = ""
+    label: str = Field(default="", max_length=255)
 
 
 class UserIn(Strict):
     primary_id: str = Field(min_length=1, max_length=128)
     kind: UserKind = UserKind.PATRON
-    first_name: str = ""
-    last_name: str = ""
-    email: str | None = None
-    user_group: str | None = None
+    first_name: str = Field(default="", max_length=128)
+    last_name: str = Field(default="", max_length=128)
+    email: str | None = Field(default=None, max_length=255)
+    user_group: str | None = Field(default=None, max_length=64)
     expiry_date: date | None = None
     address: str | None = None
     patron_roles: list[PatronRoleIn] = []
@@ -119,7 +119,7 @@ class UserIn(Strict):
 
 
 class ClientIn(Strict):
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, max_length=255)
     key: str = Field(min_length=10)
 
 
@@ -133,15 +133,15 @@ class ItemIn(Strict):
 
 class HoldingIn(Strict):
     library: str = Code
-    location: str = Field(min_length=1)
-    call_number: str | None = None
+    location: str = Field(min_length=1, max_length=128)
+    call_number: str | None = Field(default=None, max_length=128)
     items: list[ItemIn] = []
 
 
 class RecordIn(Strict):
     network_record_id: str = Field(min_length=1, max_length=128)
-    title: str = Field(min_length=1)
-    author: str | None = None
+    title: str = Field(min_length=1, max_length=512)
+    author: str | None = Field(default=None, max_length=255)
     holdings: list[HoldingIn] = []
 
 
@@ -151,7 +151,7 @@ class LoanIn(Strict):
     desk: str
     loaned_at: datetime
     due_at: datetime
-    renewals: int = Field(default=0, ge=0)
+    renewals: int = Field(default=0, ge=0, le=100)
 
     @field_validator("loaned_at", "due_at")
     @classmethod
