@@ -48,9 +48,11 @@ class ShapeErrors(MaskErrors):
                 path=error.path,
                 extensions={"code": original.code.value},
             )
-        if original is None or isinstance(original, GraphQLError):
-            # No original error, or GraphQL's own (e.g. a variable it cannot coerce): the
-            # caller's request is at fault and the message names what is wrong.
+        if original is None or (isinstance(original, GraphQLError) and error.path is None):
+            # No original error, or GraphQL's own before execution (a variable it cannot
+            # coerce): the caller's request is at fault and the message names what is wrong.
+            # (GraphQL's own errors inside a field, e.g. a value the schema cannot
+            # serialise, are the server's and stay masked below.)
             code = (error.extensions or {}).get("code", VALIDATION_FAILED)
             return GraphQLError(
                 error.message, nodes=error.nodes, path=error.path, extensions={"code": code}
