@@ -221,3 +221,53 @@ async def test_limited_desk_operator_works_the_desk_only(node_factory: NodeFacto
         with pytest.raises(GraphQLErrors) as err:
             await node.gql(query, variables, token=limited)
         assert err.value.codes == ["FORBIDDEN"]
+
+
+async def test_text_longer_than_its_column_is_invalid_input_not_internal(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    admin = await node.token(api_key("unia-admin"))
+    refused = [
+        (ADD_STAT, {"patron": "P1", "category": "c" * 100, "value": "v"}),
+        (ADD_STAT, {"patron": "P1", "category": "c", "value": "v" * 200}),
+        (
+            'mutation { addBlock(patron: "P1", description: "d", blockType: "%s") { id } }'
+            % ("b" * 100),
+            {},
+        ),
+        (
+            REGISTER,
+            {
+                "desk": "MAIN-DESK",
+                "patron": {"primaryId": "NEW", "firstName": "f" * 200, "lastName": "l"},
+            },
+        ),
+        (
+            REGISTER,
+            {
+                "desk": "MAIN-DESK",
+                "patron": {"primaryId": "N" * 200, "firstName": "f", "lastName": "l"},
+            },
+        ),
+        (
+            'mutation { updateLibrary(libraryCode: "MAIN", replyToEmail: "%s") { code } }'
+            % ("r" * 300),
+            {},
+        ),
+        (
+            'mutation { updateSettings(input: {name: "%s"}) { code } }' % ("n" * 300),
+            {},
+        ),
+        (
+            "mutation { updateSettings(input: {registrationRoleDays: 2000000000}) { code } }",
+            {},
+        ),
+    ]
+    for query, variables in refused:
+        with pytest.raises(GraphQLErrors) as err:
+            await node.gql(query, variables, token=admin)
+        assert err.value.codes == ["INVALID_INPUT"], query
+    record = (await node.gql(USER_RECORD, {"id": "P1"}, token=admin))["user"]
+    assert record["blocks"] == []
+    assert record["statCategories"] == []

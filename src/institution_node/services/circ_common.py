@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.tokens import Principal
-from ..domain.errors import Forbidden, NotFound
+from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.visibility import Scope
 from ..domain.vocabulary import DESK_ROLES, USER_ROLES, IndependenceModel, StaffRoleType, UserKind
 from ..store.models import Desk, Institution, User
@@ -22,6 +23,15 @@ RECORD_ROLES = USER_ROLES
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def fit_columns(model: Any, **values: object) -> None:
+    """Refuse text longer than the column of ``model`` that will hold it (INVALID_INPUT
+    naming the field), instead of letting the database fail the write."""
+    for name, value in values.items():
+        length = getattr(model.__table__.c[name].type, "length", None)
+        if isinstance(value, str) and length is not None and len(value) > length:
+            raise InvalidInput(f"{name} must not be longer than {length} characters")
 
 
 @dataclass(frozen=True, slots=True)

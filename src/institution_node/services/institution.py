@@ -19,6 +19,7 @@ from ..domain.vocabulary import (
     StaffRoleType,
 )
 from ..store.models import Institution, Library
+from .circ_common import fit_columns
 
 
 async def get_institution(session: AsyncSession) -> Institution:
@@ -66,8 +67,12 @@ async def update_settings(
             raise InvalidInput("hold_shelf_days must be between 1 and 365")
         elif name == "registration_role_scope" and value not in ("LIBRARY", "INSTITUTION"):
             raise InvalidInput("registration_role_scope must be LIBRARY or INSTITUTION")
+        elif name == "registration_role_days" and not 1 <= int(value) <= 3650:
+            raise InvalidInput("registration_role_days must be between 1 and 3650")
         elif name not in _SIMPLE:
             raise InvalidInput(f"Unknown setting {name}")
+        if isinstance(value, str):
+            fit_columns(Institution, **{name: value})
         setattr(row, name, value)
     await session.commit()
     return row
@@ -109,6 +114,7 @@ async def update_library(
         # Same answer as a missing library: nothing is learned about libraries out of scope.
         raise NotFound("No such library")
     if reply_to_email is not None:
+        fit_columns(Library, reply_to_email=reply_to_email.strip())
         library.reply_to_email = reply_to_email.strip() or None
     if registration_fee is not None:
         if registration_fee.strip() in ("", "0"):

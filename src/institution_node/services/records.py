@@ -115,6 +115,7 @@ async def add_record(
     for name, value in values.items():
         if isinstance(value, str) and not value.strip():
             raise InvalidInput(f"{name} must not be empty")
+    common.fit_columns(_MODELS[kind], **values)
     patron = await common.find_patron(session, primary_id=patron_primary_id)
     owner = await _owner(session, scope=scope, library_code=owner_library_code)
     extra: dict[str, Any] = {}

@@ -41,6 +41,14 @@ async def register_patron(
     desk = await common.desk_for(session, actor=actor, desk_code=desk_code)
     if not primary_id.strip() or not (first_name.strip() or last_name.strip()):
         raise InvalidInput("A primary id and a name are required")
+    common.fit_columns(
+        User,
+        primary_id=primary_id.strip(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        user_group=user_group,
+    )
     facts = await common.facts(session)
     if await session.scalar(select(User.id).where(User.primary_id == primary_id)) is not None:
         raise Conflict(f"A user with primary id {primary_id} already exists")
