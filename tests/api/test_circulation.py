@@ -262,3 +262,24 @@ async def test_partial_model_adds_loans_and_returns_at_the_operators_desk(
     }
     assert {a["ownerLibraryCode"] for a in record["attachments"]} == {"LAW"}
     assert len(record["attachments"]) == 2
+
+
+@pytest.mark.parametrize("model", ["FULL", "PARTIAL"])
+async def test_a_block_the_operator_may_not_see_stops_the_loan_without_its_text(
+    node_factory: NodeFactory, model: str
+) -> None:
+    """DOMAIN §7: a MAIN-owned block stops loans of MAIN items, also at the LAW desk, but
+    the LAW operator may not see MAIN's blocks, so the refusal does not quote it."""
+    data = two_library_institution(fulfillment_independence_model=model)
+    data["users"][3]["blocks"] = [{"description": "Secret MAIN remark", "owner": "MAIN"}]
+    node = await node_factory(data)
+    law = await node.token(api_key("unia-law-op"))
+    variables = {"desk": "LAW-DESK", "patron": "P1", "barcode": "M-1"}
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(LOAN, variables, token=law)
+    assert err.value.codes == ["PATRON_BLOCKED"]
+    assert "Secret" not in err.value.errors[0]["message"]
+    main = await node.token(api_key("unia-main-op"))
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(LOAN, {**variables, "desk": "MAIN-DESK"}, token=main)
+    assert "Secret MAIN remark" in err.value.errors[0]["message"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -63,8 +63,12 @@ def check_loan(
     blocks: Iterable[BlockFacts],
     today: date,
     held_for_patron: bool = False,
+    block_shown: Callable[[BlockFacts], bool] = lambda block: False,
 ) -> None:
-    """Raise why ``item`` may not be loaned to this patron, or return quietly."""
+    """Raise why ``item`` may not be loaned to this patron, or return quietly.
+
+    A stopping block is quoted only if ``block_shown`` says the asker may see it (DOMAIN §7
+    inside the institution; never to another member, §1)."""
     if not item.loanable:
         raise Ineligible(
             "This item's policy does not allow loans", code=ErrorCode.ITEM_NOT_LOANABLE
@@ -84,8 +88,11 @@ def check_loan(
         )
     stopping = applicable_blocks(blocks, item.library_id, today)
     if stopping:
+        shown = [b for b in stopping if block_shown(b)]
+        message = f"The patron is blocked: {shown[0].description}" if shown else None
         raise Ineligible(
-            f"The patron is blocked: {stopping[0].description}", code=ErrorCode.PATRON_BLOCKED
+            message or "The patron is blocked for loans of this item",
+            code=ErrorCode.PATRON_BLOCKED,
         )
 
 

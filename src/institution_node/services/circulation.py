@@ -29,7 +29,7 @@ from ..domain.circulation import (
 )
 from ..domain.errors import Conflict, ErrorCode, Forbidden, NotFound
 from ..domain.letters import Letter, letter_owner_library
-from ..domain.visibility import Kind
+from ..domain.visibility import Kind, may_act_on_owned
 from ..domain.vocabulary import DESK_ROLES, IndependenceModel, ItemStatus, LoanStatus, NextStep
 from ..store.models import BibRecord, Block, Item, Library, Loan, PatronRole
 from . import circ_common as common
@@ -75,10 +75,25 @@ async def item_title(session: AsyncSession, item: Item) -> str:
 
 
 async def check_eligibility(
-    session: AsyncSession, *, item: Item, patron_id: int, today: date, held_for_patron: bool
+    session: AsyncSession,
+    *,
+    item: Item,
+    patron_id: int,
+    today: date,
+    held_for_patron: bool,
+    viewer: Principal | None = None,
 ) -> None:
-    """Raise why ``item`` may not be loaned to the patron (policy, status, role, blocks)."""
+    """Raise why ``item`` may not be loaned to the patron (policy, status, role, blocks).
+    A block is quoted only to a local ``viewer`` who may see it (DOMAIN §7)."""
     roles, blocks = await _eligibility(session, patron_id)
+    model = (await common.facts(session)).model if viewer is not None else None
+    scope = common.viewer_scope(viewer) if viewer is not None else None
+
+    def block_shown(block: BlockFacts) -> bool:
+        if model is None or scope is None:
+            return False
+        return may_act_on_owned(model, scope, block.owner_library_id)
+
     check_loan(
         item=ItemFacts(
             library_id=item.library_id,
@@ -91,6 +106,7 @@ async def check_eligibility(
         blocks=blocks,
         today=today,
         held_for_patron=held_for_patron,
+        block_shown=block_shown,
     )
 
 
@@ -146,6 +162,7 @@ async def loan_item(
         patron_id=patron.id,
         today=moment.date(),
         held_for_patron=held is not None and held.user_id == patron.id,
+        viewer=actor,
     )
     loan = await open_loan(
         session,
