@@ -303,3 +303,17 @@ async def test_two_placements_at_once_never_choose_the_same_copy(
         ("PICK_FROM_SHELF", "M-3"),
         ("PLACED", None),
     ]
+
+
+@pytest.mark.parametrize("after", ["99999999999999999999", "-99999999999", "x"])
+async def test_monitor_cursor_out_of_range_is_invalid_input(
+    node_factory: NodeFactory, db_url: str, after: str
+) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    admin = await node.token(api_key("unia-admin"))
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(MONITOR, {"first": 5, "after": after}, token=admin)
+    assert err.value.codes == ["INVALID_INPUT"]
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(REQUEST, {"id": "99999999999999999999"}, token=admin)
+    assert err.value.codes == ["NOT_FOUND"]

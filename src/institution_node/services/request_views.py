@@ -182,9 +182,12 @@ async def requests_monitor(
     query = _select().where(*where)
     if after:
         try:
-            query = query.where(Request.id > int(after))
+            cursor = int(after)
         except ValueError as exc:
             raise InvalidInput("after is not a cursor from this list") from exc
+        if not 0 <= cursor < 2**31:  # ids are 32-bit integers in storage
+            raise InvalidInput("after is not a cursor from this list")
+        query = query.where(Request.id > cursor)
     rows = (await session.execute(query.order_by(Request.id).limit(first + 1))).all()
     libs = await common.library_names(session)
     views = [_view(r, libs) for r in rows[:first]]
