@@ -283,3 +283,15 @@ async def test_a_block_the_operator_may_not_see_stops_the_loan_without_its_text(
     with pytest.raises(GraphQLErrors) as err:
         await node.gql(LOAN, {**variables, "desk": "MAIN-DESK"}, token=main)
     assert "Secret MAIN remark" in err.value.errors[0]["message"]
+
+
+async def test_long_titles_do_not_break_letters(node_factory: NodeFactory, db_url: str) -> None:
+    """A title may be 512 characters; a letter's subject holds 255: the loan still works."""
+    data = two_library_institution()
+    data["records"][0]["title"] = "A very long title " * 25
+    node = await node_factory(data, db_url=db_url)
+    op = await node.token(api_key("unia-main-op"))
+    await node.gql(LOAN, {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-1"}, token=op)
+    await node.gql(RETURN, {"desk": "MAIN-DESK", "barcode": "M-1"}, token=op)
+    record = (await node.gql(USER_RECORD, {"id": "P1"}, token=op))["user"]
+    assert [n["letter"] for n in record["notifications"]] == ["Loan Receipt", "Return Receipt"]

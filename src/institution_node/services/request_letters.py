@@ -40,7 +40,8 @@ async def record_letter(
     subject: str,
     body: str,
 ) -> Notification:
-    """Write one notification owned by ``owner`` (None: the institution)."""
+    """Write one notification owned by ``owner`` (None: the institution). A subject longer
+    than its column (long titles) is shortened there; the attachment keeps it whole."""
     if owner is None:
         reply_to = await session.scalar(select(Institution.reply_to_email))
     else:
@@ -52,7 +53,7 @@ async def record_letter(
         letter=letter.value,
         owner_library_id=owner,
         reply_to=reply_to,
-        subject=subject,
+        subject=_fit_subject(subject),
         body=body,
     )
     session.add(notification)
@@ -67,3 +68,12 @@ async def record_letter(
         )
     )
     return notification
+
+
+_SUBJECT_MAX = 255  # Notification.subject
+
+
+def _fit_subject(subject: str) -> str:
+    if len(subject) <= _SUBJECT_MAX:
+        return subject
+    return subject[: _SUBJECT_MAX - 1] + "…"
