@@ -42,6 +42,10 @@ class Metrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+#: Methods counted by name; any other (a client may send anything) counts as "other".
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class MetricsMiddleware:
     """Counts and times requests by route path (known paths only, to bound cardinality)."""
 
@@ -68,7 +72,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             name = self.metrics.app_name
-            self.metrics.requests.labels(name, path, scope["method"], str(status)).inc()
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            self.metrics.requests.labels(name, path, method, str(status)).inc()
             self.metrics.latency.labels(name, path).observe(time.perf_counter() - started)
 
 
