@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,13 @@ class StaffGraphQL(GraphQL[StaffContext, None]):
             allow_queries_via_get=False,
         )
         self.runtime = runtime
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Invalid UTF-8 is a body that is not JSON (400), not a server error."""
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("The request body is not UTF-8", "", 0) from exc
 
     async def get_context(self, request: Any, response: Any) -> StaffContext:
         principal = None

@@ -74,3 +74,14 @@ async def test_unknown_api_key_gets_no_token(node: NodeHarness) -> None:
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHENTICATED"
     assert "access_token" not in response.json()
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe", b"{not json", b'"\xff"'])
+async def test_a_body_that_is_not_json_is_400_not_500(
+    node_factory: NodeFactory, body: bytes
+) -> None:
+    node = await node_factory(two_library_institution())
+    response = await node.client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
