@@ -235,6 +235,9 @@ async def test_retries_with_one_key_make_one_request(net: LiveNetwork) -> None:
     assert rows == 1
     codes = await refused(net, HUB_REQUEST, token, **{**variables, "barcode": "R-1"})
     assert codes == ["IDEMPOTENCY_MISMATCH"]
+    # The same key at another owner, which could not know it: the hub refuses it itself.
+    elsewhere = {**variables, "owner": "UNIC", "pi": "UNIB", "barcode": "M-1"}
+    assert await refused(net, HUB_REQUEST, token, **elsewhere) == ["IDEMPOTENCY_MISMATCH"]
     b_token = await staff(net, "UNIB")
     walk_ins = await asyncio.gather(
         *(

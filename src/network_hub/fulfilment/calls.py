@@ -9,9 +9,12 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
+
 from institution_node.domain.errors import DomainError, ErrorCode, NotFound
 
 from ..members.failures import MemberFailure, UnavailableCode
+from ..store.models import HubIdempotencyRecord
 
 if TYPE_CHECKING:
     from ..runtime import HubRuntime
@@ -71,3 +74,34 @@ def derived_key(client_key: str, *, institution: str, user: str) -> str:
         )
     digest = hashlib.sha256(json.dumps([institution, user, client_key]).encode()).hexdigest()
     return f"hub-ff:{digest[:48]}"
+
+
+async def claim_key(
+    runtime: HubRuntime, key: str, *, member: str, operation: str, payload: dict[str, Any]
+) -> None:
+    """Tie a derived key to one step (member, operation, what it is about) at the hub, so the
+    same client key reused for a different step — even at another member, which could not
+    know — is IDEMPOTENCY_MISMATCH. Retries of the same step pass (the member then replays
+    its first answer). Concurrent first uses race on the primary key; the loser re-reads."""
+    digest = hashlib.sha256(
+        json.dumps([member, operation, payload], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    async with runtime.sessions() as session:
+        row = await session.get(HubIdempotencyRecord, key)
+        if row is None:
+            session.add(
+                HubIdempotencyRecord(
+                    key=key, operation=f"{member}:{operation}", payload_hash=digest, result=""
+                )
+            )
+            try:
+                await session.commit()
+                return
+            except IntegrityError:
+                await session.rollback()
+                row = await session.get(HubIdempotencyRecord, key)
+        if row is not None and row.payload_hash != digest:
+            raise DomainError(
+                "This idempotency key was already used for another request",
+                code=ErrorCode.IDEMPOTENCY_MISMATCH,
+            )

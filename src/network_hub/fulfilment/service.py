@@ -22,7 +22,7 @@ from ..getit import linking
 from ..store import index
 from . import documents
 from .access import acting_desk, operator, other_owner
-from .calls import call, derived_key
+from .calls import call, claim_key, derived_key
 
 if TYPE_CHECKING:
     from ..runtime import HubRuntime
@@ -124,6 +124,18 @@ async def network_request(
         "record": ask.record_id,
         "barcode": ask.barcode,
     }
+    await claim_key(
+        runtime,
+        key,
+        member=ask.owner,
+        operation="PLACE",
+        payload={
+            "patron": [home, user_id],
+            "pickup": [ask.pickup_institution, ask.pickup_library_code],
+            "record": ask.record_id,
+            "barcode": ask.barcode,
+        },
+    )
     step: dict[str, Any] = (await call(runtime, ask.owner, documents.PLACE, variables))["step"]
     await _remember(runtime, ask.owner, step)
     return step
@@ -150,6 +162,13 @@ async def cancel_network_request(
         "reason": reason,
         "key": key,
     }
+    await claim_key(
+        runtime,
+        key,
+        member=owner,
+        operation="CANCEL",
+        payload={"patron": [home, user_id], "id": request_id, "reason": reason},
+    )
     step: dict[str, Any] = (await call(runtime, owner, documents.CANCEL, variables))["step"]
     return step
 
@@ -173,6 +192,14 @@ async def act_for_owner(
         variables["key"] = _key(principal, idempotency_key)
     other_owner(runtime, principal, owner)
     variables["acting"] = await acting_desk(runtime, principal, desk_code=desk_code, roles=roles)
+    if "key" in variables:
+        await claim_key(
+            runtime,
+            variables["key"],
+            member=owner,
+            operation=document,
+            payload={"desk": desk_code, "barcode": barcode, **(extra or {})},
+        )
     step: dict[str, Any] = (await call(runtime, owner, document, variables))["step"]
     return step
 
@@ -196,6 +223,13 @@ async def walk_in_register(
         "homeUserId": home_user_id,
         **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
     }
+    await claim_key(
+        runtime,
+        key,
+        member=principal.institution,
+        operation="WALK_IN",
+        payload={"patron": [home, home_user_id]},
+    )
     data = await call(
         runtime, principal.institution, documents.ENSURE, {"patron": patron, "key": key}
     )
