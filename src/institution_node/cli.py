@@ -50,10 +50,18 @@ async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
 
     from .services.holdshelf_job import run
 
-    now = datetime.fromisoformat(now_text) if now_text else None
-    if now is not None and now.tzinfo is None:
-        print("--now needs a timezone, e.g. 2026-01-31T12:00:00+00:00", file=sys.stderr)
-        return 2
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            now = None
+        if now is None or now.tzinfo is None:
+            print(
+                "--now needs a date and time with a timezone, e.g. 2026-01-31T12:00:00+00:00",
+                file=sys.stderr,
+            )
+            return 2
     report = await run(settings.resolved_database_url(), now=now)
     print(f"sent {report.reminders} reminder(s); expired {len(report.expired)} request(s)")
     return 0

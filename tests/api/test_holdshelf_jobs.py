@@ -175,3 +175,13 @@ async def test_cancelling_a_pick_gives_the_copy_to_the_next_in_queue(
     await node.gql(CANCEL_REQUEST, {"id": first["id"], "reason": "not needed"}, token=admin)
     tasks = (await node.gql(PICK_FROM_SHELF, {"lib": "MAIN"}, token=admin))["pickFromShelf"]
     assert [(t["patronPrimaryId"], t["pickupLibraryCode"]) for t in tasks] == [("P2", "LAW")]
+
+
+@pytest.mark.parametrize("now", ["yesterday", "2026-13-45T00:00:00+00:00", "2026-01-31T12:00:00"])
+def test_expire_holds_refuses_a_bad_now_without_a_traceback(
+    tmp_path: Path, now: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'job.db'}"
+    argv = ["--data-dir", str(tmp_path), "--database-url", url, "expire-holds", "--now", now]
+    assert cli_main(argv) == 2
+    assert "--now needs a date and time with a timezone" in capsys.readouterr().err
