@@ -317,3 +317,23 @@ async def test_monitor_cursor_out_of_range_is_invalid_input(
     with pytest.raises(GraphQLErrors) as err:
         await node.gql(REQUEST, {"id": "99999999999999999999"}, token=admin)
     assert err.value.codes == ["NOT_FOUND"]
+
+
+async def test_concurrent_placements_for_one_patron_and_title_make_one_request(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    admin = await node.token(api_key("unia-admin"))
+    variables = {
+        "input": {"patronPrimaryId": "P1", "recordId": "rec-1", "pickupLibraryCode": "MAIN"}
+    }
+    answers = await asyncio.gather(
+        *[node.gql_raw(PLACE_REQUEST, variables, token=admin) for _ in range(6)]
+    )
+    placed = [a for a in answers if not a.get("errors")]
+    assert len(placed) == 1
+    assert {a["errors"][0]["extensions"]["code"] for a in answers if a.get("errors")} == {
+        "CONFLICT"
+    }
+    async with node.runtime.sessions() as session:
+        assert len((await session.scalars(select(Request))).all()) == 1

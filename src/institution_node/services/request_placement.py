@@ -109,7 +109,8 @@ async def place_request(
         )
     if (record_id is None) == (barcode is None):
         raise InvalidInput("Give either a record id (title level) or a barcode (item level)")
-    patron = await session.get(User, patron_id)
+    # Lock the patron: two placements at once must not both pass the duplicate check below.
+    patron = await session.scalar(select(User).where(User.id == patron_id).with_for_update())
     if patron is None or patron.kind != UserKind.PATRON.value:
         raise NotFound("No such patron")
     item_level: Item | None = None
