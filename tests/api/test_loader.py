@@ -216,3 +216,14 @@ async def test_api_key_id_already_held_is_a_problem(db_url: str) -> None:
     again = {"clients": [{"label": "again", "key": api_key("unia-discovery") + "x"}]}
     problems, _ = await _load_into(db_url, again)
     assert problems == ["users/clients: an API key id is not unique (give each key its own id)"]
+
+
+async def test_text_with_nul_characters_is_a_problem(db_url: str) -> None:
+    data = two_library_institution()
+    data["users"][3]["first_name"] = "Ann\u0000"
+    data["users"][3]["notes"] = [{"text": "a\u0000b"}]
+    problems, counts = await _load_into(db_url, data)
+    joined = "\n".join(problems)
+    assert "users[3].first_name: Value error, text must not contain NUL" in joined, joined
+    assert "users[3].notes[0].text:" in joined, joined
+    assert set(counts.values()) == {0}

@@ -85,3 +85,22 @@ async def test_a_body_that_is_not_json_is_400_not_500(
         "/graphql", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+
+
+async def test_text_with_nul_characters_is_invalid_input(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    """PostgreSQL cannot store or compare text with NUL: a clear refusal on every backend."""
+    node = await node_factory(two_library_institution(), db_url=db_url)
+    response = await node.client.post("/auth/token", json={"api_key": "lfn_a\u0000b_secret"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "INVALID_INPUT"
+    admin = await node.token(api_key("unia-admin"))
+    lookup = "query($p: String!) { user(primaryId: $p) { primaryId } }"
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(lookup, {"p": "P\u00001"}, token=admin)
+    assert err.value.codes == ["INVALID_INPUT"]
+    note = 'mutation { addNote(patron: "P1", text: "a\\u0000b") { id } }'
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(note, token=admin)
+    assert err.value.codes == ["INVALID_INPUT"]

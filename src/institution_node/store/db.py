@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from ..domain.errors import InvalidInput
+
 READ_ONLY = "lfn_read_only"
 
 
@@ -34,7 +36,30 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine)
+    _refuse_nul_text(engine)
     return engine
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_text(engine: AsyncEngine) -> None:
+    """Text with a NUL character is refused as bad input before it reaches the database
+    (PostgreSQL cannot store or even compare it, and would fail the statement)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(
+        _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        if _has_nul(parameters):
+            raise InvalidInput("Text must not contain NUL characters")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
