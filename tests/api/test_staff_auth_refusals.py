@@ -14,7 +14,7 @@ from institution_node.auth.tokens import RoleGrant
 from institution_node.domain.vocabulary import StaffRoleType
 from institution_node.store.models import Loan
 from tests.conftest import NodeFactory
-from tests.support.builders import api_key, two_library_institution
+from tests.support.builders import api_key, staff, two_library_institution
 from tests.support.circ_queries import LOAN
 from tests.support.nodes import GraphQLErrors, NodeHarness
 
@@ -104,3 +104,19 @@ async def test_text_with_nul_characters_is_invalid_input(
     with pytest.raises(GraphQLErrors) as err:
         await node.gql(note, token=admin)
     assert err.value.codes == ["INVALID_INPUT"]
+
+
+async def test_a_staff_user_without_any_role_sees_no_patron_data(
+    node_factory: NodeFactory,
+) -> None:
+    data = two_library_institution()
+    data["users"].append({**staff("unia-nobody"), "staff_roles": []})
+    node = await node_factory(data)
+    nobody = await node.token(api_key("unia-nobody"))
+    for query in (
+        '{ user(primaryId: "P1") { primaryId loans { id } fees { id } notes { text } } }',
+        '{ searchUsers(text: "P1") { primaryId } }',
+    ):
+        with pytest.raises(GraphQLErrors) as err:
+            await node.gql(query, token=nobody)
+        assert err.value.codes == ["FORBIDDEN"]

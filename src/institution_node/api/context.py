@@ -36,6 +36,9 @@ class StaffContext:
             raise Unauthenticated("An operator's bearer token is required")
         if self.principal.kind != "staff":
             raise Forbidden("This API is for staff operators")
+        if not self.principal.roles:
+            # Visibility (DOMAIN §7) is granted through roles: no role, no patron data.
+            raise Forbidden("You hold no staff role")
         if allowed is not None and not self.principal.has_any_role(allowed):
             raise Forbidden("Your roles do not allow this")
         return self.principal
