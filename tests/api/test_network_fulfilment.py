@@ -284,3 +284,31 @@ async def test_return_anywhere_lets_any_member_check_in(node_factory: NodeFactor
     with pytest.raises(GraphQLErrors) as again:
         await net(node, NODE_RETURN, {"acting": acting("UNID"), "barcode": "M-1", "key": "t2"})
     assert again.value.codes == ["ITEM_NOT_ON_LOAN"]
+
+
+async def test_a_long_title_still_loans_and_returns_for_the_pickup_member(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    """Titles hold 512 characters, letter subjects 255: the receipts shorten the subject."""
+    data = two_library_institution(
+        "UNIB", uresolver_remote_register="MANUAL", pickup_anywhere=["UNIC"]
+    )
+    title = "A very long title " * 25
+    data["records"][0]["title"] = title
+    node = await node_factory(data, db_url=db_url, **hub_settings(KEY))
+    await place(node)
+    await send_to_pickup(node)
+    await net(node, NODE_RECEIVE, {"acting": acting(), "barcode": "M-1", "key": "r1"})
+    await net(
+        node, NODE_LOAN, {"acting": acting(), "barcode": "M-1", "patron": IDENTITY, "key": "l1"}
+    )
+    back = await net(node, NODE_RETURN, {"acting": acting(), "barcode": "M-1", "key": "t1"})
+    assert back["loanStatus"] == "RETURNED"
+    async with node.runtime.sessions() as session:
+        subjects = (
+            await session.scalars(
+                select(Notification.subject).where(Notification.sender_institution == "UNIC")
+            )
+        ).all()
+    assert len(subjects) == 2
+    assert all(len(s) <= 255 and s.endswith("…") for s in subjects)

@@ -53,7 +53,7 @@ async def record_letter(
         letter=letter.value,
         owner_library_id=owner,
         reply_to=reply_to,
-        subject=_fit_subject(subject),
+        subject=fit_subject(subject),
         body=body,
     )
     session.add(notification)
@@ -73,7 +73,8 @@ async def record_letter(
 _SUBJECT_MAX = 255  # Notification.subject
 
 
-def _fit_subject(subject: str) -> str:
+def fit_subject(subject: str) -> str:
+    """The subject as the notification column holds it (long titles are shortened)."""
     if len(subject) <= _SUBJECT_MAX:
         return subject
     return subject[: _SUBJECT_MAX - 1] + "…"

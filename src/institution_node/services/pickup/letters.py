@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...domain.letters import Letter
 from ...store.models import Attachment, Notification
+from ..request_letters import fit_subject
 from .steps import Acting
 
 
@@ -32,7 +33,7 @@ async def send_member_letter(
         reply_to=sender.reply_to,
         sender_institution=sender.institution,
         sender_library_code=sender.library_code,
-        subject=subject,
+        subject=fit_subject(subject),
         body=body,
     )
     session.add(notification)
