@@ -20,18 +20,16 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bench.common import free_ports, pct, timed, wait_http
 from network_hub.getit.fetch import document
 
 HOME = "HOME"
@@ -54,54 +52,10 @@ HUB_QUERY = (
 )
 
 
-def free_ports(n: int) -> list[int]:
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-async def wait_http(url: str) -> None:
-    deadline = time.monotonic() + 30.0
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up")
-            await asyncio.sleep(0.1)
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used (Linux /proc), to show the hub's own cost."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pct(samples: list[float], p: float) -> float:
-    """The p-th percentile of ``samples`` (seconds), in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
-
-
-async def timed(fn: Callable[[], Awaitable[None]], iterations: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 # -- fake members -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import text
 from tests.support.service_tokens import hub_settings, service_token
 
-from bench.bench_getit import pct
+from bench.common import pct
 from institution_node.app import create_app
 from institution_node.auth.keys import SigningKey
 from institution_node.loader.load import load

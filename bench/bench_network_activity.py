@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.common import free_ports, pct, timed, wait_http
 from institution_node.auth.keys import SigningKey
 from institution_node.auth.tokens import RoleGrant, issue
 from institution_node.domain.vocabulary import StaffRoleType
@@ -59,49 +59,6 @@ UPSTREAM = json.dumps(
 
 def spawn(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args, **kwargs)  # type: ignore[call-overload]
-
-
-def free_ports(n: int) -> list[int]:
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-async def wait_http(url: str, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up")
-            await asyncio.sleep(0.1)
-
-
-def pct(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
-
-
-async def timed(fn: Callable[[], Awaitable[None]], iterations: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        await fn()
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 async def interleaved(

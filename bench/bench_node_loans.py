@@ -14,14 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,11 +24,18 @@ from typing import Any
 import httpx
 from tests.support import builders as b
 
+from bench.common import (
+    drop_pg_database,
+    free_ports,
+    percentile,
+    scratch_pg_database,
+    serve_node,
+    wait_healthy,
+)
 from institution_node.loader.load import load
 from institution_node.store.db import make_engine, make_sessionmaker
 from institution_node.store.migrate import upgrade
 
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).with_name("results")
 
 LOANS = """
@@ -91,40 +93,6 @@ async def populate(url: str, n_loans: int, n_items: int) -> None:
         await engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(data_dir: Path, url: str, port: int) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("institution-node")
-    args = ["--data-dir", str(data_dir), "--database-url", url, "serve", "--port", str(port)]
-    return subprocess.Popen(
-        [str(exe), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NODE_INTROSPECTION": "false"},
-    )
-
-
-def _wait_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("node did not start")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _gql(client: httpx.Client, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = client.post(
         "/graphql", json={"query": query, "variables": variables}
@@ -154,7 +122,7 @@ def measure(base: str, n_loans: int, rounds: int, n_items: int) -> dict[str, Any
         elapsed = time.perf_counter() - start
     return {
         "loans_list_p50_ms": round(statistics.median(times), 1),
-        "loans_list_p99_ms": round(_percentile(times, 0.99), 1),
+        "loans_list_p99_ms": round(percentile(times, 0.99), 1),
         "loans_returns_per_s": round(2 * n_items / elapsed, 1),
         "loan_return_cycles": n_items,
     }
@@ -164,35 +132,14 @@ def run_backend(label: str, url: str, data_dir: Path, args: argparse.Namespace) 
     started = time.perf_counter()
     asyncio.run(populate(url, args.loans, args.items))
     print(f"== {label}: loaded in {time.perf_counter() - started:.1f}s", flush=True)
-    port = _free_port()
-    proc = _serve(data_dir, url, port)
+    port = free_ports(1)[0]
+    proc = serve_node(data_dir, url, port)
     try:
-        _wait_up(f"http://127.0.0.1:{port}")
+        wait_healthy(f"http://127.0.0.1:{port}")
         return measure(f"http://127.0.0.1:{port}", args.loans, args.rounds, args.items)
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-async def _pg_database() -> str | None:
-    try:
-        import asyncpg
-
-        admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
-    except Exception:  # absent server: SQLite only
-        return None
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return f"{PG_URL.rpartition('/')[0]}/{name}"
-
-
-async def _drop_pg(url: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    await admin.close()
 
 
 def main() -> None:
@@ -207,7 +154,7 @@ def main() -> None:
         sqlite_dir.mkdir()
         url = f"sqlite+aiosqlite:///{sqlite_dir / 'node.db'}"
         results["SQLite"] = run_backend("SQLite", url, sqlite_dir, args)
-        pg = asyncio.run(_pg_database())
+        pg = asyncio.run(scratch_pg_database())
         if pg is None:
             print("== PostgreSQL: not reachable, skipped")
         else:
@@ -216,7 +163,7 @@ def main() -> None:
                 pg_dir.mkdir()
                 results["PostgreSQL"] = run_backend("PostgreSQL", pg, pg_dir, args)
             finally:
-                asyncio.run(_drop_pg(pg))
+                asyncio.run(drop_pg_database(pg))
     print(f"\n{'backend':<12} {'loans p50 ms':>13} {'loans p99 ms':>13} {'loans+returns/s':>16}")
     for backend, r in results.items():
         print(

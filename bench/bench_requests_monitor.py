@@ -13,15 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +26,14 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.support import builders as b
 
+from bench.common import (
+    drop_pg_database,
+    free_ports,
+    percentile,
+    scratch_pg_database,
+    serve_node,
+    wait_healthy,
+)
 from institution_node.auth.tokens import Principal, RoleGrant
 from institution_node.domain.vocabulary import StaffRoleType
 from institution_node.loader.load import load
@@ -41,7 +44,6 @@ from institution_node.store.models import BibRecord, Holding, Item, Library, Req
 
 LIBS = [f"L{n:02d}" for n in range(10)]
 SCOPED = "L03"
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 MONITOR = """
 query($status: [String!], $owner: String, $first: Int!, $after: String) {
@@ -154,48 +156,6 @@ async def populate(engine: AsyncEngine, n_requests: int) -> None:
         await s.commit()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(data_dir: Path, url: str, port: int) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("institution-node")
-    return subprocess.Popen(
-        [
-            str(exe),
-            "--data-dir",
-            str(data_dir),
-            "--database-url",
-            url,
-            "serve",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NODE_INTROSPECTION": "false"},
-    )
-
-
-def _wait_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("node did not start")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def measure(base: str, rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -229,7 +189,7 @@ def measure(base: str, rounds: int) -> dict[str, Any]:
             out[name] = {
                 "visible": total,
                 "p50_ms": round(statistics.median(times), 2),
-                "p99_ms": round(_percentile(times, 0.99), 2),
+                "p99_ms": round(percentile(times, 0.99), 2),
             }
         # Walk 20 pages with the cursor: each page costs the same.
         headers = {"authorization": f"Bearer {tokens['op-scoped']}"}
@@ -303,27 +263,6 @@ async def explain(url: str) -> list[str]:
     return lines
 
 
-async def _pg_database() -> str | None:
-    try:
-        import asyncpg
-
-        admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
-    except Exception:  # absent server: SQLite only
-        return None
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return f"{PG_URL.rpartition('/')[0]}/{name}"
-
-
-async def _drop_pg(url: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    await admin.close()
-
-
 def run_backend(label: str, url: str, data_dir: Path, n_requests: int, rounds: int) -> None:
     engine = make_engine(url)
 
@@ -338,10 +277,10 @@ def run_backend(label: str, url: str, data_dir: Path, n_requests: int, rounds: i
     print(
         f"\n== {label}: {n_requests} active requests loaded in {time.perf_counter() - started:.1f}s"
     )
-    port = _free_port()
-    proc = _serve(data_dir, url, port)
+    port = free_ports(1)[0]
+    proc = serve_node(data_dir, url, port)
     try:
-        _wait_up(f"http://127.0.0.1:{port}")
+        wait_healthy(f"http://127.0.0.1:{port}")
         for name, figures in measure(f"http://127.0.0.1:{port}", rounds).items():
             print(f"  {name}: {figures}")
     finally:
@@ -361,7 +300,7 @@ def main() -> None:
         sqlite_dir.mkdir()
         url = f"sqlite+aiosqlite:///{sqlite_dir / 'node.db'}"
         run_backend("SQLite", url, sqlite_dir, args.requests, args.rounds)
-        pg = asyncio.run(_pg_database())
+        pg = asyncio.run(scratch_pg_database())
         if pg is None:
             print("\n== PostgreSQL: not reachable, skipped")
             return
@@ -370,7 +309,7 @@ def main() -> None:
             pg_dir.mkdir()
             run_backend("PostgreSQL", pg, pg_dir, args.requests, args.rounds)
         finally:
-            asyncio.run(_drop_pg(pg))
+            asyncio.run(drop_pg_database(pg))
 
 
 if __name__ == "__main__":
