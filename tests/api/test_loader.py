@@ -227,3 +227,20 @@ async def test_text_with_nul_characters_is_a_problem(db_url: str) -> None:
     assert "users[3].first_name: Value error, text must not contain NUL" in joined, joined
     assert "users[3].notes[0].text:" in joined, joined
     assert set(counts.values()) == {0}
+
+
+async def test_a_zero_registration_fee_means_no_fee(sqlite_url: str) -> None:
+    """Like updateLibrary: "0" configures no registration fee rather than being refused."""
+    data = two_library_institution()
+    data["libraries"][0]["registration_fee"] = "0"
+    data["libraries"][1]["registration_fee"] = "7.50"
+    engine = make_engine(sqlite_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session:
+            await load(session, json.dumps(data))
+            rows = await session.execute(select(Library.code, Library.registration_fee_minor))
+            fees = {code: minor for code, minor in rows}
+    finally:
+        await engine.dispose()
+    assert fees == {"MAIN": None, "LAW": 750}

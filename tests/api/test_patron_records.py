@@ -263,6 +263,7 @@ async def test_text_longer_than_its_column_is_invalid_input_not_internal(
             "mutation { updateSettings(input: {registrationRoleDays: 2000000000}) { code } }",
             {},
         ),
+        ('mutation { updateSettings(input: {name: "   "}) { code } }', {}),
     ]
     for query, variables in refused:
         with pytest.raises(GraphQLErrors) as err:

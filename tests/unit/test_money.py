@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 
 from institution_node.domain.errors import InvalidInput
-from institution_node.domain.money import from_minor, parse_amount, to_minor, validate_currency
+from institution_node.domain.money import (
+    from_minor,
+    parse_amount,
+    parse_optional_fee,
+    to_minor,
+    validate_currency,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +64,15 @@ def test_amounts_beyond_what_is_stored_are_refused(text: str) -> None:
 
 def test_largest_storable_amount_is_accepted() -> None:
     assert to_minor(parse_amount("21474836.47", "USD"), "USD") == 2**31 - 1
+
+
+@pytest.mark.parametrize("text", ["", "  ", "0", "0.00", "0.0"])
+def test_a_blank_or_zero_configured_fee_means_no_fee(text: str) -> None:
+    assert parse_optional_fee(text, "USD", field="registration_fee") is None
+
+
+def test_a_configured_fee_is_exact_and_still_validated() -> None:
+    assert parse_optional_fee("5.50", "USD", field="fee") == Decimal("5.50")
+    for bad in ("-1", "abc", "1.234"):
+        with pytest.raises(InvalidInput):
+            parse_optional_fee(bad, "USD", field="fee")

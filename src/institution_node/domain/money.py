@@ -58,3 +58,14 @@ def from_minor(minor: int, currency: str) -> Decimal:
     exp = exponent(currency)
     result: Decimal = (Decimal(minor) / (10**exp)).quantize(Decimal(1).scaleb(-exp))
     return result
+
+
+def parse_optional_fee(value: str, currency: str, *, field: str) -> Decimal | None:
+    """A configured fee: blank or zero means "no fee" (None); otherwise a valid amount."""
+    text = value.strip()
+    try:
+        if not text or Decimal(text) == 0:
+            return None
+    except (InvalidOperation, ValueError):
+        pass  # parse_amount gives the clear error below
+    return parse_amount(text, currency, field=field)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import apikeys
 from ..domain.errors import DomainError
-from ..domain.money import parse_amount
+from ..domain.money import parse_amount, parse_optional_fee
 from ..domain.vocabulary import UserKind
 from ..store.models import (
     ApiKey,
@@ -92,7 +92,7 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
             problems.append(f"libraries[{i}].code: library {lib.code} already exists")
         if lib.registration_fee is not None:
             try:
-                parse_amount(lib.registration_fee, currency, field="registration_fee")
+                parse_optional_fee(lib.registration_fee, currency, field="registration_fee")
             except DomainError as exc:
                 problems.append(f"libraries[{i}].registration_fee: {exc.message}")
     for code in _dupes(lib_codes):

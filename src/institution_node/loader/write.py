@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import apikeys
-from ..domain.money import parse_amount, to_minor
+from ..domain.money import parse_amount, parse_optional_fee, to_minor
 from ..domain.vocabulary import LinkOrigin
 from ..store.models import (
     ApiKey,
@@ -49,12 +49,16 @@ async def write(session: AsyncSession, f: LoadFile) -> dict[str, int]:
 
     libs = {lib.code: lib for lib in (await session.scalars(select(Library))).all()}
     for lib_in in f.libraries:
-        fee = lib_in.registration_fee
+        fee = (
+            None
+            if lib_in.registration_fee is None
+            else parse_optional_fee(lib_in.registration_fee, currency, field="registration_fee")
+        )
         lib = Library(
             code=lib_in.code,
             name=lib_in.name,
             reply_to_email=lib_in.reply_to_email,
-            registration_fee_minor=to_minor(parse_amount(fee, currency), currency) if fee else None,
+            registration_fee_minor=None if fee is None else to_minor(fee, currency),
         )
         session.add(lib)
         libs[lib.code] = lib

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.tokens import Principal
 from ..domain.errors import Forbidden, InvalidInput, NotFound
-from ..domain.money import parse_amount, to_minor
+from ..domain.money import parse_optional_fee, to_minor
 from ..domain.vocabulary import (
     AvailabilityDisplay,
     IndependenceModel,
@@ -63,6 +63,8 @@ async def update_settings(
                 raise InvalidInput(f"{name} must be one of {allowed}") from exc
         elif name == "pickup_anywhere":
             value = sorted({str(code).strip() for code in value if str(code).strip()})
+        elif name == "name" and not str(value).strip():
+            raise InvalidInput("The institution's name must not be empty")
         elif name == "hold_shelf_days" and not 1 <= int(value) <= 365:
             raise InvalidInput("hold_shelf_days must be between 1 and 365")
         elif name == "registration_role_scope" and value not in ("LIBRARY", "INSTITUTION"):
@@ -117,10 +119,9 @@ async def update_library(
         fit_columns(Library, reply_to_email=reply_to_email.strip())
         library.reply_to_email = reply_to_email.strip() or None
     if registration_fee is not None:
-        if registration_fee.strip() in ("", "0"):
-            library.registration_fee_minor = None
-        else:
-            amount = parse_amount(registration_fee, institution.currency, field="registration_fee")
-            library.registration_fee_minor = to_minor(amount, institution.currency)
+        fee = parse_optional_fee(registration_fee, institution.currency, field="registration_fee")
+        library.registration_fee_minor = (
+            None if fee is None else to_minor(fee, institution.currency)
+        )
     await session.commit()
     return library
