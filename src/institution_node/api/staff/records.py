@@ -4,12 +4,13 @@ registration and patron role renewal."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import strawberry
 
 from ...services import records as service
 from ...services import registration
-from ...services.records import RecordKind
+from ...services.records import OwnedView, RecordKind
 from ..context import StaffInfo
 from .circ_types import Block, Note, PatronRole, StatCategory
 from .ids import parse_id
@@ -37,33 +38,15 @@ class RecordMutation:
         block_type: str = "GENERAL",
         expiry_date: date | None = None,
     ) -> Block:
-        actor = info.context.staff()
         values = {"description": description, "block_type": block_type, "expiry_date": expiry_date}
-        async with info.context.session() as session:
-            view = await service.add_record(
-                session,
-                actor=actor,
-                patron_primary_id=patron,
-                kind=RecordKind.BLOCK,
-                owner_library_code=owner_library,
-                values=values,
-            )
+        view = await _add(info, RecordKind.BLOCK, patron, owner_library, values)
         return Block.from_domain(view)
 
     @strawberry.mutation
     async def add_note(
         self, info: StaffInfo, patron: str, text: str, owner_library: str | None = None
     ) -> Note:
-        actor = info.context.staff()
-        async with info.context.session() as session:
-            view = await service.add_record(
-                session,
-                actor=actor,
-                patron_primary_id=patron,
-                kind=RecordKind.NOTE,
-                owner_library_code=owner_library,
-                values={"text": text},
-            )
+        view = await _add(info, RecordKind.NOTE, patron, owner_library, {"text": text})
         return Note.from_domain(view)
 
     @strawberry.mutation
@@ -75,16 +58,8 @@ class RecordMutation:
         value: str,
         owner_library: str | None = None,
     ) -> StatCategory:
-        actor = info.context.staff()
-        async with info.context.session() as session:
-            view = await service.add_record(
-                session,
-                actor=actor,
-                patron_primary_id=patron,
-                kind=RecordKind.STAT_CATEGORY,
-                owner_library_code=owner_library,
-                values={"category": category, "value": value},
-            )
+        values = {"category": category, "value": value}
+        view = await _add(info, RecordKind.STAT_CATEGORY, patron, owner_library, values)
         return StatCategory.from_domain(view)
 
     @strawberry.mutation(description="Remove a block; answers the removed id.")
@@ -132,6 +107,25 @@ class RecordMutation:
                 new_expiry=new_expiry,
             )
         return PatronRole.from_domain(view)
+
+
+async def _add(
+    info: StaffInfo,
+    kind: RecordKind,
+    patron: str,
+    owner_library: str | None,
+    values: dict[str, Any],
+) -> OwnedView:
+    actor = info.context.staff()
+    async with info.context.session() as session:
+        return await service.add_record(
+            session,
+            actor=actor,
+            patron_primary_id=patron,
+            kind=kind,
+            owner_library_code=owner_library,
+            values=values,
+        )
 
 
 async def _remove(info: StaffInfo, kind: RecordKind, record_id: strawberry.ID) -> strawberry.ID:
