@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/network-hub demo
+	$(BIN)/network-demo
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -27,12 +27,12 @@ from tests.support.service_tokens import hub_settings, service_token
 
 from bench.common import pct
 from institution_node.app import create_app
-from institution_node.auth.keys import SigningKey
 from institution_node.loader.load import load
 from institution_node.runtime import NodeRuntime
 from institution_node.services.availability import Detail, availability
 from institution_node.settings import NodeSettings
 from institution_node.store.migrate import upgrade
+from network_common.keys import SigningKey
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 CODE = "BENCH"

@@ -28,9 +28,9 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import free_ports, pct, timed, wait_http
-from institution_node.auth.keys import SigningKey
-from institution_node.auth.tokens import RoleGrant, issue
-from institution_node.domain.vocabulary import StaffRoleType
+from network_common.keys import SigningKey
+from network_common.tokens import RoleGrant, issue
+from network_common.vocabulary import StaffRoleType
 
 HOME = "HOME"
 PATRON = "P1"

@@ -33,8 +33,8 @@ from bench.common import (
     wait_healthy,
 )
 from institution_node.loader.load import load
-from institution_node.store.db import make_engine, make_sessionmaker
 from institution_node.store.migrate import upgrade
+from network_common.db import make_engine, make_sessionmaker
 
 RESULTS = Path(__file__).with_name("results")
 

@@ -34,13 +34,13 @@ from bench.common import (
     serve_node,
     wait_healthy,
 )
-from institution_node.auth.tokens import Principal, RoleGrant
-from institution_node.domain.vocabulary import StaffRoleType
 from institution_node.loader.load import load
 from institution_node.services.request_views import requests_monitor
-from institution_node.store.db import is_sqlite, make_engine, make_sessionmaker
 from institution_node.store.migrate import upgrade
 from institution_node.store.models import BibRecord, Holding, Item, Library, Request, User
+from network_common.db import is_sqlite, make_engine, make_sessionmaker
+from network_common.tokens import Principal, RoleGrant
+from network_common.vocabulary import StaffRoleType
 
 LIBS = [f"L{n:02d}" for n in range(10)]
 SCOPED = "L03"

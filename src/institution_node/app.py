@@ -14,12 +14,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from network_common.errors import DomainError
+from network_common.observability import Metrics, MetricsMiddleware
+
 from .api.context import StaffContext
 from .api.network.endpoint import NetworkGraphQL
 from .api.staff.schema import build_schema
 from .auth import routes as auth_routes
-from .domain.errors import DomainError
-from .observability import Metrics, MetricsMiddleware
 from .runtime import NodeRuntime
 from .settings import NodeSettings
 

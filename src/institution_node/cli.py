@@ -7,9 +7,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+from institution_node.store.migrate import upgrade
+from network_common.db import make_engine, make_sessionmaker
+
 from .settings import NodeSettings
-from .store.db import make_engine, make_sessionmaker
-from .store.migrate import upgrade
 
 
 async def _load(settings: NodeSettings, path: Path, raw: bytes) -> int:
@@ -70,8 +71,9 @@ async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
 def _serve(settings: NodeSettings) -> int:
     import uvicorn
 
+    from network_common.observability import configure_logging
+
     from .app import create_app
-    from .observability import configure_logging
 
     configure_logging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)

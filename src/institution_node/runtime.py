@@ -8,12 +8,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from .auth.jwks import JwksCache
-from .auth.keys import SigningKey, load_or_create
+from network_common.db import make_engine, make_sessionmaker
+from network_common.errors import Unauthenticated
+from network_common.jwks import JwksCache
+from network_common.keys import SigningKey, load_or_create
+
 from .auth.static_jwks import StaticJwks
-from .domain.errors import Unauthenticated
 from .settings import NodeSettings
-from .store.db import make_engine, make_sessionmaker
 from .store.models import Institution
 
 

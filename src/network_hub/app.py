@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
-from institution_node.domain.errors import DomainError
-from institution_node.observability import MetricsMiddleware
+from network_common.errors import DomainError
+from network_common.observability import MetricsMiddleware
 
 from .export import export_csv, export_xlsx
 from .runtime import HubRuntime

@@ -1,4 +1,4 @@
-"""``network-hub``: serve, demo, sync-index."""
+"""``network-hub``: serve, sync-index. (The demo network is ``network-demo``.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .settings import HubSettings
 def _serve(settings: HubSettings) -> int:
     import uvicorn
 
-    from institution_node.observability import configure_logging
+    from network_common.observability import configure_logging
 
     from .app import create_app
 
@@ -50,12 +50,6 @@ async def _sync_index(settings: HubSettings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["demo"]:
-        # The demo has its own options; it lives in network_hub.demo.
-        from .demo import main as demo_main  # type: ignore[import-not-found,unused-ignore]
-
-        result: int = demo_main(args_list[1:])
-        return result
     parser = argparse.ArgumentParser(prog="network-hub", description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="overrides HUB_DATA_DIR")
     parser.add_argument("--network-file", type=Path, help="overrides HUB_NETWORK_FILE")
@@ -64,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the hub's HTTP API with uvicorn")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    sub.add_parser("demo", help="start a three-member demo network on loopback")
     sub.add_parser("sync-index", help="rebuild the linked-account index from every member")
     args = parser.parse_args(args_list)
 

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from institution_node.domain.errors import DomainError, ErrorCode
+from network_common.errors import DomainError, ErrorCode
 
 from .activity.merge import ActivityView
 from .activity.upstream import fetch_activity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from institution_node.observability import Metrics
+from network_common.observability import Metrics
 
 
 class HubMetrics(Metrics):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from institution_node.auth.keys import SigningKey, load_or_create
+from network_common.keys import SigningKey, load_or_create
 
 from .getit.cache import AnswerCache
 from .members.callers import CallerVerifier

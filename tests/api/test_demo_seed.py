@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from institution_node.app import create_app
 from institution_node.settings import NodeSettings
 from institution_node.store.models import Request, User
-from network_hub.demo_data import build_network
-from network_hub.demo_data.seed import seed_member
+from network_demo.data import build_network
+from network_demo.data.seed import seed_member
 
 INSTITUTION = "{ institution { code name uresolverRemoteRegister } }"
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from institution_node.cli import main
 from institution_node.loader.load import LoadError, load
-from institution_node.store.db import make_engine, make_sessionmaker
 from institution_node.store.migrate import upgrade
 from institution_node.store.models import Fee, Institution, Item, Library, Loan, User
+from network_common.db import make_engine, make_sessionmaker
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, two_library_institution
 from tests.support.circ_queries import USER_RECORD

@@ -10,10 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from institution_node.store.db import make_engine
 from institution_node.store.migrate import HERE as NODE_MIGRATIONS
-from institution_node.store.migrate import upgrade
 from institution_node.store.models import Base
+from network_common.db import make_engine
+from network_common.migrate import upgrade
 from network_hub.store.migrate import HERE as HUB_MIGRATIONS
 from network_hub.store.models import HubBase
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from institution_node.auth.jwks import JwksCache
+from network_common.jwks import JwksCache
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, two_library_institution
 from tests.support.nodes import GraphQLErrors, NodeHarness

@@ -8,11 +8,11 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from institution_node.auth import tokens
-from institution_node.auth.keys import SigningKey
-from institution_node.auth.tokens import RoleGrant
-from institution_node.domain.vocabulary import StaffRoleType
 from institution_node.store.models import Loan
+from network_common import tokens
+from network_common.keys import SigningKey
+from network_common.tokens import RoleGrant
+from network_common.vocabulary import StaffRoleType
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, staff, two_library_institution
 from tests.support.circ_queries import LOAN

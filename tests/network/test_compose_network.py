@@ -19,14 +19,14 @@ import pytest
 
 from institution_node.app import create_app as create_node_app
 from institution_node.settings import NodeSettings
+from network_demo.data import build_network
+from network_demo.data.banner import NETWORK_ACTIVITY_QUERY
+from network_demo.data.seed import seed_member
 from network_hub.app import create_app as create_hub_app
-from network_hub.demo_data import build_network
-from network_hub.demo_data.banner import NETWORK_ACTIVITY_QUERY
-from network_hub.demo_data.seed import seed_member
 from network_hub.network_file import load_network, render_network
 from network_hub.settings import HubSettings
 from tests.conftest import _create_pg_database, _drop_pg_database
-from tests.support.compose import COMPOSE_DIR, services, settings_kwargs
+from tests.support.compose import COMPOSE_DIR, seeded_nodes, services, settings_kwargs
 from tests.support.network import RunningServer, reserve_socket
 
 pytestmark = [pytest.mark.network, pytest.mark.postgres]
@@ -41,7 +41,7 @@ def _on_loopback(value: str, ports: dict[str, int]) -> str:
 
 async def test_compose_settings_run_the_network_on_postgresql(tmp_path: Path) -> None:
     compose = services()
-    nodes = {name: s.seeded_member for name, s in compose.items() if s.seeded_member}
+    nodes = seeded_nodes(compose)
     databases: dict[str, str] = {}
     servers: list[RunningServer] = []
     try:

@@ -1,4 +1,4 @@
-"""`network-hub demo` end to end: start it as a user would, paste what it prints, Ctrl-C it.
+"""`network-demo` end to end: start it as a user would, paste what it prints, Ctrl-C it.
 
 This is the proof that `make demo` works: the shell block the demo prints (a staff token
 from the patron's home node, then the Network Activity query to the hub) is run as it is.
@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from network_hub.demo import prepare_data_dir
-from network_hub.demo_data.banner import PASTE_END, PASTE_START
+from network_demo.data.banner import PASTE_END, PASTE_START
+from network_demo.demo import prepare_data_dir
 
 pytestmark = pytest.mark.network
 
@@ -64,7 +64,15 @@ class DemoProcess:
 
 def _start(data_dir: Path) -> DemoProcess:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "network_hub.demo", "--data-dir", str(data_dir), "--base-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "network_demo.demo",
+            "--data-dir",
+            str(data_dir),
+            "--base-port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from institution_node.auth.keys import SigningKey
-from institution_node.auth.tokens import RoleGrant, issue
-from institution_node.domain.vocabulary import StaffRoleType
 from institution_node.store.models import BibRecord, Request, User
+from network_common.keys import SigningKey
+from network_common.tokens import RoleGrant, issue
+from network_common.vocabulary import StaffRoleType
 from tests.network.conftest import NetworkFactory
 from tests.support.builders import api_key, patron, two_library_institution
 from tests.support.network import LiveNetwork, NetworkNode

@@ -17,7 +17,8 @@ COMPOSE_DIR = ROOT / "compose"
 _SERVICE = re.compile(r"^  ([a-z][a-z0-9-]*):\s*$")
 _ENV_LINE = re.compile(r"^      ([A-Z][A-Z0-9_]*): (.*)$")
 _COMMAND = re.compile(r"^    command: (\[.*\])\s*$")
-_SEED = re.compile(r"network_hub\.demo_data\.seed (\w+)")
+SEED_SERVICE = "demo-seed"
+SEED_PREFIX = "DEMO_SEED_"
 
 
 @dataclass
@@ -25,12 +26,6 @@ class Service:
     name: str
     environment: dict[str, str] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
-
-    @property
-    def seeded_member(self) -> str | None:
-        """The member code a node container loads demo data for (None: not a node)."""
-        match = _SEED.search(self.command[-1]) if self.command else None
-        return match.group(1) if match else None
 
 
 def services(path: Path = COMPOSE_DIR / "docker-compose.yml") -> dict[str, Service]:
@@ -56,6 +51,20 @@ def services(path: Path = COMPOSE_DIR / "docker-compose.yml") -> dict[str, Servi
                 if match := _COMMAND.match(line):
                     current.command = json.loads(match.group(1))
     return out
+
+
+def seeded_nodes(all_services: dict[str, Service]) -> dict[str, str]:
+    """Node service name -> the member code ``demo-seed`` loads into its database."""
+    seeds = {
+        url: key.removeprefix(SEED_PREFIX)
+        for key, url in all_services[SEED_SERVICE].environment.items()
+        if key.startswith(SEED_PREFIX)
+    }
+    return {
+        name: seeds[s.environment["NODE_DATABASE_URL"]]
+        for name, s in all_services.items()
+        if s.environment.get("NODE_DATABASE_URL") in seeds
+    }
 
 
 def settings_kwargs(environment: dict[str, str], prefix: str) -> dict[str, str]:

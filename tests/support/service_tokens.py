@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from institution_node.auth.keys import SigningKey
+from network_common.keys import SigningKey
 
 HUB_ISSUER = "network-hub"
 

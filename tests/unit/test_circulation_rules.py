@@ -17,8 +17,8 @@ from institution_node.domain.circulation import (
     renewed_due_date,
     role_covers,
 )
-from institution_node.domain.errors import Ineligible
-from institution_node.domain.vocabulary import ItemStatus, LoanStatus, NextStep
+from network_common.errors import Ineligible
+from network_common.vocabulary import ItemStatus, LoanStatus, NextStep
 
 TODAY = date(2026, 3, 1)
 MAIN, LAW = 1, 2

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from institution_node.loader.load import parse
-from network_hub.demo_data import DemoNetwork, build_network
-from network_hub.demo_data.people import PATRONS_PER_MEMBER
+from network_demo.data import DemoNetwork, build_network
+from network_demo.data.people import PATRONS_PER_MEMBER
 
 TODAY = date(2026, 3, 2)
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from institution_node.settings import NodeSettings
-from network_hub.demo_data.members import PROFILES
+from network_demo.data.members import PROFILES
 from network_hub.network_file import load_network
 from network_hub.settings import HubSettings
-from tests.support.compose import COMPOSE_DIR, ROOT, services
+from tests.support.compose import COMPOSE_DIR, ROOT, SEED_SERVICE, seeded_nodes, services
 
 
 def _env(service: str) -> dict[str, str]:
@@ -23,18 +23,21 @@ def _env(service: str) -> dict[str, str]:
 
 
 def _members() -> dict[str, str]:
-    """Node service name -> the member code its command seeds."""
-    return {
-        name: s.seeded_member
-        for name, s in services().items()
-        if s.seeded_member is not None and "institution-node serve" in s.command[-1]
-    }
+    """Node service name -> the member code demo-seed loads into its database."""
+    return seeded_nodes(services())
 
 
 def test_compose_runs_the_hub_three_members_and_postgres() -> None:
-    assert set(services()) == {"postgres", "hub", "northu", "southc", "eastc"}
+    assert set(services()) == {"postgres", SEED_SERVICE, "hub", "northu", "southc", "eastc"}
     assert _members() == {p.slug: p.code for p in PROFILES}
     assert services()["hub"].command == ["network-hub", "serve"]
+
+
+def test_node_containers_run_only_the_node() -> None:
+    """Demo seeding is its own one-shot container: no demo or hub code in a node's command."""
+    for name in _members():
+        assert services()[name].command == ["institution-node", "serve"], name
+    assert services()[SEED_SERVICE].command == ["python", "-m", "network_demo.data.seed"]
 
 
 @pytest.mark.parametrize("service", ["hub", "northu", "southc", "eastc"])

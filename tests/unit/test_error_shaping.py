@@ -8,7 +8,7 @@ import logging
 import pytest
 import strawberry
 
-from institution_node.api.errors import QuietSchema, ShapeErrors
+from network_common.graphql_errors import QuietSchema, ShapeErrors
 
 
 @strawberry.type

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from institution_node.auth.tokens import Principal, RoleGrant
-from institution_node.domain.errors import Forbidden
-from institution_node.domain.vocabulary import StaffRoleType
+from network_common.errors import Forbidden
+from network_common.tokens import Principal, RoleGrant
+from network_common.vocabulary import StaffRoleType
 from network_hub.activity.access import REFUSAL, check_linked_user, check_operator
 
 

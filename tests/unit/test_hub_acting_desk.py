@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from institution_node.auth.tokens import Principal, RoleGrant
-from institution_node.domain.errors import DomainError, ErrorCode
-from institution_node.domain.vocabulary import DESK_ROLES, StaffRoleType
+from network_common.errors import DomainError, ErrorCode
+from network_common.tokens import Principal, RoleGrant
+from network_common.vocabulary import DESK_ROLES, StaffRoleType
 from network_hub.fulfilment import access
 from network_hub.fulfilment.calls import refusal
 

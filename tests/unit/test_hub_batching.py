@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from institution_node.auth.keys import SigningKey
+from network_common.keys import SigningKey
 from network_hub.members.batching import MemberLoader, load_settled
 from network_hub.members.breaker import CircuitBreaker
 from network_hub.members.client import MemberClient

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from institution_node.auth.keys import SigningKey
-from institution_node.auth.tokens import issue
-from institution_node.domain.errors import Unauthenticated
+from network_common.errors import Unauthenticated
+from network_common.keys import SigningKey
+from network_common.tokens import issue
 from network_hub.members import callers
 from network_hub.members.callers import CallerVerifier
 from tests.unit.test_hub_batching import registry

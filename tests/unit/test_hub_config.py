@@ -8,7 +8,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from institution_node.auth.keys import SigningKey
+from network_common.keys import SigningKey
 from network_hub.members.service_tokens import ServiceTokens
 from network_hub.network_file import (
     Member,

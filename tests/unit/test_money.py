@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from institution_node.domain.errors import InvalidInput
 from institution_node.domain.money import (
     from_minor,
     parse_amount,
@@ -14,6 +13,7 @@ from institution_node.domain.money import (
     to_minor,
     validate_currency,
 )
+from network_common.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ import itertools
 
 import pytest
 
-from institution_node.domain.errors import DomainError, ErrorCode
 from institution_node.domain.requests import (
     TRANSITIONS,
     Places,
@@ -17,6 +16,7 @@ from institution_node.domain.requests import (
     managing_library,
     next_status,
 )
+from network_common.errors import DomainError, ErrorCode
 
 S, E = RequestStatus, RequestEvent
 

@@ -10,14 +10,14 @@ from institution_node.domain.visibility import (
     Facts,
     Ground,
     Kind,
-    Scope,
     is_visible,
     may_act_on_owned,
     may_manage_library,
 )
-from institution_node.domain.vocabulary import IndependenceModel as M
 from institution_node.store.models import Fee, Loan
 from institution_node.store.visibility_sql import owned_columns, visible_clause
+from network_common.scope import Scope
+from network_common.vocabulary import IndependenceModel as M
 
 MAIN, LAW = 1, 2
 AT_LAW = Scope(institution=False, libraries=frozenset({LAW}), session_id="s-law")

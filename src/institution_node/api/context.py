@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.types import Info
 
-from ..auth.tokens import Principal
-from ..domain.errors import Forbidden, Unauthenticated
-from ..domain.vocabulary import StaffRoleType
+from network_common.errors import Forbidden, Unauthenticated
+from network_common.tokens import Principal
+from network_common.vocabulary import StaffRoleType
+
 from ..runtime import NodeRuntime
 
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-from ..domain.errors import Unauthenticated
+from network_common.errors import Unauthenticated
 
 PREFIX = "lfn"
 

@@ -7,10 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..domain.errors import DomainError, ErrorCode, InvalidInput, Unauthenticated
+from network_common.errors import DomainError, ErrorCode, InvalidInput, Unauthenticated
+from network_common.tokens import Principal, verify_local
+
 from ..runtime import NodeRuntime
 from ..services import auth as auth_service
-from .tokens import Principal, verify_local
 
 _STATUS = {
     ErrorCode.UNAUTHENTICATED: 401,

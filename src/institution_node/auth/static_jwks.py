@@ -7,7 +7,7 @@ from typing import Any
 
 import jwt
 
-from ..domain.errors import Unauthenticated
+from network_common.errors import Unauthenticated
 
 
 class StaticJwks:

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .errors import ErrorCode, Ineligible
-from .vocabulary import ItemStatus, LoanStatus, NextStep
+from network_common.errors import ErrorCode, Ineligible
+from network_common.vocabulary import ItemStatus, LoanStatus, NextStep
 
 
 @dataclass(frozen=True, slots=True)

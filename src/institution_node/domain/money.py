@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from .errors import ErrorCode, InvalidInput
+from network_common.errors import ErrorCode, InvalidInput
 
 # ISO 4217 minor-unit exponents that differ from 2; everything else uses 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3}

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import Conflict, ErrorCode
+from network_common.errors import Conflict, ErrorCode
 
 
 class RequestKind(StrEnum):

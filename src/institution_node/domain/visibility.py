@@ -22,7 +22,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .vocabulary import IndependenceModel
+from network_common.scope import Scope
+from network_common.vocabulary import IndependenceModel
 
 
 class Kind(StrEnum):
@@ -85,26 +86,6 @@ POLICY: Mapping[IndependenceModel, Mapping[Kind, frozenset[Ground]]] = {
     IndependenceModel.FULL: _FULL,
     IndependenceModel.PARTIAL: _PARTIAL,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """The libraries an operator works for; ``institution`` means all of them."""
-
-    institution: bool
-    libraries: frozenset[int] = field(default_factory=frozenset)
-    session_id: str | None = None
-
-    @classmethod
-    def whole_institution(cls, session_id: str | None = None) -> Scope:
-        return cls(institution=True, session_id=session_id)
-
-    def covers(self, library_id: int | None) -> bool:
-        """Whether a library-scoped action on ``library_id`` is within this scope.
-
-        ``None`` stands for the institution itself, which only institution scope covers.
-        """
-        return self.institution or (library_id is not None and library_id in self.libraries)
 
 
 def grounds(model: IndependenceModel, kind: Kind, scope: Scope) -> frozenset[Ground]:

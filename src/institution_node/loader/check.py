@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from network_common.errors import DomainError
+from network_common.vocabulary import UserKind
+
 from ..auth import apikeys
-from ..domain.errors import DomainError
 from ..domain.money import parse_amount, parse_optional_fee
-from ..domain.vocabulary import UserKind
 from ..store.models import (
     ApiKey,
     BibRecord,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..domain.vocabulary import (
+from network_common.vocabulary import (
     AvailabilityDisplay,
     FeeType,
     IndependenceModel,

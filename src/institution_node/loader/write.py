@@ -7,9 +7,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from network_common.vocabulary import LinkOrigin
+
 from ..auth import apikeys
 from ..domain.money import parse_amount, parse_optional_fee, to_minor
-from ..domain.vocabulary import LinkOrigin
 from ..store.models import (
     ApiKey,
     BibRecord,

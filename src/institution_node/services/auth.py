@@ -6,11 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from ..auth import apikeys, tokens
-from ..auth.keys import SigningKey
-from ..auth.tokens import Principal, RoleGrant
-from ..domain.errors import Forbidden, NotFound, Unauthenticated
-from ..domain.vocabulary import StaffRoleType, UserKind
+from network_common import tokens
+from network_common.errors import Forbidden, NotFound, Unauthenticated
+from network_common.keys import SigningKey
+from network_common.tokens import Principal, RoleGrant
+from network_common.vocabulary import StaffRoleType, UserKind
+
+from ..auth import apikeys
 from ..store.models import ApiKey, StaffRole, User
 
 

@@ -18,10 +18,11 @@ from enum import StrEnum
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from network_common.errors import InvalidInput
+from network_common.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
+
 from ..domain.circulation import PatronRoleFacts, role_covers
-from ..domain.errors import InvalidInput
 from ..domain.money import from_minor
-from ..domain.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
 from ..store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
 from .institution import get_institution
 

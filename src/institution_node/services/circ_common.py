@@ -10,10 +10,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import Forbidden, InvalidInput, NotFound
-from ..domain.visibility import Scope
-from ..domain.vocabulary import DESK_ROLES, USER_ROLES, IndependenceModel, StaffRoleType, UserKind
+from network_common.errors import Forbidden, InvalidInput, NotFound
+from network_common.scope import Scope
+from network_common.tokens import Principal
+from network_common.vocabulary import (
+    DESK_ROLES,
+    USER_ROLES,
+    IndependenceModel,
+    StaffRoleType,
+    UserKind,
+)
+
 from ..store.models import Desk, Institution, User
 
 #: Roles that may edit a patron's record: blocks, notes, statistics, roles, fees (charge,

@@ -16,7 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
+from network_common.errors import Conflict, ErrorCode, Forbidden, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import (
+    DESK_ROLES,
+    IndependenceModel,
+    ItemStatus,
+    LoanStatus,
+    NextStep,
+)
+
 from ..domain.circulation import (
     BlockFacts,
     ItemFacts,
@@ -27,10 +36,8 @@ from ..domain.circulation import (
     next_step_after_return,
     renewed_due_date,
 )
-from ..domain.errors import Conflict, ErrorCode, Forbidden, NotFound
 from ..domain.letters import Letter, letter_owner_library
 from ..domain.visibility import Kind, may_act_on_owned
-from ..domain.vocabulary import DESK_ROLES, IndependenceModel, ItemStatus, LoanStatus, NextStep
 from ..store.models import BibRecord, Block, Item, Library, Loan, PatronRole
 from . import circ_common as common
 from . import requests as request_service

@@ -16,18 +16,20 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ..auth.tokens import Principal
-from ..domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from ..domain.letters import Letter, letter_owner_library
-from ..domain.money import from_minor, parse_amount, to_minor
-from ..domain.visibility import Kind, Scope, may_act_on_owned
-from ..domain.vocabulary import (
+from network_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from network_common.scope import Scope
+from network_common.tokens import Principal
+from network_common.vocabulary import (
     DESK_ROLES,
     FeeStatus,
     FeeTransactionKind,
     FeeType,
     IndependenceModel,
 )
+
+from ..domain.letters import Letter, letter_owner_library
+from ..domain.money import from_minor, parse_amount, to_minor
+from ..domain.visibility import Kind, may_act_on_owned
 from ..store.models import Desk, Fee, FeeTransaction, Library
 from ..store.visibility_sql import owned_columns, visible_clause
 from . import circ_common as common

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import Conflict, ErrorCode, Forbidden, NotFound
+from network_common.errors import Conflict, ErrorCode, Forbidden, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import ItemStatus, NextStep
+
 from ..domain.letters import Letter
 from ..domain.requests import RequestEvent, RequestKind, RequestStatus
-from ..domain.vocabulary import ItemStatus, NextStep
 from ..store.models import BibRecord, Desk, Item, Library, Request
 from . import request_common as common
 from . import requests as requests_service

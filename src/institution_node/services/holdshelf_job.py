@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..store.db import make_engine, make_sessionmaker
-from ..store.migrate import upgrade
+from institution_node.store.migrate import upgrade
+from network_common.db import make_engine, make_sessionmaker
+
 from .holdshelf import send_hold_shelf_reminders
 from .requests import expire_hold_shelf
 

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.errors import InvalidInput
-from ..domain.vocabulary import UserKind
+from network_common.errors import InvalidInput
+from network_common.vocabulary import UserKind
+
 from ..store.models import User
 
 MAX_IDS = 500

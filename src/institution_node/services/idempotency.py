@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.errors import Conflict, ErrorCode, InvalidInput
+from network_common.errors import Conflict, ErrorCode, InvalidInput
+
 from ..store.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 128

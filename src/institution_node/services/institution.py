@@ -9,15 +9,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import Forbidden, InvalidInput, NotFound
-from ..domain.money import parse_optional_fee, to_minor
-from ..domain.vocabulary import (
+from network_common.errors import Forbidden, InvalidInput, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import (
     AvailabilityDisplay,
     IndependenceModel,
     RemoteRegister,
     StaffRoleType,
 )
+
+from ..domain.money import parse_optional_fee, to_minor
 from ..store.models import Institution, Library
 from .circ_common import fit_columns
 

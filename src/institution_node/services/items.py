@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import NotFound
+from network_common.errors import NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import LoanStatus
+
 from ..domain.visibility import Kind
-from ..domain.vocabulary import LoanStatus
 from ..store.models import BibRecord, Item, Library, Loan
 from . import circ_common as common
 from .loan_views import LoanView, loan_views, loan_visibility

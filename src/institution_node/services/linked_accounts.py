@@ -16,10 +16,10 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
-from ..domain.requests import ACTIVE as ACTIVE_REQUESTS
-from ..domain.vocabulary import (
+from network_common.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from network_common.models_base import utcnow
+from network_common.tokens import Principal
+from network_common.vocabulary import (
     USER_ROLES,
     FeeStatus,
     LinkOrigin,
@@ -27,8 +27,9 @@ from ..domain.vocabulary import (
     RemoteRegister,
     UserKind,
 )
+
+from ..domain.requests import ACTIVE as ACTIVE_REQUESTS
 from ..store.models import Fee, Loan, PatronRole, Request, User
-from ..store.models.base import utcnow
 from .idempotency import run_idempotent
 from .institution import get_institution
 

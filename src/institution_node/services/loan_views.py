@@ -12,8 +12,10 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ..domain.visibility import Ground, Kind, Scope
-from ..domain.vocabulary import IndependenceModel
+from network_common.scope import Scope
+from network_common.vocabulary import IndependenceModel
+
+from ..domain.visibility import Ground, Kind
 from ..store.models import BibRecord, Desk, Item, Library, Loan, User
 from ..store.visibility_sql import SqlColumn, visible_clause
 

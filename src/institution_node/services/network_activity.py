@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from ..domain.errors import InvalidInput
+from network_common.errors import InvalidInput
+from network_common.vocabulary import FeeStatus, LoanStatus
+
 from ..domain.money import from_minor
 from ..domain.requests import ACTIVE as ACTIVE_REQUESTS
 from ..domain.requests import RequestKind
-from ..domain.vocabulary import FeeStatus, LoanStatus
 from ..store.models import BibRecord, Fee, Institution, Item, Library, Loan, Request, User
 
 MAX_IDENTITIES = 500

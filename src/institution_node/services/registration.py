@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from network_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import FeeType, UserKind
+
 from ..domain.letters import Letter, letter_owner_library
 from ..domain.visibility import may_manage_library
-from ..domain.vocabulary import FeeType, UserKind
 from ..store.models import Library, PatronRole, User
 from . import circ_common as common
 from .fees import add_fee

@@ -8,8 +8,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import NotFound
+from network_common.errors import NotFound
+from network_common.scope import Scope
+from network_common.tokens import Principal
+from network_common.vocabulary import (
+    REQUEST_ROLES,
+    IndependenceModel,
+    ItemStatus,
+    NextStep,
+    StaffRoleType,
+)
+
 from ..domain.requests import (
     CLOSED,
     Places,
@@ -18,14 +27,6 @@ from ..domain.requests import (
     RequestStatus,
     managing_library,
     next_status,
-)
-from ..domain.visibility import Scope
-from ..domain.vocabulary import (
-    REQUEST_ROLES,
-    IndependenceModel,
-    ItemStatus,
-    NextStep,
-    StaffRoleType,
 )
 from ..store.models import Institution, Item, Library, Request
 

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from network_common.errors import Conflict, ErrorCode, Ineligible, InvalidInput, NotFound
+from network_common.vocabulary import ItemStatus, UserKind
+
 from ..domain.circulation import PatronRoleFacts, role_covers
-from ..domain.errors import Conflict, ErrorCode, Ineligible, InvalidInput, NotFound
 from ..domain.requests import ACTIVE, RequestEvent, RequestKind, RequestLevel, RequestStatus
-from ..domain.vocabulary import ItemStatus, UserKind
 from ..store.models import BibRecord, Desk, Item, Library, PatronRole, Request, User
 from . import request_common as common
 

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import Forbidden, InvalidInput, NotFound
+from network_common.errors import Forbidden, InvalidInput, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import UserKind
+
 from ..domain.requests import ACTIVE, CLOSED, RequestKind, RequestStatus, allowed_events
 from ..domain.visibility import may_manage_library
-from ..domain.vocabulary import UserKind
 from ..store.models import BibRecord, Holding, Item, Library, Request, User
 from . import request_common as common
 from .request_visibility import visible_requests

@@ -10,9 +10,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
+from network_common.scope import Scope
+from network_common.vocabulary import IndependenceModel
+
 from ..domain.requests import ACTIVE, CLOSED, RequestKind
-from ..domain.visibility import Ground, Kind, Scope, grounds
-from ..domain.vocabulary import IndependenceModel
+from ..domain.visibility import Ground, Kind, grounds
 from ..store.models import Item, Request
 
 

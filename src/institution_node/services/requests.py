@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
+from network_common.errors import Conflict, ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import ItemStatus, NextStep
+
 from ..domain.circulation import role_covers
-from ..domain.errors import Conflict, ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
 from ..domain.letters import Letter
 from ..domain.requests import (
     EXPIRY_REASON,
@@ -29,7 +31,6 @@ from ..domain.requests import (
     RequestLevel,
     RequestStatus,
 )
-from ..domain.vocabulary import ItemStatus, NextStep
 from ..store.models import BibRecord, Item, Loan, Request
 from . import request_common as common
 from .request_common import NextStepInfo

@@ -9,10 +9,11 @@ from datetime import date
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.tokens import Principal
-from ..domain.errors import InvalidInput
+from network_common.errors import InvalidInput
+from network_common.tokens import Principal
+from network_common.vocabulary import LoanStatus, UserKind
+
 from ..domain.visibility import Kind
-from ..domain.vocabulary import LoanStatus, UserKind
 from ..store.models import Library, Loan, PatronRole, User
 from . import circ_common as common
 from .loan_views import LoanView, loan_views, loan_visibility

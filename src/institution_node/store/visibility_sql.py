@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.orm import QueryableAttribute
 
-from ..domain.visibility import Ground, Kind, Scope, grounds
-from ..domain.vocabulary import IndependenceModel
+from network_common.scope import Scope
+from network_common.vocabulary import IndependenceModel
+
+from ..domain.visibility import Ground, Kind, grounds
 
 #: A column or a mapped attribute (``Loan.owning_library_id``).
 SqlColumn = ColumnElement[Any] | QueryableAttribute[Any]

@@ -6,9 +6,9 @@ Every refusal carries the same message, so a refused caller learns nothing about
 
 from __future__ import annotations
 
-from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import Forbidden
-from institution_node.domain.vocabulary import NETWORK_ACTIVITY_ROLES
+from network_common.errors import Forbidden
+from network_common.tokens import Principal
+from network_common.vocabulary import NETWORK_ACTIVITY_ROLES
 
 REFUSAL = (
     "Network Activity is available only to staff of the patron's home institution "

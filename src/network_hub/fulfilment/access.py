@@ -10,15 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import (
-    DomainError,
-    ErrorCode,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-)
-from institution_node.domain.vocabulary import StaffRoleType
+from network_common.errors import DomainError, ErrorCode, Forbidden, InvalidInput, NotFound
+from network_common.tokens import Principal
+from network_common.vocabulary import StaffRoleType
 
 from . import documents
 from .calls import call

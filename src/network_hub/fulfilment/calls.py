@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from institution_node.domain.errors import DomainError, ErrorCode, NotFound
+from network_common.errors import DomainError, ErrorCode, NotFound
 
 from ..members.failures import MemberFailure, UnavailableCode
 from ..store.models import HubIdempotencyRecord

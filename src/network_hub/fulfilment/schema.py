@@ -11,7 +11,7 @@ from typing import Any
 
 import strawberry
 
-from institution_node.domain.vocabulary import DESK_ROLES
+from network_common.vocabulary import DESK_ROLES
 
 from ..schema.context import HubInfo
 from . import documents, service

@@ -14,9 +14,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import ErrorCode, Forbidden, Ineligible, InvalidInput
-from institution_node.domain.vocabulary import DESK_ROLES, REQUEST_ROLES, USER_ROLES, StaffRoleType
+from network_common.errors import ErrorCode, Forbidden, Ineligible, InvalidInput
+from network_common.tokens import Principal
+from network_common.vocabulary import DESK_ROLES, REQUEST_ROLES, USER_ROLES, StaffRoleType
 
 from ..getit import linking
 from ..store import index

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from institution_node.domain.errors import DomainError, ErrorCode, Forbidden, NotFound
+from network_common.errors import DomainError, ErrorCode, Forbidden, NotFound
 
 from ..members.failures import MemberFailure
 from ..store import index

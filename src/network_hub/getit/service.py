@@ -13,14 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import (
-    DomainError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-)
+from network_common.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from network_common.tokens import Principal
 
 from ..members.failures import MemberFailure
 from . import linking, shaping

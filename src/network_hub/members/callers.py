@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from institution_node.auth.jwks import JwksCache, unverified_header_kid, unverified_issuer
-from institution_node.auth.tokens import Principal, decode, principal_from_claims
-from institution_node.domain.errors import Unauthenticated
+from network_common.errors import Unauthenticated
+from network_common.jwks import JwksCache, unverified_header_kid, unverified_issuer
+from network_common.tokens import Principal, decode, principal_from_claims
 
 from .registry import MemberRegistry
 

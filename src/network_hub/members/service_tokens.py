@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import jwt
 
-from institution_node.auth.keys import SigningKey
+from network_common.keys import SigningKey
 
 LIFETIME_SECONDS = 300
 RENEW_BEFORE_SECONDS = 60

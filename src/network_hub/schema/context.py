@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.types import Info
 
-from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import Unauthenticated
+from network_common.errors import Unauthenticated
+from network_common.tokens import Principal
 
 from ..members.batching import FetchMany, MemberLoader
 from ..runtime import HubRuntime

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from institution_node.api.errors import QuietSchema, standard_extensions
+from network_common.graphql_errors import QuietSchema, standard_extensions
 
 from ..fulfilment import schema as fulfilment_api
 from . import activity as activity_api

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from institution_node.auth.tokens import Principal
-from institution_node.domain.errors import DomainError, ErrorCode
+from network_common.errors import DomainError, ErrorCode
+from network_common.tokens import Principal
 
 from ..activity import access
 from ..activity.merge import ActivityView, MemberAnswer, merge_activity

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from institution_node.store.db import is_sqlite, make_engine, make_sessionmaker
+from network_common.db import is_sqlite, make_engine, make_sessionmaker
 
 __all__ = ["is_sqlite", "make_engine", "make_sessionmaker"]

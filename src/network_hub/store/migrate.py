@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from institution_node.store import migrate
+from network_common import migrate
 
 HERE = Path(__file__).parent
 

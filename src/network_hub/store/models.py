@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from institution_node.store.models.base import NAMING, UtcDateTime, utcnow
+from network_common.models_base import NAMING, UtcDateTime, utcnow
 
 
 class HubBase(DeclarativeBase):

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.types import Info
 
-from ...auth.jwks import unverified_header_kid
+from network_common.errors import DomainError, Unauthenticated
+from network_common.jwks import unverified_header_kid
+
 from ...auth.routes import bearer
-from ...domain.errors import DomainError, Unauthenticated
 from ...runtime import NodeRuntime
 
 ALGORITHM = "ES256"

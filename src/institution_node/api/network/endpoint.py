@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from ...domain.errors import ErrorCode, Unauthenticated
+from network_common.errors import ErrorCode, Unauthenticated
+
 from ...runtime import NodeRuntime
 from .context import REFUSED, NetworkContext, ServiceCaller, caller_of
 from .schema import build_schema

@@ -6,7 +6,8 @@ from datetime import date
 
 import strawberry
 
-from ...domain.vocabulary import LinkOrigin
+from network_common.vocabulary import LinkOrigin
+
 from ...services import linked_accounts as service
 from .context import NetworkInfo
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from ..errors import QuietSchema, standard_extensions
+from network_common.graphql_errors import QuietSchema, standard_extensions
+
 from . import activity as activity_api
 from . import availability as availability_api
 from . import fulfilment as fulfilment_api

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ...domain.errors import NotFound
+from network_common.errors import NotFound
 
 #: Ids are 32-bit integers in storage; anything beyond cannot name a row.
 _ID_RANGE = range(-(2**31), 2**31)

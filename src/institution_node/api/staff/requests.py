@@ -6,8 +6,9 @@ from datetime import datetime
 
 import strawberry
 
-from ...auth.tokens import Principal
-from ...domain.errors import Forbidden, Unauthenticated
+from network_common.errors import Forbidden, Unauthenticated
+from network_common.tokens import Principal
+
 from ...services import holdshelf, request_views
 from ...services import request_placement as placement
 from ...services import requests as service

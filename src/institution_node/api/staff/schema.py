@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from ..errors import QuietSchema, standard_extensions
+from network_common.graphql_errors import QuietSchema, standard_extensions
+
 from . import circulation as circulation_api
 from . import fees as fees_api
 from . import institution as institution_api

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...domain.errors import Conflict, ErrorCode, Forbidden, Ineligible, NotFound
+from network_common.errors import Conflict, ErrorCode, Forbidden, Ineligible, NotFound
+from network_common.vocabulary import LoanStatus
+
 from ...domain.letters import Letter
 from ...domain.requests import RequestStatus
-from ...domain.vocabulary import LoanStatus
 from ...store.models import Item, Loan
 from .. import circulation
 from .. import requests as request_service

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...domain.errors import Conflict, ErrorCode, NotFound
+from network_common.errors import Conflict, ErrorCode, NotFound
+from network_common.vocabulary import ItemStatus, LoanStatus
+
 from ...domain.requests import RequestEvent, RequestKind, RequestStatus
-from ...domain.vocabulary import ItemStatus, LoanStatus
 from ...store.models import Item, Loan, Request
 from .. import requests as request_service
 from . import lookup

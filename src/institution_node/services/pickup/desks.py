@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...domain.errors import NotFound
+from network_common.errors import NotFound
+
 from ...store.models import Desk, Institution, Library
 
 

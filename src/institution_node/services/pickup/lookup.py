@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...domain.errors import Conflict, ErrorCode, NotFound
+from network_common.errors import Conflict, ErrorCode, NotFound
+
 from ...domain.requests import RequestEvent, RequestKind, RequestStatus
 from ...store.models import Item, Request
 from ..idempotency import run_idempotent

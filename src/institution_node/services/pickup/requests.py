@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...domain.errors import ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
+from network_common.errors import ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
+from network_common.vocabulary import ItemStatus, LinkOrigin, RemoteRegister, UserKind
+
 from ...domain.requests import RequestEvent, RequestKind
-from ...domain.vocabulary import ItemStatus, LinkOrigin, RemoteRegister, UserKind
 from ...store.models import Item, Request, User
 from .. import linked_accounts, request_placement
 from .. import requests as request_service

@@ -1,6 +1,7 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
-from .base import Base
+from network_common.models_base import Base
+
 from .circulation import Fee, FeeTransaction, Loan
 from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, StaffRoleLibrary, User
 from .inventory import BibRecord, Holding, Item

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UtcDateTime, utcnow
+from network_common.models_base import Base, UtcDateTime, utcnow
 
 
 class Loan(Base):

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UtcDateTime, utcnow
+from network_common.models_base import Base, UtcDateTime, utcnow
 
 
 class Institution(Base):

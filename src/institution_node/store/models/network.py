@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, UtcDateTime, utcnow
+from network_common.models_base import Base, UtcDateTime, utcnow
 
 
 class IdempotencyRecord(Base):

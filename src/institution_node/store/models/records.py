@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, UtcDateTime, utcnow
+from network_common.models_base import Base, UtcDateTime, utcnow
 
 
 class Block(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import institution_node.store.models.base
+import network_common.models_base
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import institution_node.store.models.base
+import network_common.models_base
 
 
 revision = "0001"
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("result", sa.Text(), nullable=False),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_record")),
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("registration_role_days", sa.Integer(), nullable=False),
         sa.Column(
             "updated_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_institution")),
@@ -96,12 +96,12 @@ def upgrade() -> None:
         sa.Column("link_origin", sa.String(length=16), nullable=True),
         sa.Column(
             "refreshed_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
@@ -123,7 +123,7 @@ def upgrade() -> None:
         sa.Column("revoked", sa.Boolean(), nullable=False),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -145,7 +145,7 @@ def upgrade() -> None:
         sa.Column("expiry_date", sa.Date(), nullable=True),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -204,7 +204,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -234,7 +234,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -326,7 +326,7 @@ def upgrade() -> None:
         sa.Column("notification_id", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -426,27 +426,27 @@ def upgrade() -> None:
         sa.Column("cancelled_by", sa.String(length=16), nullable=True),
         sa.Column(
             "placed_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.Column(
             "hold_shelf_expiry",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column(
             "reminder_sent_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column(
             "closed_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -495,17 +495,15 @@ def upgrade() -> None:
         sa.Column("loan_location_label", sa.String(length=255), nullable=True),
         sa.Column(
             "loaned_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
-        sa.Column(
-            "due_at", institution_node.store.models.base.UtcDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("due_at", network_common.models_base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("renewals", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column(
             "returned_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column("return_desk_id", sa.Integer(), nullable=True),
@@ -563,7 +561,7 @@ def upgrade() -> None:
         sa.Column("loan_id", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -590,7 +588,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(

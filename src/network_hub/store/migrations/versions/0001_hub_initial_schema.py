@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import institution_node.store.models.base
+import network_common.models_base
 
 
 revision = "0001"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("result", sa.Text(), nullable=False),
         sa.Column(
             "created_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_hub_idempotency_record")),
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("local_primary_id", sa.String(length=256), nullable=False),
         sa.Column(
             "updated_at",
-            institution_node.store.models.base.UtcDateTime(timezone=True),
+            network_common.models_base.UtcDateTime(timezone=True),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_linked_account_index")),

@@ -1,4 +1,4 @@
-"""``network-hub demo``: a three-member network on loopback, in one process.
+"""``network-demo``: a three-member network on loopback, in one process.
 
 Each member gets a data directory with its SQLite database and signing key (loaded with
 generated sample data the first time), then three nodes and the hub are served by one
@@ -28,15 +28,14 @@ from starlette.types import ASGIApp
 
 from institution_node.app import create_app as create_node_app
 from institution_node.settings import NodeSettings
-
-from .app import create_app as create_hub_app
-from .demo_data import DEFAULT_SEED, build_network
-from .demo_data.banner import DemoEndpoints, banner
-from .demo_data.seed import seed_member
-from .network_file import Member, render_network
-from .runtime import HubRuntime
-from .services.index_sync import sync_index
-from .settings import HubSettings
+from network_demo.data import DEFAULT_SEED, build_network
+from network_demo.data.banner import DemoEndpoints, banner
+from network_demo.data.seed import seed_member
+from network_hub.app import create_app as create_hub_app
+from network_hub.network_file import Member, render_network
+from network_hub.runtime import HubRuntime
+from network_hub.services.index_sync import sync_index
+from network_hub.settings import HubSettings
 
 HOST = "127.0.0.1"
 
@@ -181,7 +180,7 @@ async def _until_stopped(served: list[_Served]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="network-hub demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="network-demo", description=__doc__)
     parser.add_argument(
         "--data-dir", type=Path, default=Path("demo-data"), help="default: ./demo-data"
     )
@@ -198,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--base-port must be between 0 and 65532")
     prepare_data_dir(args.data_dir, reset=args.reset)
     # Strawberry logs every answered error with its traceback, refusals included; unexpected
-    # errors are still logged (masked as INTERNAL) by institution_node.api.errors.
+    # errors are still logged (masked as INTERNAL) by network_common.graphql_errors.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
     try:
         return asyncio.run(run(args.data_dir, args.base_port, seed=args.seed))

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .catalogue import ItemRef
-from .members import MemberProfile
+from network_demo.data.catalogue import ItemRef
+from network_demo.data.members import MemberProfile
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .activity import Ledger, RequestSeed, Shape
-from .catalogue import HELD_BY_ALL, member_records, work_pool
-from .members import PROFILES, MemberProfile
-from .people import StaffKeys, patrons, staff
+from network_demo.data.activity import Ledger, RequestSeed, Shape
+from network_demo.data.catalogue import HELD_BY_ALL, member_records, work_pool
+from network_demo.data.members import PROFILES, MemberProfile
+from network_demo.data.people import StaffKeys, patrons, staff
 
 DEFAULT_SEED = 2026
 #: The patron the printed Network Activity query is about: home NORTHU, active at both others.

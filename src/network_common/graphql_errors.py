@@ -24,8 +24,8 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 
-from ..domain.errors import DomainError, ErrorCode
-from .known_documents import cached_validation
+from network_common.errors import DomainError, ErrorCode
+from network_common.known_documents import cached_validation
 
 log = logging.getLogger("graphql.errors")
 

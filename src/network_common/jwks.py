@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import jwt
 
-from ..domain.errors import Unauthenticated
+from network_common.errors import Unauthenticated
 
 
 class JwksCache:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .members import MemberProfile, demo_key
-from .names import FIRST_NAMES, LAST_NAMES, USER_GROUPS
+from network_demo.data.members import MemberProfile, demo_key
+from network_demo.data.names import FIRST_NAMES, LAST_NAMES, USER_GROUPS
 
 PATRONS_PER_MEMBER = 40
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import jwt
 
-from ..domain.errors import Unauthenticated
-from ..domain.visibility import Scope
-from ..domain.vocabulary import StaffRoleType
-from .keys import SigningKey
+from network_common.errors import Unauthenticated
+from network_common.keys import SigningKey
+from network_common.scope import Scope
+from network_common.vocabulary import StaffRoleType
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5

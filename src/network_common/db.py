@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from ..domain.errors import InvalidInput
+from network_common.errors import InvalidInput
 
 READ_ONLY = "lfn_read_only"
 

@@ -1,8 +1,9 @@
 """Put one member's demo data into its database: migrate, load, place requests.
 
-Used by ``network-hub demo`` (SQLite in the data directory) and by the compose deployment
-(``python -m network_hub.demo_data.seed NORTHU`` against the member's PostgreSQL database,
-configured with the usual ``NODE_*`` variables). A database that already holds an institution
+Used by ``network-demo`` (SQLite in the data directory) and by the compose deployment's
+one-shot ``demo-seed`` container (``python -m network_demo.data.seed`` with
+``DEMO_SEED_<CODE>`` naming each member's PostgreSQL database), so node containers run only
+the node. A database that already holds an institution
 is left alone, so a container restart does not load twice.
 """
 
@@ -12,25 +13,25 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from institution_node.domain.errors import DomainError
 from institution_node.loader.load import load
 from institution_node.services.request_placement import Pickup, place_request
 from institution_node.settings import NodeSettings
-from institution_node.store.db import make_engine, make_sessionmaker
 from institution_node.store.migrate import upgrade
 from institution_node.store.models import Institution, Library, User
+from network_common.db import make_engine, make_sessionmaker
+from network_common.errors import DomainError
+from network_demo.data.activity import RequestSeed
+from network_demo.data.members import PROFILES, profile
+from network_demo.data.network import DEFAULT_SEED, MemberData, build_network
 
-from .activity import RequestSeed
-from .members import PROFILES, profile
-from .network import DEFAULT_SEED, MemberData, build_network
-
-log = logging.getLogger("network_hub.demo")
+log = logging.getLogger("network_demo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,26 +120,46 @@ async def _pickup(session: AsyncSession, own: str, seed: RequestSeed) -> Pickup:
     )
 
 
+ENV_PREFIX = "DEMO_SEED_"
+
+
+def _targets(member: str | None) -> dict[str, str]:
+    """Member code -> database URL: one member from NODE_* settings, or every DEMO_SEED_<CODE>."""
+    if member is not None:
+        settings = NodeSettings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {member: settings.resolved_database_url()}
+    codes = {p.code for p in PROFILES}
+    targets = {
+        k.removeprefix(ENV_PREFIX): v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)
+    }
+    unknown = sorted(set(targets) - codes)
+    if unknown:
+        raise SystemExit(f"{', '.join(ENV_PREFIX + c for c in unknown)}: not a demo member")
+    if not targets:
+        raise SystemExit(f"name a member, or set {ENV_PREFIX}<CODE> to its database URL")
+    return targets
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m network_hub.demo_data.seed",
-        description="Load one demo member into the database given by NODE_DATABASE_URL "
-        "(or NODE_DATA_DIR's SQLite file); does nothing when it is already loaded.",
+        prog="python -m network_demo.data.seed",
+        description="Load demo members: MEMBER into the database given by NODE_DATABASE_URL "
+        f"(or NODE_DATA_DIR's SQLite file), or, without MEMBER, each member {ENV_PREFIX}<CODE> "
+        "names into that database URL. A member already loaded is left alone.",
     )
-    parser.add_argument("member", choices=[p.code for p in PROFILES])
+    parser.add_argument("member", nargs="?", choices=[p.code for p in PROFILES])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
-    settings = NodeSettings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    targets = _targets(args.member)
     network = build_network(today=datetime.now(UTC).date(), seed=args.seed)
-    result = asyncio.run(
-        seed_member(settings.resolved_database_url(), network.members[args.member])
-    )
-    if result.loaded:
-        summary = ", ".join(f"{n} {what}" for what, n in result.counts.items())
-        print(f"{args.member}: loaded demo data ({summary})")
-    else:
-        print(f"{args.member}: already loaded; nothing to do")
+    for code, url in targets.items():
+        result = asyncio.run(seed_member(url, network.members[code]))
+        if result.loaded:
+            summary = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+            print(f"{code}: loaded demo data ({summary})")
+        else:
+            print(f"{code}: already loaded; nothing to do")
     return 0
 
 

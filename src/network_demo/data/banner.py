@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .network import DemoNetwork
+from network_demo.data.network import DemoNetwork
 
 PASTE_START = "---8<--- paste into a shell ---8<---"
 PASTE_END = "---8<---------------------------8<---"

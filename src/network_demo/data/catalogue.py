@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .members import MemberProfile
-from .names import AUTHORS, LOCATIONS, TITLE_OPENINGS, TITLE_SUBJECTS
+from network_demo.data.members import MemberProfile
+from network_demo.data.names import AUTHORS, LOCATIONS, TITLE_OPENINGS, TITLE_SUBJECTS
 
 POOL_SIZE = 300
 #: The first works of the pool are held by every member (the overlap Get It shows).
