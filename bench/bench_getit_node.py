@@ -29,7 +29,7 @@ from bench.common import pct
 from institution_node.app import create_app
 from institution_node.loader.load import load
 from institution_node.runtime import NodeRuntime
-from institution_node.services.availability import Detail, availability
+from institution_node.services.network.availability import Detail, availability
 from institution_node.settings import NodeSettings
 from institution_node.store.migrate import upgrade
 from network_common.keys import SigningKey

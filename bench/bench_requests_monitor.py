@@ -35,7 +35,7 @@ from bench.common import (
     wait_healthy,
 )
 from institution_node.loader.load import load
-from institution_node.services.request_views import requests_monitor
+from institution_node.services.requests.views import requests_monitor
 from institution_node.store.migrate import upgrade
 from institution_node.store.models import BibRecord, Holding, Item, Library, Request, User
 from network_common.db import is_sqlite, make_engine, make_sessionmaker

@@ -2,56 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from network_common.errors import DomainError
 from network_common.observability import Metrics, MetricsMiddleware
 
-from .api.context import StaffContext
+from .api import auth_endpoints
 from .api.network.endpoint import NetworkGraphQL
-from .api.staff.schema import build_schema
-from .auth import routes as auth_routes
+from .api.staff.endpoint import StaffGraphQL
 from .runtime import NodeRuntime
 from .settings import NodeSettings
-
-
-class StaffGraphQL(GraphQL[StaffContext, None]):
-    def __init__(self, runtime: NodeRuntime) -> None:
-        introspection = runtime.settings.introspection
-        super().__init__(
-            build_schema(introspection=introspection),
-            graphql_ide="graphiql" if introspection else None,
-            allow_queries_via_get=False,
-        )
-        self.runtime = runtime
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Invalid UTF-8 is a body that is not JSON (400), not a server error."""
-        try:
-            return json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("The request body is not UTF-8", "", 0) from exc
-
-    async def get_context(self, request: Any, response: Any) -> StaffContext:
-        principal = None
-        error: Exception | None = None
-        try:
-            principal = await auth_routes.local_principal(request)
-        except DomainError as exc:
-            error = exc
-        return StaffContext(
-            request=request, runtime=self.runtime, principal=principal, auth_error=error
-        )
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -80,9 +47,9 @@ def create_app(
     routes = [
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint),
-        Route("/auth/token", auth_routes.token_endpoint, methods=["POST"]),
-        Route("/auth/patron-token", auth_routes.patron_token_endpoint, methods=["POST"]),
-        Route("/.well-known/jwks.json", auth_routes.jwks_endpoint),
+        Route("/auth/token", auth_endpoints.token_endpoint, methods=["POST"]),
+        Route("/auth/patron-token", auth_endpoints.patron_token_endpoint, methods=["POST"]),
+        Route("/.well-known/jwks.json", auth_endpoints.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),
         Route("/network/graphql", NetworkGraphQL(runtime), methods=["POST"]),
     ]

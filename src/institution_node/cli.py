@@ -49,7 +49,7 @@ async def _migrate(settings: NodeSettings) -> int:
 async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
     from datetime import datetime
 
-    from .services.holdshelf_job import run
+    from .services.requests.holdshelf_job import run
 
     now = None
     if now_text:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from institution_node.services import circulation
+from institution_node.services.circulation import loans as circulation
 from institution_node.store.models import Item, Loan, Notification, Request
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, holding, record, two_library_institution

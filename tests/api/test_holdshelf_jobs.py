@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from institution_node.cli import main as cli_main
-from institution_node.services import holdshelf
-from institution_node.services import requests as requests_service
+from institution_node.services.requests import holdshelf
+from institution_node.services.requests import lifecycle as requests_service
 from institution_node.store.models import Item, Library, Loan, Notification, Request
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, holding, record, two_library_institution

@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from institution_node.services import requests as requests_service
+from institution_node.services.requests import lifecycle as requests_service
 from institution_node.store.models import Item, Library, Loan
 from tests.support import builders as b
 from tests.support.nodes import GraphQLErrors, NodeHarness, start_node

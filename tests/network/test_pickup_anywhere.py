@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from institution_node.services import requests as request_service
+from institution_node.services.requests import lifecycle as request_service
 from institution_node.store.models import Item, Request, User
 from tests.network.test_getit import patron_token
 from tests.support.builders import two_library_institution

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from institution_node.services.idempotency import payload_hash
-from institution_node.services.linked_accounts import LinkedAccount
+from institution_node.services.network.linked_accounts import LinkedAccount
 
 
 def test_key_order_does_not_matter_but_values_and_operation_do() -> None:

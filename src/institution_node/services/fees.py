@@ -32,7 +32,7 @@ from ..domain.money import from_minor, parse_amount, to_minor
 from ..domain.visibility import Kind, may_act_on_owned
 from ..store.models import Desk, Fee, FeeTransaction, Library
 from ..store.visibility_sql import owned_columns, visible_clause
-from . import circ_common as common
+from .circulation import common
 from .notifications import send_letter
 
 

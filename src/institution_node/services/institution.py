@@ -20,7 +20,7 @@ from network_common.vocabulary import (
 
 from ..domain.money import parse_optional_fee, to_minor
 from ..store.models import Institution, Library
-from .circ_common import fit_columns
+from .circulation.common import fit_columns
 
 
 async def get_institution(session: AsyncSession) -> Institution:

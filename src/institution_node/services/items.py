@@ -14,8 +14,8 @@ from network_common.vocabulary import LoanStatus
 
 from ..domain.visibility import Kind
 from ..store.models import BibRecord, Item, Library, Loan
-from . import circ_common as common
-from .loan_views import LoanView, loan_views, loan_visibility
+from .circulation import common
+from .circulation.views import LoanView, loan_views, loan_visibility
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.letters import Letter
 from ..store.models import Notification
-from .request_letters import record_letter
+from .requests.letters import record_letter
 
 
 async def send_letter(

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from institution_node.loader.load import load
-from institution_node.services.request_placement import Pickup, place_request
+from institution_node.services.requests.placement import Pickup, place_request
 from institution_node.settings import NodeSettings
 from institution_node.store.migrate import upgrade
 from institution_node.store.models import Institution, Library, User

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from ...services import network_activity as service
+from ...services.network import activity as service
 from .context import NetworkInfo
 from .identity import NetworkIdentityInput
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import strawberry
 
-from ...services import availability as service
+from ...services.network import availability as service
 from .context import NetworkInfo
 from .identity import NetworkIdentityInput
 

@@ -17,8 +17,8 @@ from strawberry.types import Info
 from network_common.errors import DomainError, Unauthenticated
 from network_common.jwks import unverified_header_kid
 
-from ...auth.routes import bearer
 from ...runtime import NodeRuntime
+from ..auth_endpoints import bearer
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5

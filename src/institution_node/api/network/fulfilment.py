@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ...services.linked_accounts import HomeRecord
+from ...services.network.linked_accounts import HomeRecord
 from ...services.pickup import circulation, desk, desks, requests
 from .context import NetworkInfo
 from .fulfilment_types import (

@@ -8,7 +8,7 @@ import strawberry
 
 from network_common.vocabulary import LinkOrigin
 
-from ...services import linked_accounts as service
+from ...services.network import linked_accounts as service
 from .context import NetworkInfo
 
 strawberry.enum(LinkOrigin, description="How a linked account came to be asked for.")

@@ -9,7 +9,7 @@ from datetime import date
 
 import strawberry
 
-from ...services import home_patrons as service
+from ...services.network import home_patrons as service
 from ...store.models import User as UserRow
 from .context import NetworkInfo
 

@@ -6,10 +6,10 @@ from datetime import date, datetime
 
 import strawberry
 
+from ...services.circulation.views import LoanView
 from ...services.fees import Balance, FeeTransactionView, FeeView
-from ...services.loan_views import LoanView
-from ...services.records import OwnedView
-from ...services.users import PatronRoleView
+from ...services.patrons.records import OwnedView
+from ...services.patrons.users import PatronRoleView
 
 
 @strawberry.type(description="An amount as an exact decimal string, with its currency.")

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import strawberry
 
-from ...services import circulation as service
 from ...services import items as item_service
-from ...services.circulation import ReturnOutcome
+from ...services.circulation import loans as service
+from ...services.circulation.loans import ReturnOutcome
 from ...services.items import ItemView
 from ..context import StaffInfo
 from .circ_types import Loan

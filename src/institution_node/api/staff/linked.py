@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ...services import linked_accounts as service
+from ...services.network import linked_accounts as service
 from ..context import StaffInfo
 
 

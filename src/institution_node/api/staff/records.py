@@ -8,9 +8,9 @@ from typing import Any
 
 import strawberry
 
-from ...services import records as service
-from ...services import registration
-from ...services.records import OwnedView, RecordKind
+from ...services.patrons import records as service
+from ...services.patrons import registration
+from ...services.patrons.records import OwnedView, RecordKind
 from ..context import StaffInfo
 from .circ_types import Block, Note, PatronRole, StatCategory
 from .ids import parse_id

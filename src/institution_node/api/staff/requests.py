@@ -9,12 +9,12 @@ import strawberry
 from network_common.errors import Forbidden, Unauthenticated
 from network_common.tokens import Principal
 
-from ...services import holdshelf, request_views
-from ...services import request_placement as placement
-from ...services import requests as service
-from ...services.request_common import REQUEST_WORK_ROLES, NextStepInfo
-from ...services.request_views import RequestPage as PageData
-from ...services.request_views import RequestView
+from ...services.requests import holdshelf, placement
+from ...services.requests import lifecycle as service
+from ...services.requests import views as request_views
+from ...services.requests.common import REQUEST_WORK_ROLES, NextStepInfo
+from ...services.requests.views import RequestPage as PageData
+from ...services.requests.views import RequestView
 from ..context import StaffInfo
 from .ids import parse_id
 

@@ -11,9 +11,9 @@ from datetime import date
 import strawberry
 
 from ...services import fees as fee_service
-from ...services import records as record_service
-from ...services import users as service
-from ...services.records import RecordKind
+from ...services.patrons import records as record_service
+from ...services.patrons import users as service
+from ...services.patrons.records import RecordKind
 from ...store.models import User as UserRow
 from ..context import StaffInfo
 from .circ_types import (

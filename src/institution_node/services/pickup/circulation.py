@@ -14,9 +14,9 @@ from network_common.vocabulary import LoanStatus
 from ...domain.letters import Letter
 from ...domain.requests import RequestStatus
 from ...store.models import Item, Loan
-from .. import circulation
-from .. import requests as request_service
+from ..circulation import loans as circulation
 from ..institution import get_institution
+from ..requests import lifecycle as request_service
 from . import lookup
 from .letters import send_member_letter
 from .requests import linked_user

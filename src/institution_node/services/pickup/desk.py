@@ -21,7 +21,7 @@ from network_common.vocabulary import ItemStatus, LoanStatus
 
 from ...domain.requests import RequestEvent, RequestKind, RequestStatus
 from ...store.models import Item, Loan, Request
-from .. import requests as request_service
+from ..requests import lifecycle as request_service
 from . import lookup
 from .steps import Acting, OwnerStep, build_step, home_destination
 

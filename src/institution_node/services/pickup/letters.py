@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...domain.letters import Letter
 from ...store.models import Attachment, Notification
-from ..request_letters import fit_subject
+from ..requests.letters import fit_subject
 from .steps import Acting
 
 

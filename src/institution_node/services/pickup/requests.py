@@ -17,11 +17,12 @@ from network_common.vocabulary import ItemStatus, LinkOrigin, RemoteRegister, Us
 
 from ...domain.requests import RequestEvent, RequestKind
 from ...store.models import Item, Request, User
-from .. import linked_accounts, request_placement
-from .. import requests as request_service
 from ..idempotency import run_idempotent
 from ..institution import get_institution
-from ..linked_accounts import HomeRecord
+from ..network import linked_accounts
+from ..network.linked_accounts import HomeRecord
+from ..requests import lifecycle as request_service
+from ..requests import placement as request_placement
 from .steps import OwnerStep, build_step, home_destination
 
 

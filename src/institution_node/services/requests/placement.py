@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import Conflict, ErrorCode, Ineligible, InvalidInput, NotFound
 from network_common.vocabulary import ItemStatus, UserKind
 
-from ..domain.circulation import PatronRoleFacts, role_covers
-from ..domain.requests import ACTIVE, RequestEvent, RequestKind, RequestLevel, RequestStatus
-from ..store.models import BibRecord, Desk, Item, Library, PatronRole, Request, User
-from . import request_common as common
+from ...domain.circulation import PatronRoleFacts, role_covers
+from ...domain.requests import ACTIVE, RequestEvent, RequestKind, RequestLevel, RequestStatus
+from ...store.models import BibRecord, Desk, Item, Library, PatronRole, Request, User
+from . import common
 
 S, E = RequestStatus, RequestEvent
 #: Statuses in which a request holds on to its chosen copy.

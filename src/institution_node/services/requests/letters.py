@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.letters import Letter, letter_owner_library
-from ..store.models import Attachment, Institution, Library, Notification
+from ...domain.letters import Letter, letter_owner_library
+from ...store.models import Attachment, Institution, Library, Notification
 
 
 async def send_request_letter(

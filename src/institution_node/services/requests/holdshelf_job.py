@@ -11,7 +11,7 @@ from institution_node.store.migrate import upgrade
 from network_common.db import make_engine, make_sessionmaker
 
 from .holdshelf import send_hold_shelf_reminders
-from .requests import expire_hold_shelf
+from .lifecycle import expire_hold_shelf
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,13 @@ from network_common.errors import Conflict, ErrorCode, Forbidden, NotFound
 from network_common.tokens import Principal
 from network_common.vocabulary import ItemStatus, NextStep
 
-from ..domain.letters import Letter
-from ..domain.requests import RequestEvent, RequestKind, RequestStatus
-from ..store.models import BibRecord, Desk, Item, Library, Request
-from . import request_common as common
-from . import requests as requests_service
-from .request_common import NextStepInfo
-from .request_letters import record_letter
+from ...domain.letters import Letter
+from ...domain.requests import RequestEvent, RequestKind, RequestStatus
+from ...store.models import BibRecord, Desk, Item, Library, Request
+from . import common
+from . import lifecycle as requests_service
+from .common import NextStepInfo
+from .letters import record_letter
 
 S, E = RequestStatus, RequestEvent
 

@@ -1,4 +1,4 @@
-"""Patron requests through their life (placing is in ``request_placement.py``): cancel,
+"""Patron requests through their life (placing is in ``placement.py``): cancel,
 take over a returned item, release a copy, complete, expire.
 
 Every change goes through the transition table (``domain/requests.py``); the request row
@@ -21,9 +21,9 @@ from network_common.errors import Conflict, ErrorCode, Forbidden, Ineligible, In
 from network_common.tokens import Principal
 from network_common.vocabulary import ItemStatus, NextStep
 
-from ..domain.circulation import role_covers
-from ..domain.letters import Letter
-from ..domain.requests import (
+from ...domain.circulation import role_covers
+from ...domain.letters import Letter
+from ...domain.requests import (
     EXPIRY_REASON,
     ITEM_MOVING,
     RequestEvent,
@@ -31,12 +31,12 @@ from ..domain.requests import (
     RequestLevel,
     RequestStatus,
 )
-from ..store.models import BibRecord, Item, Loan, Request
-from . import request_common as common
-from .request_common import NextStepInfo
-from .request_letters import send_request_letter
-from .request_placement import candidates, free_on_shelf, itemize, patron_roles
-from .request_visibility import visible_requests
+from ...store.models import BibRecord, Item, Loan, Request
+from . import common
+from .common import NextStepInfo
+from .letters import send_request_letter
+from .placement import candidates, free_on_shelf, itemize, patron_roles
+from .visibility import visible_requests
 
 S, E = RequestStatus, RequestEvent
 

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import InvalidInput
 from network_common.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
 
-from ..domain.circulation import PatronRoleFacts, role_covers
-from ..domain.money import from_minor
-from ..store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
-from .institution import get_institution
+from ...domain.circulation import PatronRoleFacts, role_covers
+from ...domain.money import from_minor
+from ...store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
+from ..institution import get_institution
 
 MAX_RECORDS = 500
 

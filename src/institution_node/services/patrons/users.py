@@ -13,10 +13,10 @@ from network_common.errors import InvalidInput
 from network_common.tokens import Principal
 from network_common.vocabulary import LoanStatus, UserKind
 
-from ..domain.visibility import Kind
-from ..store.models import Library, Loan, PatronRole, User
-from . import circ_common as common
-from .loan_views import LoanView, loan_views, loan_visibility
+from ...domain.visibility import Kind
+from ...store.models import Library, Loan, PatronRole, User
+from ..circulation import common
+from ..circulation.views import LoanView, loan_views, loan_visibility
 
 MAX_SEARCH = 100
 

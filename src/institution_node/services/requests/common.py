@@ -19,7 +19,7 @@ from network_common.vocabulary import (
     StaffRoleType,
 )
 
-from ..domain.requests import (
+from ...domain.requests import (
     CLOSED,
     Places,
     RequestEvent,
@@ -28,7 +28,7 @@ from ..domain.requests import (
     managing_library,
     next_status,
 )
-from ..store.models import Institution, Item, Library, Request
+from ...store.models import Institution, Item, Library, Request
 
 #: Roles that may work with requests (monitor, pick from shelf, scan in, place, cancel).
 REQUEST_WORK_ROLES: frozenset[StaffRoleType] = REQUEST_ROLES | frozenset(

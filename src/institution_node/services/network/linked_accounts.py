@@ -28,10 +28,10 @@ from network_common.vocabulary import (
     UserKind,
 )
 
-from ..domain.requests import ACTIVE as ACTIVE_REQUESTS
-from ..store.models import Fee, Loan, PatronRole, Request, User
-from .idempotency import run_idempotent
-from .institution import get_institution
+from ...domain.requests import ACTIVE as ACTIVE_REQUESTS
+from ...store.models import Fee, Loan, PatronRole, Request, User
+from ..idempotency import run_idempotent
+from ..institution import get_institution
 
 MAX_NAME = 128
 MAX_HOME_CODE = 64

@@ -21,7 +21,7 @@ from network_common.vocabulary import (
     UserKind,
 )
 
-from ..store.models import Desk, Institution, User
+from ...store.models import Desk, Institution, User
 
 #: Roles that may edit a patron's record: blocks, notes, statistics, roles, fees (charge,
 #: waive). "Operator - Limited" works the desk (loan, return, take payments) only.

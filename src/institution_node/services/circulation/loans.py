@@ -26,7 +26,7 @@ from network_common.vocabulary import (
     NextStep,
 )
 
-from ..domain.circulation import (
+from ...domain.circulation import (
     BlockFacts,
     ItemFacts,
     PatronRoleFacts,
@@ -36,13 +36,13 @@ from ..domain.circulation import (
     next_step_after_return,
     renewed_due_date,
 )
-from ..domain.letters import Letter, letter_owner_library
-from ..domain.visibility import Kind, may_act_on_owned
-from ..store.models import BibRecord, Block, Item, Library, Loan, PatronRole
-from . import circ_common as common
-from . import requests as request_service
-from .loan_views import LoanView, loan_views, loan_visibility
-from .notifications import send_letter
+from ...domain.letters import Letter, letter_owner_library
+from ...domain.visibility import Kind, may_act_on_owned
+from ...store.models import BibRecord, Block, Item, Library, Loan, PatronRole
+from ..notifications import send_letter
+from ..requests import lifecycle as request_service
+from . import common
+from .views import LoanView, loan_views, loan_visibility
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,11 @@ from network_common.errors import Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
 from network_common.vocabulary import UserKind
 
-from ..domain.requests import ACTIVE, CLOSED, RequestKind, RequestStatus, allowed_events
-from ..domain.visibility import may_manage_library
-from ..store.models import BibRecord, Holding, Item, Library, Request, User
-from . import request_common as common
-from .request_visibility import visible_requests
+from ...domain.requests import ACTIVE, CLOSED, RequestKind, RequestStatus, allowed_events
+from ...domain.visibility import may_manage_library
+from ...store.models import BibRecord, Holding, Item, Library, Request, User
+from . import common
+from .visibility import visible_requests
 
 MAX_PAGE = 200
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import aliased
 from network_common.scope import Scope
 from network_common.vocabulary import IndependenceModel
 
-from ..domain.requests import ACTIVE, CLOSED, RequestKind
-from ..domain.visibility import Ground, Kind, grounds
-from ..store.models import Item, Request
+from ...domain.requests import ACTIVE, CLOSED, RequestKind
+from ...domain.visibility import Ground, Kind, grounds
+from ...store.models import Item, Request
 
 
 def _ground_clause(ground: Ground, libraries: frozenset[int]) -> ColumnElement[bool]:

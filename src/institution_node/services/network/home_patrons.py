@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import InvalidInput
 from network_common.vocabulary import UserKind
 
-from ..store.models import User
+from ...store.models import User
 
 MAX_IDS = 500
 

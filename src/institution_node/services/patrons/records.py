@@ -18,10 +18,10 @@ from network_common.errors import InvalidInput, NotFound
 from network_common.scope import Scope
 from network_common.tokens import Principal
 
-from ..domain.visibility import Kind, may_act_on_owned
-from ..store.models import Attachment, Block, Library, Note, Notification, StatCategory
-from ..store.visibility_sql import owned_columns, visible_clause
-from . import circ_common as common
+from ...domain.visibility import Kind, may_act_on_owned
+from ...store.models import Attachment, Block, Library, Note, Notification, StatCategory
+from ...store.visibility_sql import owned_columns, visible_clause
+from ..circulation import common
 
 
 class RecordKind(StrEnum):

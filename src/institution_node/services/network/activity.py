@@ -18,10 +18,10 @@ from sqlalchemy.orm import aliased
 from network_common.errors import InvalidInput
 from network_common.vocabulary import FeeStatus, LoanStatus
 
-from ..domain.money import from_minor
-from ..domain.requests import ACTIVE as ACTIVE_REQUESTS
-from ..domain.requests import RequestKind
-from ..store.models import BibRecord, Fee, Institution, Item, Library, Loan, Request, User
+from ...domain.money import from_minor
+from ...domain.requests import ACTIVE as ACTIVE_REQUESTS
+from ...domain.requests import RequestKind
+from ...store.models import BibRecord, Fee, Institution, Item, Library, Loan, Request, User
 
 MAX_IDENTITIES = 500
 

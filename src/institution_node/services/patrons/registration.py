@@ -18,12 +18,12 @@ from network_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
 from network_common.vocabulary import FeeType, UserKind
 
-from ..domain.letters import Letter, letter_owner_library
-from ..domain.visibility import may_manage_library
-from ..store.models import Library, PatronRole, User
-from . import circ_common as common
-from .fees import add_fee
-from .notifications import send_letter
+from ...domain.letters import Letter, letter_owner_library
+from ...domain.visibility import may_manage_library
+from ...store.models import Library, PatronRole, User
+from ..circulation import common
+from ..fees import add_fee
+from ..notifications import send_letter
 from .users import PatronRoleView
 
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import aliased
 from network_common.scope import Scope
 from network_common.vocabulary import IndependenceModel
 
-from ..domain.visibility import Ground, Kind
-from ..store.models import BibRecord, Desk, Item, Library, Loan, User
-from ..store.visibility_sql import SqlColumn, visible_clause
+from ...domain.visibility import Ground, Kind
+from ...store.models import BibRecord, Desk, Item, Library, Loan, User
+from ...store.visibility_sql import SqlColumn, visible_clause
 
 
 @dataclass(frozen=True, slots=True)

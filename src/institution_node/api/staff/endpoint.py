@@ -1,0 +1,44 @@
+"""The staff ``/graphql`` ASGI endpoint: the caller's own token, verified here, in the context."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from strawberry.asgi import GraphQL
+
+from network_common.errors import DomainError
+
+from ...runtime import NodeRuntime
+from .. import auth_endpoints
+from ..context import StaffContext
+from .schema import build_schema
+
+
+class StaffGraphQL(GraphQL[StaffContext, None]):
+    def __init__(self, runtime: NodeRuntime) -> None:
+        introspection = runtime.settings.introspection
+        super().__init__(
+            build_schema(introspection=introspection),
+            graphql_ide="graphiql" if introspection else None,
+            allow_queries_via_get=False,
+        )
+        self.runtime = runtime
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Invalid UTF-8 is a body that is not JSON (400), not a server error."""
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("The request body is not UTF-8", "", 0) from exc
+
+    async def get_context(self, request: Any, response: Any) -> StaffContext:
+        principal = None
+        error: Exception | None = None
+        try:
+            principal = await auth_endpoints.local_principal(request)
+        except DomainError as exc:
+            error = exc
+        return StaffContext(
+            request=request, runtime=self.runtime, principal=principal, auth_error=error
+        )

@@ -1,0 +1,1 @@
+"""Circulation at a desk: loans, renewals and returns, and the flat loan views."""

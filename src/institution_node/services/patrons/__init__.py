@@ -1,0 +1,1 @@
+"""Patron records: lookup and search, desk registration, blocks, notes and statistics."""
