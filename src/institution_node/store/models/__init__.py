@@ -6,6 +6,7 @@ from .circulation import Fee, FeeTransaction, Loan
 from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, StaffRoleLibrary, User
 from .inventory import BibRecord, Holding, Item
 from .network import IdempotencyRecord
+from .outbox import OutboxMessage
 from .records import Attachment, Block, Note, Notification, StatCategory
 from .requests import Request
 
@@ -26,6 +27,7 @@ __all__ = [
     "Loan",
     "Note",
     "Notification",
+    "OutboxMessage",
     "PatronRole",
     "Request",
     "StaffRole",

@@ -69,6 +69,8 @@ class Notification(Base):
     sender_library_code: Mapped[str | None] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
+    #: The e-mail carrying this letter (None: the patron has no address, or mail is off).
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
