@@ -9,8 +9,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from network_common import graphiql
 from network_common.errors import DomainError
 from network_common.observability import Metrics, MetricsMiddleware
 
@@ -44,7 +45,7 @@ def create_app(
         yield
         await runtime.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint),
         Route("/auth/token", auth_endpoints.token_endpoint, methods=["POST"]),
@@ -52,8 +53,9 @@ def create_app(
         Route("/.well-known/jwks.json", auth_endpoints.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),
         Route("/network/graphql", NetworkGraphQL(runtime), methods=["POST"]),
+        graphiql.static_mount(),
     ]
-    paths = frozenset(r.path for r in routes)
+    paths = frozenset(r.path for r in routes if isinstance(r, Route))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

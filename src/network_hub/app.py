@@ -9,10 +9,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.asgi import GraphQL
 
+from network_common import graphiql
 from network_common.errors import DomainError
 from network_common.observability import MetricsMiddleware
 
@@ -38,6 +39,10 @@ class HubGraphQL(GraphQL[HubContext, None]):
             subscription_protocols=(),
         )
         self.runtime = runtime
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from this app's own files (works offline), not from a CDN."""
+        return graphiql.response(title="Network hub: GraphQL API")
 
     async def get_context(self, request: Any, response: Any) -> HubContext:
         principal = None
@@ -84,6 +89,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
         Route("/graphql", HubGraphQL(runtime), methods=["GET", "POST"]),
         Route("/export/network-activity.csv", export_csv, methods=["GET"]),
         Route("/export/network-activity.xlsx", export_xlsx, methods=["GET"]),
+        graphiql.static_mount(),
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))
     app = Starlette(

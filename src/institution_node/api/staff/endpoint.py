@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
 
+from network_common import graphiql
 from network_common.errors import DomainError
 
 from ...runtime import NodeRuntime
@@ -24,6 +27,10 @@ class StaffGraphQL(GraphQL[StaffContext, None]):
             allow_queries_via_get=False,
         )
         self.runtime = runtime
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from this app's own files (works offline), not from a CDN."""
+        return graphiql.response(title="Institution node: staff API")
 
     def decode_json(self, data: str | bytes) -> object:
         """Invalid UTF-8 is a body that is not JSON (400), not a server error."""
