@@ -49,6 +49,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint),
         Route("/auth/token", auth_endpoints.token_endpoint, methods=["POST"]),
+        Route("/auth/login", auth_endpoints.login_endpoint, methods=["POST"]),
         Route("/auth/patron-token", auth_endpoints.patron_token_endpoint, methods=["POST"]),
         Route("/.well-known/jwks.json", auth_endpoints.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),

@@ -1,4 +1,4 @@
-"""``institution-node``: serve, migrate, load, expire-holds."""
+"""``institution-node``: serve, migrate, load, import, users, keys, expire-holds."""
 
 from __future__ import annotations
 
@@ -7,41 +7,45 @@ import asyncio
 import sys
 from pathlib import Path
 
-from institution_node.store.migrate import upgrade
-from network_common.db import make_engine, make_sessionmaker
+from network_common.cli_support import CliError, run
 
+from .commands import credentials
+from .commands.common import database_url, node_engine
 from .settings import NodeSettings
 
+PROG = "institution-node"
 
-async def _load(settings: NodeSettings, path: Path, raw: bytes) -> int:
+
+def _read(path: Path) -> bytes:
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    if path.is_dir():
+        raise CliError(f"{path}: is a directory, not a file")
+    return path.read_bytes()
+
+
+async def _load(settings: NodeSettings, path: Path) -> int:
+    from network_common.db import make_sessionmaker
+
     from .loader.load import LoadError, load
 
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        await upgrade(engine)
-        async with make_sessionmaker(engine)() as session:
-            try:
-                report = await load(session, raw)
-            except LoadError as exc:
-                print(
-                    f"{path}: nothing was loaded; {len(exc.problems)} problem(s):", file=sys.stderr
-                )
-                for problem in exc.problems:
-                    print(f"  {problem}", file=sys.stderr)
-                return 2
-    finally:
-        await engine.dispose()
+    raw = _read(path)
+    async with node_engine(settings, migrate=True) as engine, make_sessionmaker(engine)() as s:
+        try:
+            report = await load(s, raw)
+        except LoadError as exc:
+            print(f"{path}: nothing was loaded; {len(exc.problems)} problem(s):", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 2
     summary = ", ".join(f"{n} {what}" for what, n in report.counts.items())
     print(f"loaded {path}: {summary}")
     return 0
 
 
 async def _migrate(settings: NodeSettings) -> int:
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
+    async with node_engine(settings, migrate=True):
+        pass
     print("database is at the latest schema")
     return 0
 
@@ -49,7 +53,7 @@ async def _migrate(settings: NodeSettings) -> int:
 async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
     from datetime import datetime
 
-    from .services.requests.holdshelf_job import run
+    from .services.requests.holdshelf_job import run as run_job
 
     now = None
     if now_text:
@@ -58,12 +62,12 @@ async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
         except ValueError:
             now = None
         if now is None or now.tzinfo is None:
-            print(
-                "--now needs a date and time with a timezone, e.g. 2026-01-31T12:00:00+00:00",
-                file=sys.stderr,
+            raise CliError(
+                "--now needs a date and time with a timezone, e.g. 2026-01-31T12:00:00+00:00"
             )
-            return 2
-    report = await run(settings.resolved_database_url(), now=now)
+    async with node_engine(settings, migrate=False):
+        pass
+    report = await run_job(settings.resolved_database_url(), now=now)
     print(f"sent {report.reminders} reminder(s); expired {len(report.expired)} request(s)")
     return 0
 
@@ -76,29 +80,34 @@ def _serve(settings: NodeSettings) -> int:
     from .app import create_app
 
     configure_logging()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database_url(settings, create=True)
+    settings.hub_jwks_document()  # a missing NODE_HUB_JWKS_FILE is said now, not per call
     asyncio.run(_migrate(settings))
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="institution-node", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="overrides NODE_DATA_DIR")
     parser.add_argument("--database-url", help="overrides NODE_DATABASE_URL")
+    parser.add_argument("--traceback", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the node's HTTP API with uvicorn")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("migrate", help="create the data directory and apply database migrations")
     load_cmd = sub.add_parser("load", help="validate and import a JSON load file")
     load_cmd.add_argument("file", type=Path)
+    credentials.add_parsers(sub)
     expire = sub.add_parser(
         "expire-holds", help="send hold-shelf reminders and expire overdue hold-shelf requests"
     )
     expire.add_argument("--now", help="ISO time to act as of (default: now; for testing)")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _dispatch(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
@@ -109,17 +118,23 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "port", None):
         overrides["port"] = args.port
     settings = NodeSettings(**overrides)  # type: ignore[arg-type]
-
-    if args.command == "serve":
+    command = args.command
+    if command == "serve":
         return _serve(settings)
-    if args.command == "migrate":
+    if command == "migrate":
         return asyncio.run(_migrate(settings))
-    if args.command == "expire-holds":
+    if command == "expire-holds":
         return asyncio.run(_expire_holds(settings, args.now))
-    if not args.file.exists():
-        print(f"{args.file}: no such file", file=sys.stderr)
-        return 2
-    return asyncio.run(_load(settings, args.file, args.file.read_bytes()))
+    if command == "users":
+        return asyncio.run(credentials.users_command(settings, args))
+    if command == "keys":
+        return asyncio.run(credentials.keys_command(settings, args))
+    return asyncio.run(_load(settings, args.file))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run(PROG, lambda: _dispatch(args), traceback=args.traceback)
 
 
 if __name__ == "__main__":

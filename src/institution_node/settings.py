@@ -31,6 +31,11 @@ class NodeSettings(BaseSettings):
     hub_issuer: str = "network-hub"
     #: Serve GraphiQL and introspection (switch off in production).
     introspection: bool = True
+    #: Consecutive failed password sign-ins that lock a staff account.
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    #: First lockout; each further failure after a lockout doubles it, up to the maximum.
+    login_lockout_seconds: int = Field(default=60, ge=1, le=86400)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1, le=604800)
     #: Artificial delay added to network API answers (benchmarks and timeout tests only).
     network_delay_ms: int = Field(default=0, ge=0)
 

@@ -6,6 +6,7 @@ Hierarchy::
     ├── NotFound                     NOT_FOUND: missing *or* not visible to the caller
     ├── Forbidden                    FORBIDDEN: the caller may not do this
     ├── Unauthenticated              UNAUTHENTICATED: no/invalid/expired credentials
+    │   └── AccountLocked            ACCOUNT_LOCKED: too many failed sign-ins, retry later
     ├── InvalidInput                 INVALID_INPUT and friends: the request itself is wrong
     ├── Conflict                     CONFLICT / ITEM_ON_LOAN / ...: the state does not allow it
     └── Ineligible                   NOT_LOANABLE / PATRON_BLOCKED / ...: a policy refuses it
@@ -44,6 +45,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH"
     MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"
     MEMBER_TIMEOUT = "MEMBER_TIMEOUT"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
     INTERNAL = "INTERNAL"
 
 
@@ -69,6 +71,16 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class AccountLocked(Unauthenticated):
+    """Sign-in refused for ``retry_after`` seconds after repeated failures."""
+
+    code = ErrorCode.ACCOUNT_LOCKED
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidInput(DomainError):

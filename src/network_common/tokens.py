@@ -3,7 +3,10 @@
 Claims: ``iss`` (institution code), ``sub`` (user primary id), ``uid`` (local user id),
 ``typ`` (``staff``/``patron``/``discovery``), ``sid`` (session id: one per token exchange),
 ``roles`` for staff (``[{"role", "libs" (null = institution-wide), "cs"}]``),
-``iat``/``exp``/``jti``. The hub verifies the same tokens against this node's JWKS.
+``iat``/``exp``/``jti``; ``amr`` (how the operator signed in: ``pwd``, ``oidc``, ``apikey``),
+``akid`` (the API key's id, when one was exchanged) and ``sep`` (the operator's session
+epoch: raising it at the node ends every session). The hub verifies the same tokens against
+this node's JWKS.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ class Principal:
     primary_id: str
     session_id: str
     roles: tuple[RoleGrant, ...] = ()
+    #: The API key this token was exchanged for (``akid``), if any.
+    api_key_id: str | None = None
+    #: The operator's session epoch when the token was issued (``sep``).
+    session_epoch: int = 0
 
     def has_any_role(self, allowed: frozenset[StaffRoleType]) -> bool:
         return any(g.role in allowed for g in self.roles)
@@ -126,6 +133,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             primary_id=str(claims["sub"]),
             session_id=str(claims.get("sid", "")),
             roles=tuple(RoleGrant.from_claim(c) for c in claims.get("roles", [])),
+            api_key_id=None if claims.get("akid") is None else str(claims["akid"]),
+            session_epoch=int(claims.get("sep", 0)),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise Unauthenticated("The access token is not valid") from exc

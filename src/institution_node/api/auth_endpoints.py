@@ -1,30 +1,47 @@
-"""HTTP endpoints: ``POST /auth/token``, ``POST /auth/patron-token``, JWKS."""
+"""HTTP endpoints: ``POST /auth/token`` (API key), ``POST /auth/login`` (password),
+``POST /auth/patron-token``, JWKS."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from network_common.errors import DomainError, ErrorCode, InvalidInput, Unauthenticated
+from network_common.errors import (
+    AccountLocked,
+    DomainError,
+    ErrorCode,
+    InvalidInput,
+    Unauthenticated,
+)
 from network_common.tokens import Principal, verify_local
 
 from ..runtime import NodeRuntime
 from ..services import auth as auth_service
+from ..services.staff_access import sessions as staff_sessions
+from ..services.staff_access.signin import LockoutPolicy, password_sign_in
 
 _STATUS = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.INVALID_INPUT: 400,
+    ErrorCode.ACCOUNT_LOCKED: 429,
 }
+#: Bodies of the /auth endpoints are small JSON objects.
+MAX_BODY_BYTES = 16 * 1024
 
 
 def error_response(error: DomainError) -> JSONResponse:
+    headers = {"cache-control": "no-store"}
+    if isinstance(error, AccountLocked):
+        headers["retry-after"] = str(error.retry_after)
     return JSONResponse(
         {"error": {"code": error.code.value, "message": error.message}},
         status_code=_STATUS.get(error.code, 400),
+        headers=headers,
     )
 
 
@@ -34,8 +51,13 @@ def runtime_of(request: Request) -> NodeRuntime:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise InvalidInput("The request body is too large")
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except ValueError as exc:
         raise InvalidInput("The request body must be a JSON object") from exc
     if not isinstance(body, dict):
@@ -57,7 +79,11 @@ async def local_principal(request: Request) -> Principal | None:
     if token is None:
         return None
     runtime = runtime_of(request)
-    return verify_local(token, runtime.signing_key, await runtime.institution_code())
+    principal = verify_local(token, runtime.signing_key, await runtime.institution_code())
+    # Stateless tokens would outlive a revoked key or a disabled operator: check each time.
+    async with runtime.read_session() as session:
+        await staff_sessions.ensure_active(session, principal=principal)
+    return principal
 
 
 def _token_answer(token: str, ttl: int) -> JSONResponse:
@@ -81,6 +107,47 @@ async def token_endpoint(request: Request) -> JSONResponse:
                 key=runtime.signing_key,
                 institution=await runtime.institution_code(),
                 ttl_seconds=runtime.settings.token_ttl_seconds,
+            )
+    except DomainError as error:
+        return error_response(error)
+    return _token_answer(token, ttl)
+
+
+def _text(body: dict[str, Any], name: str, limit: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"Give '{name}' in the JSON body")
+    if len(value) > limit:
+        raise InvalidInput(f"'{name}' has at most {limit} characters")
+    return value
+
+
+async def login_endpoint(request: Request) -> JSONResponse:
+    """Password sign-in of a staff user: ``{"username", "password"}`` (and optionally
+    ``"institution"``, which must be this node's code) → the same answer as /auth/token."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    try:
+        body = await _json_body(request)
+        username = _text(body, "username", 128)
+        password = _text(body, "password", 1024)
+        institution = await runtime.institution_code()
+        asked = body.get("institution")
+        if asked is not None and asked != institution:
+            raise Unauthenticated("The user name or password is not valid")
+        async with runtime.sessions() as session:
+            token, ttl = await password_sign_in(
+                session,
+                username=username,
+                password=password,
+                key=runtime.signing_key,
+                institution=institution,
+                ttl_seconds=settings.token_ttl_seconds,
+                policy=LockoutPolicy(
+                    max_failures=settings.login_max_failures,
+                    lockout_seconds=settings.login_lockout_seconds,
+                    lockout_max_seconds=settings.login_lockout_max_seconds,
+                ),
             )
     except DomainError as error:
         return error_response(error)

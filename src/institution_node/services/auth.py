@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from network_common import tokens
 from network_common.errors import Forbidden, NotFound, Unauthenticated
 from network_common.keys import SigningKey
-from network_common.tokens import Principal, RoleGrant
-from network_common.vocabulary import StaffRoleType, UserKind
+from network_common.models_base import utcnow
+from network_common.tokens import Principal
+from network_common.vocabulary import UserKind
 
 from ..auth import apikeys
-from ..store.models import ApiKey, StaffRole, User
+from ..store.models import ApiKey, StaffLogin, User
+from .staff_access.tokens import issue_staff_token, staff_user
 
 
 async def exchange_api_key(
@@ -30,38 +31,32 @@ async def exchange_api_key(
     if row is None or row.revoked or not apikeys.matches(secret, row.key_hash):
         raise Unauthenticated("The API key is not valid")
     if row.kind == "DISCOVERY":
-        return tokens.issue(
+        token = tokens.issue(
             key,
             institution=institution,
             kind="discovery",
             primary_id=f"client:{row.label or row.key_id}",
             user_id=None,
             ttl_seconds=ttl_seconds,
+            extra={"akid": row.key_id, "amr": ["apikey"]},
         )
-    user = await session.scalar(
-        select(User)
-        .where(User.id == row.user_id)
-        .options(selectinload(User.staff_roles).selectinload(StaffRole.libraries))
-    )
-    if user is None or user.kind != UserKind.STAFF:
-        raise Unauthenticated("The API key is not valid")
-    grants = tuple(
-        RoleGrant(
-            role=StaffRoleType(r.role),
-            libraries=None if r.institution_wide else frozenset(x.library_id for x in r.libraries),
-            consortial_services=r.consortial_services,
+    else:
+        user = None if row.user_id is None else await staff_user(session, row.user_id)
+        if user is None:
+            raise Unauthenticated("The API key is not valid")
+        token = await issue_staff_token(
+            session,
+            user=user,
+            login=await session.get(StaffLogin, user.id),
+            method="apikey",
+            key=key,
+            institution=institution,
+            ttl_seconds=ttl_seconds,
+            api_key_id=row.key_id,
         )
-        for r in user.staff_roles
-    )
-    return tokens.issue(
-        key,
-        institution=institution,
-        kind="staff",
-        primary_id=user.primary_id,
-        user_id=user.id,
-        ttl_seconds=ttl_seconds,
-        roles=grants,
-    )
+    row.last_used_at = utcnow()
+    await session.commit()
+    return token
 
 
 async def patron_token(

@@ -4,6 +4,7 @@ from network_common.models_base import Base
 
 from .circulation import Fee, FeeTransaction, Loan
 from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, StaffRoleLibrary, User
+from .credentials import StaffLogin
 from .inventory import BibRecord, Holding, Item
 from .network import IdempotencyRecord
 from .outbox import OutboxMessage
@@ -30,6 +31,7 @@ __all__ = [
     "OutboxMessage",
     "PatronRole",
     "Request",
+    "StaffLogin",
     "StaffRole",
     "StaffRoleLibrary",
     "StatCategory",

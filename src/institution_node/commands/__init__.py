@@ -1,0 +1,1 @@
+"""The ``institution-node`` subcommands (parsing in ``cli.py``; work in services/)."""

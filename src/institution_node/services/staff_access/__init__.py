@@ -1,0 +1,1 @@
+"""Staff access: sign-in (password, OpenID Connect, API keys), sessions, credentials."""

@@ -1,0 +1,50 @@
+"""Is a verified token's operator (or client key) still allowed? Checked on every request.
+
+Tokens are stateless JWTs, so a disabled operator, a revoked API key or ended sessions
+would otherwise stay usable until the token expires. One indexed read per request (primary
+key of ``user_account`` plus ``staff_login``, unique ``api_key.key_id``) closes that gap;
+bench/README.md gives its cost.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from network_common.errors import Unauthenticated
+from network_common.tokens import Principal
+from network_common.vocabulary import UserKind
+
+from ...store.models import ApiKey, StaffLogin, User
+
+ENDED = "The session has ended (credentials revoked or account disabled); sign in again"
+
+
+async def ensure_active(session: AsyncSession, *, principal: Principal) -> None:
+    """Raise Unauthenticated when the token's operator or API key may no longer act."""
+    if principal.kind == "staff":
+        if principal.user_id is None:
+            raise Unauthenticated(ENDED)
+        query = (
+            select(User.kind, StaffLogin.disabled, StaffLogin.session_epoch, ApiKey.revoked)
+            .select_from(User)
+            .outerjoin(StaffLogin, StaffLogin.user_id == User.id)
+            .outerjoin(
+                ApiKey,
+                (ApiKey.key_id == principal.api_key_id) & (ApiKey.user_id == User.id),
+            )
+            .where(User.id == principal.user_id)
+        )
+        row = (await session.execute(query)).first()
+        if row is None or row.kind != UserKind.STAFF or row.disabled:
+            raise Unauthenticated(ENDED)
+        if (row.session_epoch or 0) != principal.session_epoch:
+            raise Unauthenticated(ENDED)
+        if principal.api_key_id is not None and row.revoked is not False:
+            raise Unauthenticated(ENDED)
+    elif principal.kind == "discovery" and principal.api_key_id is not None:
+        revoked = await session.scalar(
+            select(ApiKey.revoked).where(ApiKey.key_id == principal.api_key_id)
+        )
+        if revoked is not False:
+            raise Unauthenticated(ENDED)
