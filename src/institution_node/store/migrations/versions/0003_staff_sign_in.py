@@ -1,7 +1,7 @@
 """staff sign-in: staff_login (password, OIDC subject, lockout, disabling); API key dates
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import network_common.models_base
 
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
