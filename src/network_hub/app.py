@@ -17,6 +17,7 @@ from network_common import graphiql
 from network_common.errors import DomainError
 from network_common.observability import MetricsMiddleware
 
+from .daia.endpoint import daia
 from .export import export_csv, export_xlsx
 from .runtime import HubRuntime
 from .schema.context import HubContext
@@ -89,6 +90,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
         Route("/graphql", HubGraphQL(runtime), methods=["GET", "POST"]),
         Route("/export/network-activity.csv", export_csv, methods=["GET"]),
         Route("/export/network-activity.xlsx", export_xlsx, methods=["GET"]),
+        Route("/daia", daia, methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]),
         graphiql.static_mount(),
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))
