@@ -23,3 +23,8 @@ def shared_dir() -> Path:
     if os.environ.get("CI", "").lower() == "true":
         raise RuntimeError("shared/ (with interop/) is required in CI beside the checkout")
     pytest.skip("shared/ is not beside this checkout; set LFN_SHARED_DIR")
+
+
+def interop(*parts: str) -> Path:
+    """A path under ``shared/interop``."""
+    return shared_dir().joinpath("interop", *parts)
