@@ -110,7 +110,8 @@ class NcipEndpoint:
         self.metrics = metrics
         self.max_bytes = max_bytes
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
+        """The Starlette endpoint (``Route("/ncip", responder.handle)``)."""
         started = time.perf_counter()
         body = await self._body(request)
         if body is None:
