@@ -110,6 +110,10 @@ class FeeStatus(StrEnum):
 class FeeTransactionKind(StrEnum):
     PAYMENT = "PAYMENT"
     WAIVER = "WAIVER"
+    # A lost item came back and its terms refund the lost fee: CREDIT cancels what was still
+    # open, REFUND records what the patron had paid and is owed back.
+    CREDIT = "CREDIT"
+    REFUND = "REFUND"
 
 
 class FeeType(StrEnum):

@@ -71,7 +71,8 @@ def check_loan(
     inside the institution; never to another member, §1)."""
     if not item.loanable:
         raise Ineligible(
-            "This item's policy does not allow loans", code=ErrorCode.ITEM_NOT_LOANABLE
+            "This item's policy or terms of use do not allow this loan",
+            code=ErrorCode.ITEM_NOT_LOANABLE,
         )
     if item.status is ItemStatus.ON_LOAN:
         raise Ineligible("The item is already on loan", code=ErrorCode.ITEM_ON_LOAN)

@@ -13,6 +13,7 @@ from network_common.vocabulary import UserKind
 
 from ..auth import apikeys
 from ..domain.money import parse_amount, parse_optional_fee
+from ..services.fulfilment.rules import RuleSpec, spec_values
 from ..store.models import (
     ApiKey,
     BibRecord,
@@ -22,7 +23,7 @@ from ..store.models import (
     Library,
     User,
 )
-from .schema import LoadFile
+from .schema import LoadFile, RuleIn
 
 #: ``ApiKey.key_id`` holds at most this many characters.
 KEY_ID_MAX = 32
@@ -195,6 +196,12 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
             problems.append(f"{where}.desk: unknown desk {loan.desk}")
         if loan.due_at <= loan.loaned_at:
             problems.append(f"{where}.due_at: must be after loaned_at")
+    placeholder = {code: n for n, code in enumerate(sorted(libs), start=1)}
+    for i, rule in enumerate(f.fulfilment_rules):
+        try:
+            spec_values(rule_spec(rule), currency=currency, libraries=placeholder)
+        except DomainError as exc:
+            problems.append(f"fulfilment_rules[{i}]: {exc.message}")
     for i, fee in enumerate(f.fees):
         where = f"fees[{i}]"
         if fee.patron not in patrons:
@@ -209,3 +216,32 @@ async def find_problems(session: AsyncSession, f: LoadFile) -> list[str]:
         except DomainError as exc:
             problems.append(f"{where}: {exc.message}")
     return problems
+
+
+def rule_spec(rule: RuleIn) -> RuleSpec:
+    """The load file's rule as the staff API's rule spec (one validation for both)."""
+    return RuleSpec(
+        name=rule.name,
+        owner_library_code=rule.owner,
+        position=rule.position,
+        user_groups=rule.user_groups,
+        network_patrons=rule.network_patrons,
+        stat_categories=[(s.category, s.value) for s in rule.stat_categories],
+        library_codes=rule.libraries,
+        locations=rule.locations,
+        item_policies=rule.item_policies,
+        loanable=rule.loanable,
+        loan_period_days=rule.loan_period_days,
+        renewals_allowed=rule.renewals_allowed,
+        renewal_period_days=rule.renewal_period_days,
+        requestable=rule.requestable,
+        pickup_allowed=rule.pickup_allowed,
+        hold_shelf_days=rule.hold_shelf_days,
+        fine_per_day=rule.fine_per_day,
+        fine_grace_days=rule.fine_grace_days,
+        fine_maximum=rule.fine_maximum,
+        lost_after_days_overdue=rule.lost_after_days_overdue,
+        lost_replacement_fee=rule.lost_replacement_fee,
+        lost_processing_fee=rule.lost_processing_fee,
+        lost_fee_refunded=rule.lost_fee_refunded,
+    )

@@ -42,6 +42,7 @@ class SettingsIn(Strict):
     pickup_anywhere: list[str] = []
     return_anywhere: bool = False
     hold_shelf_days: int = Field(default=7, ge=1, le=365)
+    courtesy_notice_days: int = Field(default=2, ge=0, le=60)
     registration_role_scope: Literal["LIBRARY", "INSTITUTION"] = "INSTITUTION"
     registration_role_days: int = Field(default=365, ge=1, le=3650)
 
@@ -134,6 +135,7 @@ class ClientIn(Strict):
 
 class ItemIn(Strict):
     barcode: str = Field(min_length=1, max_length=64)
+    policy: str | None = Field(default=None, min_length=1, max_length=64)
     loanable: bool = True
     requestable: bool = True
     loan_period_days: int = Field(default=28, ge=0, le=3650)
@@ -179,6 +181,40 @@ class FeeIn(Strict):
     comment: str | None = None
 
 
+class StatMatchIn(Strict):
+    category: str = Field(min_length=1, max_length=64)
+    value: str = Field(min_length=1, max_length=128)
+
+
+class RuleIn(Strict):
+    """A fulfilment rule (terms of use); see docs/FULFILMENT_RULES.md. Amounts are decimal
+    strings of the institution currency; ranges are checked as on the staff API."""
+
+    name: str
+    owner: str | None = None  # library code; None: the institution
+    position: int = 0
+    user_groups: list[str] = []
+    network_patrons: bool | None = None
+    stat_categories: list[StatMatchIn] = []
+    libraries: list[str] = []
+    locations: list[str] = []
+    item_policies: list[str] = []
+    loanable: bool = True
+    loan_period_days: int = 28
+    renewals_allowed: int = 2
+    renewal_period_days: int | None = None
+    requestable: bool = True
+    pickup_allowed: bool = True
+    hold_shelf_days: int | None = None
+    fine_per_day: str | None = None
+    fine_grace_days: int = 0
+    fine_maximum: str | None = None
+    lost_after_days_overdue: int | None = None
+    lost_replacement_fee: str | None = None
+    lost_processing_fee: str | None = None
+    lost_fee_refunded: bool = True
+
+
 class LoadFile(Strict):
     institution: InstitutionIn | None = None
     libraries: list[LibraryIn] = []
@@ -187,3 +223,4 @@ class LoadFile(Strict):
     records: list[RecordIn] = []
     loans: list[LoanIn] = []
     fees: list[FeeIn] = []
+    fulfilment_rules: list[RuleIn] = []

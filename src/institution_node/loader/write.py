@@ -11,12 +11,15 @@ from network_common.vocabulary import LinkOrigin
 
 from ..auth import apikeys
 from ..domain.money import parse_amount, parse_optional_fee, to_minor
+from ..services.fulfilment.rules import spec_values
+from ..services.fulfilment.terms import item_facts, load_rule_book, patron_facts
 from ..store.models import (
     ApiKey,
     BibRecord,
     Block,
     Desk,
     Fee,
+    FulfilmentRule,
     Holding,
     Institution,
     Item,
@@ -29,6 +32,7 @@ from ..store.models import (
     StatCategory,
     User,
 )
+from .check import rule_spec
 from .schema import LoadFile
 
 
@@ -175,6 +179,7 @@ async def write(session: AsyncSession, f: LoadFile) -> dict[str, int]:
                     holding_id=holding.id,
                     library_id=holding.library_id,
                     location=h.location,
+                    item_policy=it.policy,
                     loanable=it.loanable,
                     requestable=it.requestable,
                     loan_period_days=it.loan_period_days,
@@ -182,6 +187,12 @@ async def write(session: AsyncSession, f: LoadFile) -> dict[str, int]:
                 )
                 session.add(item)
                 items[it.barcode] = item
+    await session.flush()
+
+    library_ids = {code: lib.id for code, lib in libs.items()}
+    for rule in f.fulfilment_rules:
+        values = spec_values(rule_spec(rule), currency=currency, libraries=library_ids)
+        session.add(FulfilmentRule(**values, version=1))
     await session.flush()
 
     if f.loans or f.fees:
@@ -197,12 +208,21 @@ async def write(session: AsyncSession, f: LoadFile) -> dict[str, int]:
                 )
             ).all()
         }
+        # Loans in the file are made under the terms that apply now (the rules above).
+        book = await load_rule_book(session)
+        borrowers = await patron_facts(
+            session, user_ids=[patron_rows[loan.patron].id for loan in f.loans]
+        )
         for loan in f.loans:
             item = items[loan.barcode]
             desk = desks[loan.desk]
             item.status = "ON_LOAN"
+            terms = book.terms(borrowers[patron_rows[loan.patron].id], item_facts(item))
             session.add(
                 Loan(
+                    rule_id=terms.rule_id,
+                    terms=terms.to_dict(),
+                    lost_at=terms.lost_at(loan.due_at),
                     item_id=item.id,
                     user_id=patron_rows[loan.patron].id,
                     owning_library_id=item.library_id,
@@ -240,4 +260,5 @@ async def write(session: AsyncSession, f: LoadFile) -> dict[str, int]:
         "items": len(items),
         "loans": len(f.loans),
         "fees": len(f.fees),
+        "fulfilment rules": len(f.fulfilment_rules),
     }

@@ -197,8 +197,13 @@ async def add_fee(
     currency: str,
     amount_minor: int,
     comment: str | None,
+    loan_id: int | None = None,
+    accruing: bool = False,
+    created_at: datetime | None = None,
+    notify: bool = True,
 ) -> Fee:
-    """Write a fee and its Fines/Fees Notification (owned by the fee owner); no commit."""
+    """Write a fee and (``notify``) its Fines/Fees Notification (owned by the fee owner);
+    no commit. ``loan_id`` ties a fine or lost-item fee to its loan."""
     fee = Fee(
         user_id=user_id,
         fee_type=fee_type.value,
@@ -208,11 +213,15 @@ async def add_fee(
         balance_minor=amount_minor,
         status=FeeStatus.OPEN.value,
         comment=comment,
-        created_at=common.now(),
+        loan_id=loan_id,
+        accruing=accruing,
+        created_at=created_at or common.now(),
         version=1,
     )
     session.add(fee)
     await session.flush()
+    if not notify:
+        return fee
     shown = from_minor(amount_minor, currency)
     await send_letter(
         session,
@@ -305,6 +314,9 @@ async def waive_fee(
     scope = common.acting_scope(actor, common.RECORD_ROLES)
     fee = await _actionable_fee(session, scope=scope, fee_id=fee_id)
     minor = _settle(fee, amount, FeeTransactionKind.WAIVER)
+    if fee.status == FeeStatus.CLOSED.value:
+        # Waived in full: an overdue fine stops growing (the staff decided its amount).
+        fee.accruing = False
     session.add(
         FeeTransaction(
             fee_id=fee.id,

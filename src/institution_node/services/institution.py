@@ -68,6 +68,8 @@ async def update_settings(
             raise InvalidInput("The institution's name must not be empty")
         elif name == "hold_shelf_days" and not 1 <= int(value) <= 365:
             raise InvalidInput("hold_shelf_days must be between 1 and 365")
+        elif name == "courtesy_notice_days" and not 0 <= int(value) <= 60:
+            raise InvalidInput("courtesy_notice_days must be between 0 and 60")
         elif name == "registration_role_scope" and value not in ("LIBRARY", "INSTITUTION"):
             raise InvalidInput("registration_role_scope must be LIBRARY or INSTITUTION")
         elif name == "registration_role_days" and not 1 <= int(value) <= 3650:
@@ -90,6 +92,7 @@ _SIMPLE = frozenset(
         "cross_consortia_identifiers",
         "return_anywhere",
         "hold_shelf_days",
+        "courtesy_notice_days",
         "registration_role_scope",
         "registration_role_days",
     }

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 import strawberry
 
+from ...domain.fulfilment import Terms
+from ...domain.money import from_minor
 from ...services.circulation.views import LoanView
 from ...services.fees import Balance, FeeTransactionView, FeeView
 from ...services.patrons.records import OwnedView
@@ -20,6 +22,58 @@ class Money:
     @classmethod
     def from_domain(cls, value: Balance) -> Money:
         return cls(amount=str(value.amount), currency=value.currency)
+
+
+def money(minor: int | None, currency: str) -> Money | None:
+    """An amount in minor units as Money; None (no such fee) for nothing or zero."""
+    if not minor or not currency:
+        return None
+    return Money(amount=str(from_minor(minor, currency)), currency=currency)
+
+
+@strawberry.type(description="Terms of use: what a fulfilment rule gives for a patron and item.")
+class TermsOfUse:
+    rule_id: strawberry.ID | None = strawberry.field(
+        description="The rule that gave them; null: no rule matched (the item's own policy)."
+    )
+    rule_name: str | None
+    loanable: bool
+    loan_period_days: int
+    renewals_allowed: int
+    renewal_period_days: int
+    requestable: bool
+    pickup_allowed: bool = strawberry.field(
+        description="May be picked up elsewhere than the owning library (or at another member)."
+    )
+    hold_shelf_days: int
+    fine_per_day: Money | None
+    fine_grace_days: int
+    fine_maximum: Money | None
+    lost_after_days_overdue: int | None
+    lost_replacement_fee: Money | None
+    lost_processing_fee: Money | None
+    lost_fee_refunded: bool
+
+    @classmethod
+    def from_domain(cls, t: Terms) -> TermsOfUse:
+        return cls(
+            rule_id=None if t.rule_id is None else strawberry.ID(str(t.rule_id)),
+            rule_name=t.rule_name,
+            loanable=t.loanable,
+            loan_period_days=t.loan_period_days,
+            renewals_allowed=t.renewals_allowed,
+            renewal_period_days=t.renewal_period_days,
+            requestable=t.requestable,
+            pickup_allowed=t.pickup_allowed,
+            hold_shelf_days=t.hold_shelf_days,
+            fine_per_day=money(t.fine_per_day_minor, t.currency),
+            fine_grace_days=t.fine_grace_days,
+            fine_maximum=money(t.fine_max_minor, t.currency),
+            lost_after_days_overdue=t.lost_after_days_overdue,
+            lost_replacement_fee=money(t.lost_replacement_fee_minor, t.currency),
+            lost_processing_fee=money(t.lost_processing_fee_minor, t.currency),
+            lost_fee_refunded=t.lost_fee_refunded,
+        )
 
 
 @strawberry.type
@@ -39,6 +93,13 @@ class Loan:
     returned_at: datetime | None
     return_desk_code: str | None
     return_library_code: str | None
+    terms: TermsOfUse | None = strawberry.field(
+        description="The terms the loan was made under; null for loans older than the rules."
+    )
+    lost_at: datetime | None = strawberry.field(
+        description="When the loan counts as lost by its terms if still not returned."
+    )
+    declared_lost_at: datetime | None
 
     @classmethod
     def from_domain(cls, v: LoanView) -> Loan:
@@ -58,6 +119,9 @@ class Loan:
             returned_at=v.returned_at,
             return_desk_code=v.return_desk,
             return_library_code=v.return_library,
+            terms=TermsOfUse.from_domain(v.terms) if v.terms else None,
+            lost_at=v.lost_at,
+            declared_lost_at=v.declared_lost_at,
         )
 
 

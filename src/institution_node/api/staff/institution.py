@@ -61,6 +61,9 @@ class InstitutionSettings:
     pickup_anywhere: list[str]
     return_anywhere: bool
     hold_shelf_days: int
+    courtesy_notice_days: int = strawberry.field(
+        description="Courtesy notices go out for loans due within this many days (0: none)."
+    )
 
     @classmethod
     def from_row(cls, row: InstitutionRow) -> InstitutionSettings:
@@ -77,6 +80,7 @@ class InstitutionSettings:
             pickup_anywhere=list(row.pickup_anywhere or []),
             return_anywhere=row.return_anywhere,
             hold_shelf_days=row.hold_shelf_days,
+            courtesy_notice_days=row.courtesy_notice_days,
         )
 
 
@@ -110,6 +114,7 @@ class SettingsInput:
     pickup_anywhere: list[str] | None = None
     return_anywhere: bool | None = None
     hold_shelf_days: int | None = None
+    courtesy_notice_days: int | None = None
     registration_role_scope: str | None = None
     registration_role_days: int | None = None
 

@@ -9,6 +9,7 @@ from network_common.graphql_errors import QuietSchema, standard_extensions
 
 from . import circulation as circulation_api
 from . import fees as fees_api
+from . import fulfilment as fulfilment_api
 from . import institution as institution_api
 from . import linked as linked_api
 from . import records as records_api
@@ -20,6 +21,7 @@ QUERIES: tuple[type, ...] = (
     requests_api.RequestQuery,
     users_api.UserQuery,
     circulation_api.CirculationQuery,
+    fulfilment_api.FulfilmentQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     institution_api.InstitutionMutation,
@@ -28,6 +30,7 @@ MUTATIONS: tuple[type, ...] = (
     circulation_api.CirculationMutation,
     fees_api.FeeMutation,
     records_api.RecordMutation,
+    fulfilment_api.FulfilmentMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -32,13 +32,14 @@ from ...domain.circulation import (
     PatronRoleFacts,
     check_loan,
     check_renewal,
-    due_date,
     next_step_after_return,
-    renewed_due_date,
 )
+from ...domain.fulfilment import Terms
 from ...domain.letters import Letter, letter_owner_library
 from ...domain.visibility import Kind, may_act_on_owned
 from ...store.models import BibRecord, Block, Item, Library, Loan, PatronRole
+from ..fulfilment import fines, lost
+from ..fulfilment.terms import loan_terms, terms_for_item
 from ..notifications import send_letter
 from ..requests import lifecycle as request_service
 from . import common
@@ -89,9 +90,11 @@ async def check_eligibility(
     today: date,
     held_for_patron: bool,
     viewer: Principal | None = None,
-) -> None:
-    """Raise why ``item`` may not be loaned to the patron (policy, status, role, blocks).
-    A block is quoted only to a local ``viewer`` who may see it (DOMAIN §7)."""
+) -> Terms:
+    """Raise why ``item`` may not be loaned to the patron (policy and terms of use, status,
+    role, blocks), else give the terms the loan would be made under. A block is quoted only
+    to a local ``viewer`` who may see it (DOMAIN §7)."""
+    terms = await terms_for_item(session, item=item, patron_id=patron_id)
     roles, blocks = await _eligibility(session, patron_id)
     model = (await common.facts(session)).model if viewer is not None else None
     scope = common.viewer_scope(viewer) if viewer is not None else None
@@ -104,10 +107,10 @@ async def check_eligibility(
     check_loan(
         item=ItemFacts(
             library_id=item.library_id,
-            loanable=item.loanable,
+            loanable=terms.loanable,
             status=ItemStatus(item.status),
-            loan_period_days=item.loan_period_days,
-            renewals_allowed=item.renewals_allowed,
+            loan_period_days=terms.loan_period_days,
+            renewals_allowed=terms.renewals_allowed,
         ),
         roles=roles,
         blocks=blocks,
@@ -115,23 +118,35 @@ async def check_eligibility(
         held_for_patron=held_for_patron,
         block_shown=block_shown,
     )
+    return terms
 
 
 async def open_loan(
-    session: AsyncSession, *, item: Item, patron_id: int, moment: datetime, **placement: Any
+    session: AsyncSession,
+    *,
+    item: Item,
+    patron_id: int,
+    moment: datetime,
+    terms: Terms,
+    **placement: Any,
 ) -> Loan:
-    """Write the loan of the (locked) item, mark it on loan, complete the request it was
-    held for and release it from another patron's pick-from-shelf task.
-    ``placement`` names where it was loaned (desk/library, or another member)."""
+    """Write the loan of the (locked) item under ``terms`` (kept on the loan), mark it on
+    loan, complete the request it was held for and release it from another patron's
+    pick-from-shelf task. ``placement`` names where it was loaned (desk/library, or
+    another member)."""
     await request_service.release_picked_copy(session, item=item, patron_id=patron_id)
+    due_at = terms.due_date(moment)
     loan = Loan(
         item_id=item.id,
         user_id=patron_id,
         owning_library_id=item.library_id,
         loaned_at=moment,
-        due_at=due_date(moment, item.loan_period_days),
+        due_at=due_at,
         renewals=0,
         status=LoanStatus.ACTIVE.value,
+        rule_id=terms.rule_id,
+        terms=terms.to_dict(),
+        lost_at=terms.lost_at(due_at),
         version=1,
         **placement,
     )
@@ -163,7 +178,7 @@ async def loan_item(
     item = await _lock_item(session, barcode)
     held = await request_service.hold_for_item(session, item_id=item.id)
     moment = common.now()
-    await check_eligibility(
+    terms = await check_eligibility(
         session,
         item=item,
         patron_id=patron.id,
@@ -176,6 +191,7 @@ async def loan_item(
         item=item,
         patron_id=patron.id,
         moment=moment,
+        terms=terms,
         loan_desk_id=desk.id,
         loan_library_id=desk.library_id,
         session_id=actor.session_id,
@@ -196,7 +212,8 @@ async def loan_item(
 
 
 async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -> LoanView:
-    """Renew an active loan within its item policy; under FULL only its owning library may."""
+    """Renew an active loan within the terms it was made under (renewals allowed, renewal
+    period); under FULL only its owning library may. An overdue fine so far becomes final."""
     scope = common.acting_scope(actor, DESK_ROLES)
     facts = await common.facts(session)
     loan = await session.scalar(
@@ -209,14 +226,19 @@ async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -
     if facts.model is IndependenceModel.FULL and not scope.covers(loan.owning_library_id):
         raise Forbidden("Renewals go through the item's owning library")
     item = await session.get_one(Item, loan.item_id)
+    terms = loan_terms(loan, item)
     check_renewal(
         status=LoanStatus(loan.status),
         renewals=loan.renewals,
-        renewals_allowed=item.renewals_allowed,
+        renewals_allowed=terms.renewals_allowed,
     )
-    loan.due_at = renewed_due_date(
-        current_due=loan.due_at, now=common.now(), loan_period_days=item.loan_period_days
-    )
+    moment = common.now()
+    # The overdue days before the renewal stay charged; a later overdue starts a new fine.
+    await fines.settle_fine(session, loan=loan, item=item, terms=terms, until=moment, final=True)
+    loan.due_at = terms.renewed_due_date(current_due=loan.due_at, now=moment)
+    loan.lost_at = terms.lost_at(loan.due_at) if loan.terms else None
+    loan.courtesy_sent_at = None
+    loan.overdue_sent_at = None
     loan.renewals += 1
     loan.version = (loan.version or 1) + 1
     # Read the answer inside the same transaction: no second write lock on SQLite.
@@ -228,17 +250,16 @@ async def renew_loan(session: AsyncSession, *, actor: Principal, loan_id: int) -
 async def return_item(
     session: AsyncSession, *, actor: Principal, desk_code: str, barcode: str
 ) -> ReturnOutcome:
-    """Check an item in at ``desk_code``: end its loan and say where it goes next; commits."""
+    """Check an item in at ``desk_code``: end its loan (a lost one too: the item is found),
+    settle what its terms say (final fine, lost fee refund) and say where it goes next;
+    commits."""
     desk = await common.desk_for(session, actor=actor, desk_code=desk_code)
     item = await _lock_item(session, barcode)
-    loan = await session.scalar(
-        select(Loan)
-        .where(Loan.item_id == item.id, Loan.status == LoanStatus.ACTIVE.value)
-        .with_for_update()
-    )
+    loan = await open_loan_of(session, item)
     if loan is None:
         raise Conflict(f"Item {barcode} is not on loan", code=ErrorCode.ITEM_NOT_ON_LOAN)
     moment = common.now()
+    await lost.settle_on_return(session, loan=loan, item=item, moment=moment)
     loan.status = LoanStatus.RETURNED.value
     loan.returned_at = moment
     loan.return_desk_id = desk.id
@@ -285,6 +306,21 @@ async def return_item(
         destination_library_code=dest_code,
         destination_library_name=dest_name,
     )
+
+
+async def open_loan_of(session: AsyncSession, item: Item) -> Loan | None:
+    """The item's loan that a check-in ends: the active one, or a lost one (found), locked."""
+    found: Loan | None = await session.scalar(
+        select(Loan)
+        .where(
+            Loan.item_id == item.id,
+            Loan.status.in_([LoanStatus.ACTIVE.value, LoanStatus.LOST.value]),
+        )
+        .order_by(Loan.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return found
 
 
 async def _commit(session: AsyncSession) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from network_common.scope import Scope
 from network_common.vocabulary import IndependenceModel
 
+from ...domain.fulfilment import Terms
 from ...domain.visibility import Ground, Kind
 from ...store.models import BibRecord, Desk, Item, Library, Loan, User
 from ...store.visibility_sql import SqlColumn, visible_clause
@@ -37,6 +38,10 @@ class LoanView:
     returned_at: datetime | None
     return_desk: str | None
     return_library: str | None
+    #: The terms of use the loan was made under (None: made before rules existed).
+    terms: Terms | None = None
+    lost_at: datetime | None = None
+    declared_lost_at: datetime | None = None
 
 
 def loan_visibility(kind: Kind, model: IndependenceModel, scope: Scope) -> ColumnElement[bool]:
@@ -82,6 +87,9 @@ def _select() -> Select[*tuple[Any, ...]]:
             Loan.returned_at,
             back_desk.code,
             back_lib.code,
+            Loan.terms,
+            Loan.lost_at,
+            Loan.declared_lost_at,
         )
         .join(Item, Item.id == Loan.item_id)
         .join(BibRecord, BibRecord.id == Item.bib_id)
@@ -107,4 +115,13 @@ async def loan_views(
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = (await session.execute(stmt)).all()
-    return [LoanView(*row) for row in rows]
+    return [_view(row) for row in rows]
+
+
+def _view(row: Any) -> LoanView:
+    view = LoanView(*row)
+    if view.terms is None:
+        return view
+    terms = Terms.from_dict(view.terms)  # type: ignore[arg-type]  # JSON from the row
+    # The loan's own terms, not the item's policy today.
+    return replace(view, terms=terms, renewals_allowed=terms.renewals_allowed)

@@ -13,8 +13,9 @@ from network_common.vocabulary import LoanStatus
 
 from ...domain.letters import Letter
 from ...domain.requests import RequestStatus
-from ...store.models import Item, Loan
+from ...store.models import Item
 from ..circulation import loans as circulation
+from ..fulfilment import lost
 from ..institution import get_institution
 from ..requests import lifecycle as request_service
 from . import lookup
@@ -50,7 +51,8 @@ async def loan_for_pickup(
                 code=ErrorCode.ITEM_NOT_AVAILABLE,
             )
         moment = lookup.now()
-        await circulation.check_eligibility(
+        # The owner's terms of use apply wherever the loan is made (DOMAIN §2, §6.5).
+        terms = await circulation.check_eligibility(
             session, item=item, patron_id=user.id, today=moment.date(), held_for_patron=True
         )
         loan = await circulation.open_loan(
@@ -58,6 +60,7 @@ async def loan_for_pickup(
             item=item,
             patron_id=user.id,
             moment=moment,
+            terms=terms,
             loan_institution=acting.institution,
             loan_location_label=acting.library_name,
         )
@@ -89,15 +92,7 @@ async def return_for_member(
     async def action() -> dict[str, Any]:
         institution = await get_institution(session)
         found = await session.scalar(select(Item).where(Item.barcode == barcode).with_for_update())
-        loan = (
-            await session.scalar(
-                select(Loan)
-                .where(Loan.item_id == found.id, Loan.status == LoanStatus.ACTIVE.value)
-                .with_for_update()
-            )
-            if found is not None
-            else None
-        )
+        loan = await circulation.open_loan_of(session, found) if found is not None else None
         loaned_there = loan is not None and loan.loan_institution == acting.institution
         if not (institution.return_anywhere or loaned_there):
             # The same refusal for an unknown barcode: the member learns nothing of ours.
@@ -110,6 +105,7 @@ async def return_for_member(
         if loan is None:
             raise Conflict(f"Item {barcode} is not on loan", code=ErrorCode.ITEM_NOT_ON_LOAN)
         moment = lookup.now()
+        await lost.settle_on_return(session, loan=loan, item=item, moment=moment)
         loan.status = LoanStatus.RETURNED.value
         loan.returned_at = moment
         loan.return_institution = acting.institution

@@ -5,6 +5,7 @@ from network_common.models_base import Base
 from .circulation import Fee, FeeTransaction, Loan
 from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, StaffRoleLibrary, User
 from .credentials import StaffLogin
+from .fulfilment import FulfilmentRule
 from .inventory import BibRecord, Holding, Item
 from .network import IdempotencyRecord
 from .outbox import OutboxMessage
@@ -20,6 +21,7 @@ __all__ = [
     "Desk",
     "Fee",
     "FeeTransaction",
+    "FulfilmentRule",
     "Holding",
     "IdempotencyRecord",
     "Institution",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network_common.models_base import Base, UtcDateTime, utcnow
@@ -22,6 +23,9 @@ class Loan(Base):
             postgresql_where=text("status = 'ACTIVE'"),
         ),
         Index("ix_loan_user_status", "user_id", "status"),
+        # The overdue, notice and lost jobs walk active loans by due date / lost moment.
+        Index("ix_loan_status_due", "status", "due_at"),
+        Index("ix_loan_status_lost_at", "status", "lost_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,12 +50,25 @@ class Loan(Base):
     session_id: Mapped[str | None] = mapped_column(String(64))
     return_session_id: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"))
+    # The terms of use the loan was made under (``domain.fulfilment.Terms.to_dict``; None
+    # for loans made before fulfilment rules existed: the item's policy, no fines) and the
+    # rule that gave them (kept as a plain id: a deleted rule leaves its loans' terms).
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # When the loan counts as lost by its terms (due date + lost after N days overdue).
+    lost_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    courtesy_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    declared_lost_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Fee(Base):
     __tablename__ = "fee"
-    __table_args__ = (Index("ix_fee_user_status", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_fee_user_status", "user_id", "status"),
+        Index("ix_fee_loan", "loan_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -64,6 +81,9 @@ class Fee(Base):
     status: Mapped[str] = mapped_column(String(16), default="OPEN")
     comment: Mapped[str | None] = mapped_column(Text)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id"))
+    # An overdue fine still growing with its open loan; final (False) once the item is
+    # returned, renewed, declared lost, or the fine was waived in full.
+    accruing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

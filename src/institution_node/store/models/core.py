@@ -39,6 +39,8 @@ class Institution(Base):
     pickup_anywhere: Mapped[list[str]] = mapped_column(JSON, default=list)
     return_anywhere: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_shelf_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Courtesy notices go out for loans due within this many days (0: none).
+    courtesy_notice_days: Mapped[int] = mapped_column(Integer, default=2)
     # Desk registration (DOMAIN §3): "LIBRARY" scopes the new patron's role to the desk's
     # library, "INSTITUTION" makes it institution-wide.
     registration_role_scope: Mapped[str] = mapped_column(String(16), default="INSTITUTION")

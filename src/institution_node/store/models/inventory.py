@@ -47,7 +47,10 @@ class Item(Base):
     holding_id: Mapped[int] = mapped_column(ForeignKey("holding.id"), index=True)
     library_id: Mapped[int] = mapped_column(ForeignKey("library.id"))
     location: Mapped[str] = mapped_column(String(128))
+    # The item policy / material type fulfilment rules match on (e.g. BOOK, DVD, REFERENCE).
+    item_policy: Mapped[str | None] = mapped_column(String(64))
     loanable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The item's own policy: the terms when no fulfilment rule matches (domain/fulfilment.py).
     loan_period_days: Mapped[int] = mapped_column(Integer, default=28)
     renewals_allowed: Mapped[int] = mapped_column(Integer, default=2)
     requestable: Mapped[bool] = mapped_column(Boolean, default=True)
