@@ -41,7 +41,11 @@ async def record_letter(
     body: str,
 ) -> Notification:
     """Write one notification owned by ``owner`` (None: the institution). A subject longer
-    than its column (long titles) is shortened there; the attachment keeps it whole."""
+    than its column (long titles) is shortened there; the attachment keeps it whole.
+
+    The loan jobs write their letters in bulk with ``services.notifications.send_letters``:
+    whatever this function adds per letter (e.g. an e-mail outbox message) belongs there
+    too."""
     if owner is None:
         reply_to = await session.scalar(select(Institution.reply_to_email))
     else:
