@@ -9,7 +9,7 @@ from pathlib import Path
 
 from network_common.cli_support import CliError, run
 
-from .commands import credentials
+from .commands import credentials, imports
 from .commands.common import database_url, node_engine
 from .settings import NodeSettings
 
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create the data directory and apply database migrations")
     load_cmd = sub.add_parser("load", help="validate and import a JSON load file")
     load_cmd.add_argument("file", type=Path)
+    imports.add_parser(sub)
     credentials.add_parsers(sub)
     expire = sub.add_parser(
         "expire-holds", help="send hold-shelf reminders and expire overdue hold-shelf requests"
@@ -127,6 +128,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_expire_holds(settings, args.now))
     if command == "users":
         return asyncio.run(credentials.users_command(settings, args))
+    if command == "import":
+        return asyncio.run(imports.import_command(settings, args))
     if command == "keys":
         return asyncio.run(credentials.keys_command(settings, args))
     return asyncio.run(_load(settings, args.file))

@@ -151,3 +151,39 @@ def test_users_and_keys_end_to_end(
     code, _, err = _run(capsys, *d, "keys", "revoke", "nope")
     assert code == 2
     assert "no API key nope" in _one_line(err)
+
+
+def test_import_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    examples = Path(__file__).parents[2] / "docs" / "examples"
+    d = ["--data-dir", str(tmp_path / "node")]
+    assert _run(capsys, *d, "migrate")[0] == 0
+    code, _, err = _run(capsys, *d, "import", "patrons", str(examples / "patrons.csv"))
+    assert code == 2
+    assert "no institution is loaded yet" in _one_line(err)
+    assert _run(capsys, *d, "load", str(examples / "load-file.json"))[0] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("primary_id,expiry_date\nP-1,2027-01-31\nP-2,soon\n")
+    code, _, err = _run(capsys, *d, "import", "patrons", str(bad))
+    assert code == 2
+    assert err.splitlines() == [
+        f"{bad}: nothing was loaded; 1 problem(s):",
+        "  line 3: expiry_date is 'soon': use YYYY-MM-DD",
+    ]
+    code, out, _ = _run(capsys, *d, "import", "patrons", str(bad), "--check", "--skip-bad-rows")
+    assert code == 0
+    assert out.startswith("checked (nothing written)")
+    code, out, err = _run(capsys, *d, "import", "patrons", str(bad), "--skip-bad-rows")
+    assert code == 0
+    assert "1 patrons created" in out
+    assert "bad rows skipped" in err
+    for kind, name in (("marc", "records.xml"), ("marc", "records.mrc"), ("items", "items.csv")):
+        code, out, err = _run(capsys, *d, "import", kind, str(examples / name))
+        assert code == 0, err
+    code, _, err = _run(
+        capsys, *d, "import", "marc", str(examples / "records.mrc"), "--id-field", "x"
+    )
+    assert code == 2
+    assert "--id-field" in _one_line(err)
+    code, _, err = _run(capsys, *d, "import", "items", str(tmp_path / "none.csv"))
+    assert code == 2
+    assert "no such file" in _one_line(err)
