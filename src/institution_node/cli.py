@@ -1,4 +1,5 @@
-"""``institution-node``: serve, migrate, load, import, users, keys, expire-holds."""
+"""``institution-node``: serve, migrate, load, import, users, keys, expire-holds and the loan
+jobs (declare-lost, accrue-fines, loan-notices, overdue-and-lost)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from network_common.cli_support import CliError, run
 
-from .commands import credentials, imports
+from .commands import credentials, imports, loan_jobs
 from .commands.common import database_url, node_engine
 from .settings import NodeSettings
 
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "expire-holds", help="send hold-shelf reminders and expire overdue hold-shelf requests"
     )
     expire.add_argument("--now", help="ISO time to act as of (default: now; for testing)")
+    loan_jobs.add_parsers(sub)
     return parser
 
 
@@ -126,6 +128,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_migrate(settings))
     if command == "expire-holds":
         return asyncio.run(_expire_holds(settings, args.now))
+    if command in loan_jobs.COMMANDS:
+        return asyncio.run(loan_jobs.run_command(settings, args))
     if command == "users":
         return asyncio.run(credentials.users_command(settings, args))
     if command == "import":
