@@ -100,6 +100,9 @@ async def test_the_example_files_import_and_a_second_run_changes_nothing(
     roles = (await session.scalars(select(PatronRole).where(PatronRole.user_id == chen.id))).all()
     assert sorted(str(r.expiry_date) for r in roles) == ["2027-12-31", "2027-12-31"]
     assert len({r.library_id for r in roles}) == 2
+    ref = await session.scalar(select(Item).where(Item.barcode == "39001000002"))
+    assert ref is not None
+    assert (ref.item_policy, ref.loanable, ref.loan_period_days) == ("REFERENCE", False, 0)
     # Two items of nr-90001 in two libraries: two holdings.
     assert await _count(session, Holding) == 4
 

@@ -1,7 +1,8 @@
 """Items CSV (``lfn-items 1``): upsert of physical items by barcode.
 
 Columns: ``barcode``, ``record_id`` (the network record id), ``library`` (code),
-``location`` (all four required); ``call_number``, ``loanable``, ``requestable`` (true/false,
+``location`` (all four required); ``call_number``, ``item_policy`` (what fulfilment rules
+match on, e.g. ``BOOK``), ``loanable``, ``requestable`` (true/false,
 default true), ``loan_period_days`` (default 28), ``renewals_allowed`` (default 2), and
 ``title``, ``author``: used only to make a brief record when ``record_id`` is not known yet
 (import the MARC records first to get full ones; an existing record is never changed here).
@@ -25,7 +26,7 @@ from .problems import ImportRefused, ImportReport, Problem
 from .upsert import insert_many, rows_by_key, update_many
 
 KIND, VERSION = "items", 1
-POLICY = ("loanable", "requestable", "loan_period_days", "renewals_allowed")
+POLICY = ("item_policy", "loanable", "requestable", "loan_period_days", "renewals_allowed")
 COLUMNS = frozenset(
     {"barcode", "record_id", "library", "location", "call_number", "title", "author", *POLICY}
 )
@@ -54,6 +55,8 @@ class ItemRow:
 def _parse(row: CsvRow, present: frozenset[str]) -> ItemRow:
     check_width(row, len(present))
     policy: dict[str, Any] = {}
+    if "item_policy" in present:
+        policy["item_policy"] = row.text("item_policy", max_length=64)
     if "loanable" in present:
         policy["loanable"] = row.flag("loanable", True)
     if "requestable" in present:
