@@ -34,16 +34,21 @@ _RECORD = {
 
 
 @functools.cache
-def document(detail: str, *, with_display: bool) -> str:
-    """The member's availability document (with the home's display setting if asked)."""
+def document(detail: str, *, with_display: bool, with_viewer: bool = False) -> str:
+    """The member's availability document (with the home's display setting if asked, and
+    the viewer's limited-information digest for a viewer)."""
     display = "member { networkAvailabilityDisplay }" if with_display else ""
+    digest = " viewerDigest" if with_viewer else ""
     return (
         "query HubGetIt($ids: [String!]!, $viewer: NetworkIdentityInput, "
         "$detail: AvailabilityDetail!) { "
         + display
         + " availability(recordIds: $ids, viewer: $viewer, detail: $detail) { "
-        "institutionCode institutionName uresolverRemoteRegister viewerLinked personalised "
-        "records { " + _RECORD[detail] + " } } }"
+        "institutionCode institutionName uresolverRemoteRegister viewerLinked personalised"
+        + digest
+        + " records { "
+        + _RECORD[detail]
+        + " } } }"
     )
 
 
@@ -58,6 +63,8 @@ class MemberAnswer:
     personalised: bool
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     display: str | None = None
+    #: The viewer's limited-information digest at this member (None: no account, anonymous).
+    viewer_digest: str | None = None
 
 
 #: Cache key (beside the record ids) of a member's answer-wide part: name, setting, display.
@@ -73,7 +80,8 @@ class Ask:
 
 async def _call(client: MemberClient, ids: list[str], ask: Ask, with_display: bool) -> Any:
     variables = {"ids": ids, "viewer": ask.viewer, "detail": ask.detail}
-    return await client.query(document(ask.detail, with_display=with_display), variables)
+    doc = document(ask.detail, with_display=with_display, with_viewer=ask.viewer is not None)
+    return await client.query(doc, variables)
 
 
 async def ask_member(
@@ -104,6 +112,7 @@ async def ask_member(
                 "viewerLinked": bool(block["viewerLinked"]),
                 "personalised": bool(block["personalised"]),
                 "display": data["member"]["networkAvailabilityDisplay"] if is_home else None,
+                "digest": block.get("viewerDigest"),
             }
             fresh = {r["recordId"]: r for r in block["records"]}
         except (KeyError, TypeError) as exc:
@@ -119,6 +128,7 @@ async def ask_member(
         personalised=meta["personalised"],
         records=cached,
         display=meta["display"],
+        viewer_digest=meta.get("digest"),
     )
 
 

@@ -37,6 +37,11 @@ mutation HubEnsureLink($patron: NetworkPatronInput!, $origin: LinkOrigin!, $key:
   }
 }
 """
+REFRESH = """
+mutation HubRefreshLink($patron: NetworkPatronInput!, $key: String!) {
+  refreshLinkedAccount(patron: $patron, idempotencyKey: $key) { localPrimaryId }
+}
+"""
 _PATRON_FIELDS = ("firstName", "lastName", "email", "userGroup", "expiryDate")
 
 
@@ -131,3 +136,21 @@ async def ensure_link(
         await session.commit()
     runtime.getit_cache.invalidate(member)
     return link
+
+
+async def refresh_link(
+    runtime: HubRuntime, *, member: str, home: str, user_id: str, record: dict[str, Any]
+) -> bool:
+    """Bring the patron's existing linked account at ``member`` up to the home record;
+    False when the member has no account for them (any more)."""
+    client = runtime.registry.get(member)
+    if client is None:
+        raise NotFound("No such member institution")
+    patron: dict[str, Any] = {"homeInstitution": home, "homeUserId": user_id}
+    patron.update({k: record.get(k) for k in _PATRON_FIELDS})
+    key = idempotency_key(member, home, user_id, "REFRESH", patron)
+    try:
+        data = await client.query(REFRESH, {"patron": patron, "key": key})
+    except MemberFailure as failure:
+        raise _unreachable(failure) from failure
+    return data.get("refreshLinkedAccount") is not None

@@ -89,6 +89,8 @@ async def get_it(
     display = _display(answers, viewer.home)
     if shape == "FULL" and viewer.user_id is not None and display == "HOLDINGS":
         failures += await _auto_register(runtime, viewer, ids, ask, answers)
+    if viewer.user_id is not None:
+        await _refresh_stale_links(runtime, viewer, answers)
     return _result(shape, viewer, display, ids, answers, failures, [c.member.code for c in clients])
 
 
@@ -130,6 +132,41 @@ async def _auto_register(
     fresh, failures = await fan_out(clients, ids, ask, cache=runtime.getit_cache, ttl=0)
     answers.update(fresh)
     return failures
+
+
+async def _refresh_stale_links(
+    runtime: HubRuntime, viewer: Viewer, answers: dict[str, MemberAnswer]
+) -> None:
+    """DOMAIN §3: the patron's linked accounts follow the home record when the patron next
+    uses the network. Each answer carries the digest of the viewer's record there; only the
+    members whose copy differs from the home's are refreshed (nothing is read or written
+    when nothing changed). A failed refresh is retried on the next visit."""
+    home = answers.get(viewer.home)
+    if home is None or home.viewer_digest is None or viewer.user_id is None:
+        return
+    stale = [
+        a.code
+        for a in answers.values()
+        if a.code != viewer.home
+        and a.viewer_linked
+        and a.viewer_digest not in (None, home.viewer_digest)
+    ]
+    if not stale:
+        return
+    user_id = viewer.user_id
+    try:
+        record = await linking.home_record(runtime, home=viewer.home, user_id=user_id)
+    except DomainError:
+        return
+    await asyncio.gather(
+        *(
+            linking.refresh_link(
+                runtime, member=code, home=viewer.home, user_id=user_id, record=record
+            )
+            for code in stale
+        ),
+        return_exceptions=True,
+    )
 
 
 def _result(

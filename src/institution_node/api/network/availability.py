@@ -152,6 +152,12 @@ class AvailabilityAnswer:
         description="Terms of use and request options are the viewer's own."
     )
     records: list[RecordAvailability]
+    viewer_digest: str | None = strawberry.field(
+        default=None,
+        description="Digest of the viewer's limited information here (name, e-mail, user "
+        "group, expiry): the hub refreshes a linked account whose digest differs from the "
+        "home's. Null without an account here.",
+    )
 
     @classmethod
     def from_domain(cls, answer: service.AvailabilityAnswer) -> AvailabilityAnswer:
@@ -162,6 +168,7 @@ class AvailabilityAnswer:
             viewer_linked=answer.viewer_linked,
             personalised=answer.personalised,
             records=[RecordAvailability.from_domain(r) for r in answer.records],
+            viewer_digest=answer.viewer_digest,
         )
 
 

@@ -111,3 +111,17 @@ class LinkedAccountsMutation:
                 idempotency_key=idempotency_key,
             )
         return LinkedAccount.from_domain(account)
+
+    @strawberry.mutation(
+        description="Refresh the patron's existing linked account from the home record "
+        "(any registration setting: it creates nothing); null when there is no account here."
+    )
+    async def refresh_linked_account(
+        self, info: NetworkInfo, patron: NetworkPatronInput, idempotency_key: str
+    ) -> LinkedAccount | None:
+        info.context.hub()
+        async with info.context.session() as session:
+            account = await service.refresh_linked_account(
+                session, patron=patron.to_domain(), idempotency_key=idempotency_key
+            )
+        return None if account is None else LinkedAccount.from_domain(account)

@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import InvalidInput
+from network_common.patron_digest import limited_digest
 from network_common.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
 
 from ...domain.circulation import PatronRoleFacts, role_covers
@@ -105,12 +106,15 @@ class AvailabilityAnswer:
     viewer_linked: bool
     personalised: bool
     records: list[RecordAvailability]
+    #: Digest of the viewer's limited information here (network_common.patron_digest).
+    viewer_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Account:
     user_id: int
     roles: tuple[PatronRoleFacts, ...]
+    digest: str
 
 
 def _clean_ids(record_ids: Sequence[str]) -> list[str]:
@@ -135,7 +139,17 @@ async def _viewer_account(
         )
     rows = (
         await session.execute(
-            select(User.id, PatronRole.id, PatronRole.library_id, PatronRole.expiry_date)
+            select(
+                User.id,
+                PatronRole.id,
+                PatronRole.library_id,
+                PatronRole.expiry_date,
+                User.first_name,
+                User.last_name,
+                User.email,
+                User.user_group,
+                User.expiry_date,
+            )
             .outerjoin(PatronRole, PatronRole.user_id == User.id)
             .where(who, User.kind == UserKind.PATRON.value)
         )
@@ -144,10 +158,18 @@ async def _viewer_account(
         return None
     roles = tuple(
         PatronRoleFacts(library_id=lib, expiry=exp)
-        for _, role_id, lib, exp in rows
+        for _, role_id, lib, exp, *_rest in rows
         if role_id is not None
     )
-    return _Account(user_id=rows[0][0], roles=roles)
+    first = rows[0]
+    digest = limited_digest(
+        first_name=first.first_name,
+        last_name=first.last_name,
+        email=first.email,
+        user_group=first.user_group,
+        expiry_date=first[8],
+    )
+    return _Account(user_id=first[0], roles=roles, digest=digest)
 
 
 async def _brief(
@@ -384,6 +406,7 @@ async def availability(
         viewer_linked=account is not None,
         personalised=personal is not None,
         records=records,
+        viewer_digest=None if account is None else account.digest,
     )
 
 

@@ -162,6 +162,36 @@ async def ensure_in_session(
     return LinkedAccount.from_row(user)
 
 
+async def refresh_linked_account(
+    session: AsyncSession, *, patron: HomeRecord, idempotency_key: str
+) -> LinkedAccount | None:
+    """Refresh an existing linked account from its home record (None when there is none).
+
+    Allowed whatever ``uresolver_remote_register`` says: it creates nothing, and an account
+    that exists (e.g. a walk-in's under NONE) must not keep stale information (DOMAIN §3).
+    """
+    payload = {**asdict(patron), "origin": "REFRESH"}
+
+    async def action() -> dict[str, Any]:
+        institution = await get_institution(session)
+        _validate(patron, institution.code)
+        user = await _find(session, patron.home_institution, patron.home_user_id)
+        if user is None:
+            return {"account": None}
+        await _refresh(session, user, patron)
+        return {"account": LinkedAccount.from_row(user).to_dict()}
+
+    result = await run_idempotent(
+        session,
+        key=idempotency_key,
+        operation="refreshLinkedAccount",
+        payload=payload,
+        action=action,
+    )
+    found = result.get("account")
+    return None if found is None else LinkedAccount.from_dict(found)
+
+
 async def _find(session: AsyncSession, home: str, home_user_id: str) -> User | None:
     found: User | None = await session.scalar(
         select(User)
