@@ -50,6 +50,9 @@ class StaffRoleType(StrEnum):
     USER_ADMINISTRATOR = "USER_ADMINISTRATOR"
     REQUESTS_OPERATOR = "REQUESTS_OPERATOR"
     FULFILLMENT_ADMINISTRATOR = "FULFILLMENT_ADMINISTRATOR"
+    # Resource sharing (DOMAIN §8), in the scope of a resource sharing library.
+    FULFILLMENT_SERVICES_OPERATOR = "FULFILLMENT_SERVICES_OPERATOR"
+    FULFILLMENT_SERVICES_MANAGER = "FULFILLMENT_SERVICES_MANAGER"
 
 
 # Roles that may act at a circulation desk (loan, return, fees, registration).
@@ -78,6 +81,11 @@ NETWORK_ACTIVITY_ROLES = frozenset(
         StaffRoleType.USER_MANAGER,
         StaffRoleType.USER_ADMINISTRATOR,
     }
+)
+# Roles that work borrowing and lending requests (seed 003: Fulfillment Services Operator /
+# Manager in the scope of a resource sharing library).
+RESOURCE_SHARING_ROLES = frozenset(
+    {StaffRoleType.FULFILLMENT_SERVICES_OPERATOR, StaffRoleType.FULFILLMENT_SERVICES_MANAGER}
 )
 REQUEST_ROLES = frozenset(
     {

@@ -9,8 +9,10 @@ from .fulfilment import FulfilmentRule
 from .inventory import BibRecord, Holding, Item
 from .network import IdempotencyRecord
 from .outbox import OutboxMessage
+from .partners import Partner, Rota, RotaEntry
 from .records import Attachment, Block, Note, Notification, StatCategory
 from .requests import Request
+from .resource_sharing import BorrowingRequest, History, IncomingMessage, LendingRequest
 
 __all__ = [
     "ApiKey",
@@ -18,21 +20,28 @@ __all__ = [
     "Base",
     "BibRecord",
     "Block",
+    "BorrowingRequest",
     "Desk",
     "Fee",
     "FeeTransaction",
     "FulfilmentRule",
+    "History",
     "Holding",
     "IdempotencyRecord",
+    "IncomingMessage",
     "Institution",
     "Item",
+    "LendingRequest",
     "Library",
     "Loan",
     "Note",
     "Notification",
     "OutboxMessage",
+    "Partner",
     "PatronRole",
     "Request",
+    "Rota",
+    "RotaEntry",
     "StaffLogin",
     "StaffRole",
     "StaffRoleLibrary",

@@ -16,6 +16,8 @@ class BibRecord(Base):
     network_record_id: Mapped[str] = mapped_column(String(128), unique=True)
     title: Mapped[str] = mapped_column(String(512))
     author: Mapped[str | None] = mapped_column(String(255))
+    #: Hidden from discovery: the temporary record of a borrowing request (DOMAIN §8).
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Holding(Base):
