@@ -40,6 +40,10 @@ class Letter(StrEnum):
     FINES_FEES_NOTIFICATION = "Fines/Fees Notification"
     GENERAL_NOTICE = "General Notice"
     REGISTRATION = "Registration"
+    # Resource sharing (DOMAIN §8): sent by the resource sharing library, which owns the
+    # borrowing request's temporary item.
+    QUERY_TO_PATRON = "Query To Patron"
+    BORROWING_REQUEST_NOT_FILLED = "Borrowing Request Not Filled"
 
 
 _BY_OWNER: dict[LetterOwner, tuple[Letter, ...]] = {
@@ -60,6 +64,8 @@ _BY_OWNER: dict[LetterOwner, tuple[Letter, ...]] = {
         Letter.AUTOMATIC_LOANS_RENEWAL,
         Letter.OVERDUE_NOTICE,
         Letter.BORROWING_ACTIVITY,
+        Letter.QUERY_TO_PATRON,
+        Letter.BORROWING_REQUEST_NOT_FILLED,
     ),
     LetterOwner.PICKUP_LIBRARY: (
         Letter.BORROWED_BY,

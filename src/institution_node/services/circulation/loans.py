@@ -42,6 +42,7 @@ from ..fulfilment import fines, lost
 from ..fulfilment.terms import loan_terms, terms_for_item
 from ..notifications import send_letter
 from ..requests import lifecycle as request_service
+from ..resource_sharing import borrowing_loans
 from . import common
 from .views import LoanView, loan_views, loan_visibility
 
@@ -196,6 +197,9 @@ async def loan_item(
         loan_library_id=desk.library_id,
         session_id=actor.session_id,
     )
+    # A borrowed item (resource sharing): its request moves on and the loan follows the
+    # lender's due date.
+    await borrowing_loans.on_patron_loan(session, item=item, loan=loan)
     title = await item_title(session, item)
     await send_letter(
         session,
@@ -268,6 +272,7 @@ async def return_item(
     loan.version = (loan.version or 1) + 1
     item.version = (item.version or 1) + 1
     await session.flush()
+    await borrowing_loans.on_patron_return(session, item=item, loan=loan)
     taken = await request_service.take_over_returned_item(
         session, item=item, at_library_id=desk.library_id
     )
