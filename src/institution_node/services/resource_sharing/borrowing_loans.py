@@ -22,6 +22,7 @@ from ...domain.letters import Letter
 from ...domain.requests import ACTIVE as ACTIVE_REQUEST
 from ...domain.requests import RequestEvent
 from ...store.models import BorrowingRequest, Desk, Item, Loan, Request
+from ..fulfilment.terms import loan_terms
 from ..requests import lifecycle
 from ..requests.common import NextStepInfo
 from . import common
@@ -124,7 +125,7 @@ async def on_patron_loan(session: AsyncSession, *, item: Item, loan: Loan) -> No
     move(session, request, E.LOAN_TO_PATRON, actor=common.SYSTEM)
     request.loaned_at = loan.loaned_at
     if request.due_at is not None:
-        loan.due_at = request.due_at
+        _follow_due_date(loan, item, request.due_at)
 
 
 async def on_patron_return(session: AsyncSession, *, item: Item, loan: Loan) -> None:
@@ -198,13 +199,22 @@ async def partner_renewal_answer(
             request.due_at = new_due
             loan = await _patron_loan(session, request)
             if loan is not None:
-                loan.due_at = new_due
+                item = await session.get_one(Item, loan.item_id)
+                _follow_due_date(loan, item, new_due)
                 loan.renewals += 1
                 loan.version = (loan.version or 1) + 1
         request.renewals += 1
     request.renewal_wanted_due = None
     await session.flush()
     return request
+
+
+def _follow_due_date(loan: Loan, item: Item, due_at: datetime) -> None:
+    """The patron's loan is due when the lender wants the item back (its lost date, if its
+    terms have one, moves with it)."""
+    loan.due_at = due_at
+    if loan.terms:
+        loan.lost_at = loan_terms(loan, item).lost_at(due_at)
 
 
 async def _patron_loan(session: AsyncSession, request: BorrowingRequest) -> Loan | None:

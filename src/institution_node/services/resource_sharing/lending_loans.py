@@ -12,16 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
-from network_common.vocabulary import FeeType, ItemStatus, LoanStatus, NextStep
+from network_common.vocabulary import FeeStatus, FeeType, ItemStatus, LoanStatus, NextStep
 
 from ...domain import lending as table
-from ...domain.circulation import renewed_due_date
 from ...domain.lending import LendingEvent, LendingStatus
-from ...domain.money import parse_amount, to_minor
+from ...domain.money import from_minor, parse_amount, to_minor
 from ...domain.requests import RequestStatus
-from ...store.models import Desk, Item, LendingRequest, Loan, Partner, Request
+from ...store.models import Desk, Fee, Item, LendingRequest, Loan, Partner, Request
 from .. import fees
 from ..circulation.loans import check_eligibility, open_loan
+from ..fulfilment import fines, lost
+from ..fulfilment.terms import loan_terms
 from ..requests import lifecycle
 from . import common, partners
 from .lending import MOVE_COMPLETED, release_move_request
@@ -81,7 +82,7 @@ async def ship(
     patron_id = await partners.partner_user(session, partner)
     held = await lifecycle.hold_for_item(session, item_id=item.id)
     moment = common.now()
-    await check_eligibility(
+    terms = await check_eligibility(
         session,
         item=item,
         patron_id=patron_id,
@@ -93,6 +94,7 @@ async def ship(
         item=item,
         patron_id=patron_id,
         moment=moment,
+        terms=terms,
         loan_desk_id=desk.id if desk else None,
         loan_library_id=desk.library_id if desk else item.library_id,
         session_id=actor.principal.session_id if actor.principal else None,
@@ -101,6 +103,7 @@ async def ship(
         if due_at.tzinfo is None or due_at <= moment:
             raise InvalidInput("dueAt must be a future date and time with a timezone")
         loan.due_at = due_at
+        loan.lost_at = terms.lost_at(due_at) if loan.terms else None
     request.loan_id = loan.id
     request.item_id = item.id
     request.item_library_id = item.library_id
@@ -164,13 +167,16 @@ async def respond_renewal(
     table.next_status(LendingStatus(request.status), E.APPROVE_RENEWAL)
     loan = await _loan(session, request)
     item = await session.get_one(Item, loan.item_id)
+    terms = loan_terms(loan, item)
     moment = common.now()
-    new_due = due_at or renewed_due_date(
-        current_due=loan.due_at, now=moment, loan_period_days=item.loan_period_days
-    )
+    new_due = due_at or terms.renewed_due_date(current_due=loan.due_at, now=moment)
     if new_due.tzinfo is None or new_due <= loan.due_at:
         raise InvalidInput("A renewal moves the due date later")
+    # As at a desk: the overdue days so far stay charged, a later overdue is a new fine.
+    await fines.settle_fine(session, loan=loan, item=item, terms=terms, until=moment, final=True)
     loan.due_at = new_due
+    loan.lost_at = terms.lost_at(new_due) if loan.terms else None
+    loan.overdue_sent_at = None
     loan.renewals += 1
     loan.version = (loan.version or 1) + 1
     request.due_at = new_due
@@ -218,6 +224,8 @@ async def _end_loan(
     item = await session.scalar(select(Item).where(Item.id == loan.item_id).with_for_update())
     assert item is not None
     moment = common.now()
+    # What the terms settle on return: a final fine, or the refund of a lost fee (found).
+    await lost.settle_on_return(session, loan=loan, item=item, moment=moment)
     loan.status = LoanStatus.RETURNED.value
     loan.returned_at = moment
     loan.return_library_id = at_library_id
@@ -251,9 +259,6 @@ async def check_in(
     desk = await _desk(session, actor, desk_code)
     loan = await _loan(session, request)
     at = desk.library_id if desk else (request.library_id or loan.owning_library_id)
-    if loan.status == LoanStatus.LOST.value:
-        item = await session.get_one(Item, loan.item_id)
-        item.status = ItemStatus.ON_LOAN.value  # found: ends like an ordinary return
     step = await _end_loan(
         session,
         loan,
@@ -272,34 +277,49 @@ async def declare_lost(
     *,
     actor: common.Actor,
     request_id: int,
-    fee: str,
+    fee: str | None = None,
     note: str | None = None,
 ) -> LendingRequest:
     """The item is lost at the partner: the loan and item become lost, the replacement
-    fee is charged to the partner's record and communicated to the partner ("lost and fee
-    communicated"). No commit."""
+    fee is charged to the partner's record — the amount staff give (seed 003: the current
+    lost fee), else what the loan's terms of use charge — and communicated to the partner
+    ("lost and fee communicated"). No commit."""
     request = await for_change(session, actor=actor, request_id=request_id)
     table.next_status(LendingStatus(request.status), E.DECLARE_LOST)
     inst = await common.institution(session)
-    amount = parse_amount(fee, inst.currency, field="fee")
-    minor = to_minor(amount, inst.currency)
+    minor = None
+    if fee is not None:
+        minor = to_minor(parse_amount(fee, inst.currency, field="fee"), inst.currency)
     loan = await _loan(session, request)
-    item = await session.scalar(select(Item).where(Item.id == loan.item_id).with_for_update())
-    assert item is not None
-    loan.status = LoanStatus.LOST.value
-    loan.version = (loan.version or 1) + 1
-    item.status = ItemStatus.LOST.value
-    item.version = (item.version or 1) + 1
-    note = common.clean_text(note, field="note")
-    await fees.add_fee(
-        session,
-        user_id=loan.user_id,
-        fee_type=FeeType.LOST_ITEM,
-        owner_library_id=item.library_id,
-        currency=inst.currency,
-        amount_minor=minor,
-        comment=f"Lost on resource sharing loan (lending request {request.id})",
+    if loan.status == LoanStatus.ACTIVE.value:
+        # The rules' own lost handling (loan and item lost, fees by the terms, letters).
+        await lost.declare_lost_many(
+            session, loan_ids=[loan.id], now=common.now(), by=lost.LostBy.STAFF
+        )
+        await session.refresh(loan)
+    charged = list(
+        await session.scalars(
+            select(Fee).where(Fee.loan_id == loan.id, Fee.fee_type == FeeType.LOST_ITEM.value)
+        )
     )
+    if minor is not None:
+        item = await session.get_one(Item, loan.item_id)
+        for old in charged:  # staff's amount replaces what the rules charged
+            old.balance_minor, old.status = 0, FeeStatus.CLOSED.value
+        new_fee = await fees.add_fee(
+            session,
+            user_id=loan.user_id,
+            fee_type=FeeType.LOST_ITEM,
+            owner_library_id=item.library_id,
+            currency=inst.currency,
+            amount_minor=minor,
+            comment=f"Lost on resource sharing loan (lending request {request.id})",
+        )
+        new_fee.loan_id = loan.id
+    else:
+        minor = sum(f.original_minor for f in charged)
+    note = common.clean_text(note, field="note")
+    amount = from_minor(minor, inst.currency)
     request.lost_fee_minor = minor
     move(session, request, E.DECLARE_LOST, actor=actor, note=note)
     await tell_partner(
