@@ -251,3 +251,41 @@ async def test_a_bad_rule_in_the_load_file_is_a_located_problem(sqlite_url: str)
     assert "fulfilment_rules[1]: No library NOWHERE" in joined
     assert "fulfilment_rules[2]: fine_per_day 'abc' is not a number" in joined
     assert "fulfilment_rules[0]" not in joined
+
+
+async def test_requests_follow_the_terms_requestable_pickup_and_hold_shelf_days(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    from tests.support.request_queries import PLACE_REQUEST, SCAN_IN
+
+    node = await node_factory(matrix_institution(), db_url=db_url)
+    admin = await node.token(api_key("unia-admin"))
+    await node.gql(
+        CREATE_RULE,
+        {"input": {"name": "Law books stay home", "ownerLibraryCode": "LAW",
+                   "itemPolicies": ["BOOK"], "locations": ["STACKS"], "pickupAllowed": False,
+                   "holdShelfDays": 3}},
+        token=admin,
+    )  # fmt: skip
+    await node.gql(CREATE_RULE, {"input": LAW_RULES[1]}, token=admin)  # reserve: not requestable
+
+    async def place(barcode: str, pickup: str) -> dict[str, object]:
+        data = {"patronPrimaryId": "UG", "pickupLibraryCode": pickup, "barcode": barcode}
+        return (await node.gql(PLACE_REQUEST, {"input": data}, token=admin))["placeRequest"]
+
+    for barcode, pickup, code in (
+        ("L-RES", "LAW", "NOT_REQUESTABLE"),
+        ("L-BOOK", "MAIN", "PICKUP_NOT_ALLOWED"),
+    ):
+        with pytest.raises(GraphQLErrors) as caught:
+            await place(barcode, pickup)
+        assert caught.value.codes == [code]
+    request = await place("L-BOOK", "LAW")
+    assert request["status"] == "PICK_FROM_SHELF"
+    shelved = (await node.gql(SCAN_IN, {"barcode": "L-BOOK", "desk": "LAW-DESK"}, token=admin))[
+        "scanIn"
+    ]["request"]
+    expiry = datetime.fromisoformat(shelved["holdShelfExpiry"])
+    assert expiry - datetime.now(expiry.tzinfo) == pytest.approx(
+        timedelta(days=3), abs=timedelta(minutes=5)
+    )

@@ -22,10 +22,10 @@ Criteria (each empty/``None`` = any; within one criterion any listed value match
 - ``libraries`` (institution rules only), ``locations``, ``item_policies``: the item's.
 
 When no rule matches, the item's own policy applies (its loanable / requestable flags,
-loan period and renewals, the institution's hold-shelf days) with no fines and no lost
-handling: a node without rules works as before rules existed. The item's own
-``loanable``/``requestable`` flags always hold: a rule can restrict, never loan a
-non-loanable copy.
+loan period and renewals, its overdue fine per day if it has one, the institution's
+hold-shelf days) with no grace, maximum or lost handling: a node without rules works as
+before rules existed. The item's own ``loanable``/``requestable`` flags always hold: a
+rule can restrict, never loan a non-loanable copy.
 
 Amounts are integer minor units of the institution currency (``domain/money.py``).
 """
@@ -70,6 +70,7 @@ class ItemFacts:
     requestable: bool
     loan_period_days: int
     renewals_allowed: int
+    fine_per_day_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,7 @@ def resolve_terms(
             requestable=item.requestable and item.loanable,
             pickup_allowed=True,
             hold_shelf_days=default_hold_shelf_days,
+            fine_per_day_minor=item.fine_per_day_minor,
         )
     t = rule.terms
     loanable = item.loanable and t.loanable

@@ -22,7 +22,11 @@ holdings {
   libraryCode libraryName location callNumber
   items {
     barcode status dueAt loanable
-    terms { loanPeriodDays renewalsAllowed requestable fees { kind amount currency } }
+    terms {
+      loanPeriodDays renewalsAllowed requestable fees { kind amount currency }
+      renewalPeriodDays pickupAllowed holdShelfDays fineGraceDays lostAfterDaysOverdue
+      lostFeeRefunded
+    }
   }
 }
 pickupPoints { institutionCode libraryCode libraryName }

@@ -36,7 +36,16 @@ class GetItTerms:
     loanPeriodDays: int
     renewalsAllowed: int
     requestable: bool
-    fees: list[GetItFee]
+    fees: list[GetItFee] = strawberry.field(
+        description="LOAN_FEE, OVERDUE_FINE_PER_DAY, OVERDUE_FINE_MAXIMUM, "
+        "LOST_ITEM_REPLACEMENT, LOST_ITEM_PROCESSING (those that apply)."
+    )
+    renewalPeriodDays: int
+    pickupAllowed: bool
+    holdShelfDays: int
+    fineGraceDays: int
+    lostAfterDaysOverdue: int | None
+    lostFeeRefunded: bool
 
 
 @strawberry.type

@@ -43,6 +43,12 @@ class TermsOfUse:
     renewals_allowed: int
     requestable: bool
     fees: list[FeeTerm]
+    renewal_period_days: int
+    pickup_allowed: bool
+    hold_shelf_days: int
+    fine_grace_days: int
+    lost_after_days_overdue: int | None
+    lost_fee_refunded: bool
 
     @classmethod
     def from_domain(cls, terms: service.Terms) -> TermsOfUse:
@@ -51,6 +57,12 @@ class TermsOfUse:
             renewals_allowed=terms.renewals_allowed,
             requestable=terms.requestable,
             fees=[FeeTerm.from_domain(f) for f in terms.fees],
+            renewal_period_days=terms.renewal_period_days,
+            pickup_allowed=terms.pickup_allowed,
+            hold_shelf_days=terms.hold_shelf_days,
+            fine_grace_days=terms.fine_grace_days,
+            lost_after_days_overdue=terms.lost_after_days_overdue,
+            lost_fee_refunded=terms.lost_fee_refunded,
         )
 
 

@@ -91,18 +91,20 @@ def rule_from_row(row: FulfilmentRule) -> Rule:
     )
 
 
-async def load_rule_book(session: AsyncSession) -> RuleBook:
-    """The institution's rules in matching order (two statements)."""
-    inst = (
-        await session.execute(select(Institution.currency, Institution.hold_shelf_days))
-    ).first()
-    if inst is None:
+async def load_rule_book(
+    session: AsyncSession, *, institution: Institution | None = None
+) -> RuleBook:
+    """The institution's rules in matching order (two statements; one when the caller
+    already holds the ``institution`` row)."""
+    if institution is None:
+        institution = await session.scalar(select(Institution))
+    if institution is None:
         raise NotFound("No institution is loaded on this node")
     rows = (await session.scalars(select(FulfilmentRule))).all()
     return RuleBook(
         rules=tuple(in_order(rule_from_row(r) for r in rows)),
-        currency=inst.currency,
-        hold_shelf_days=inst.hold_shelf_days,
+        currency=institution.currency,
+        hold_shelf_days=institution.hold_shelf_days,
     )
 
 
@@ -115,6 +117,7 @@ def item_facts(item: Item) -> ItemFacts:
         requestable=item.requestable,
         loan_period_days=item.loan_period_days,
         renewals_allowed=item.renewals_allowed,
+        fine_per_day_minor=item.overdue_fine_per_day_minor or 0,
     )
 
 
@@ -128,18 +131,7 @@ async def patron_facts(session: AsyncSession, *, user_ids: Iterable[int]) -> dic
             select(User.id, User.user_group, User.source_institution_code).where(User.id.in_(ids))
         )
     ).all()
-    stats: dict[int, list[StatFact]] = defaultdict(list)
-    for user_id, owner, category, value in await session.execute(
-        select(
-            StatCategory.user_id,
-            StatCategory.owner_library_id,
-            StatCategory.category,
-            StatCategory.value,
-        )
-        .where(StatCategory.user_id.in_(ids))
-        .order_by(StatCategory.id)
-    ):
-        stats[user_id].append(StatFact(owner, category, value))
+    stats = await stat_facts(session, user_ids=ids)
     return {
         user_id: PatronFacts(
             user_group=group,
@@ -148,6 +140,23 @@ async def patron_facts(session: AsyncSession, *, user_ids: Iterable[int]) -> dic
         )
         for user_id, group, source in users
     }
+
+
+async def stat_facts(session: AsyncSession, *, user_ids: list[int]) -> dict[int, list[StatFact]]:
+    """The patrons' statistical categories with their owners (one statement)."""
+    stats: dict[int, list[StatFact]] = defaultdict(list)
+    for user_id, owner, category, value in await session.execute(
+        select(
+            StatCategory.user_id,
+            StatCategory.owner_library_id,
+            StatCategory.category,
+            StatCategory.value,
+        )
+        .where(StatCategory.user_id.in_(user_ids))
+        .order_by(StatCategory.id)
+    ):
+        stats[user_id].append(StatFact(owner, category, value))
+    return stats
 
 
 async def terms_for_item(session: AsyncSession, *, item: Item, patron_id: int | None) -> Terms:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +24,11 @@ from network_common.patron_digest import limited_digest
 from network_common.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
 
 from ...domain.circulation import PatronRoleFacts, role_covers
+from ...domain.fulfilment import ItemFacts, PatronFacts
+from ...domain.fulfilment import Terms as RuleTerms
 from ...domain.money import from_minor
 from ...store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
+from ..fulfilment.terms import RuleBook, load_rule_book, stat_facts
 from ..institution import get_institution
 
 MAX_RECORDS = 500
@@ -50,12 +54,19 @@ class FeeTerm:
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    """Detailed terms of use: only for a viewer with a linked account here."""
+    """Detailed terms of use: only for a viewer with a linked account here; the owner's
+    fulfilment rules for that viewer and item (``services/fulfilment/terms.py``)."""
 
     loan_period_days: int
     renewals_allowed: int
     requestable: bool
     fees: tuple[FeeTerm, ...]
+    renewal_period_days: int = 0
+    pickup_allowed: bool = True
+    hold_shelf_days: int = 0
+    fine_grace_days: int = 0
+    lost_after_days_overdue: int | None = None
+    lost_fee_refunded: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +126,9 @@ class _Account:
     user_id: int
     roles: tuple[PatronRoleFacts, ...]
     digest: str
+    #: The rules and the viewer's facts, for their terms of use (filled for FULL answers).
+    book: RuleBook | None = None
+    facts: PatronFacts | None = None
 
 
 def _clean_ids(record_ids: Sequence[str]) -> list[str]:
@@ -149,6 +163,7 @@ async def _viewer_account(
                 User.email,
                 User.user_group,
                 User.expiry_date,
+                User.source_institution_code,
             )
             .outerjoin(PatronRole, PatronRole.user_id == User.id)
             .where(who, User.kind == UserKind.PATRON.value)
@@ -169,7 +184,8 @@ async def _viewer_account(
         user_group=first.user_group,
         expiry_date=first[8],
     )
-    return _Account(user_id=first[0], roles=roles, digest=digest)
+    facts = PatronFacts(user_group=first.user_group, network_patron=first[9] is not None)
+    return _Account(user_id=first[0], roles=roles, digest=digest, facts=facts)
 
 
 async def _brief(
@@ -229,13 +245,34 @@ async def _brief(
     ]
 
 
-def _fees(loan_fee: int | None, fine_per_day: int | None, currency: str) -> tuple[FeeTerm, ...]:
-    fees = []
-    if loan_fee:
-        fees.append(FeeTerm("LOAN_FEE", from_minor(loan_fee, currency), currency))
-    if fine_per_day:
-        fees.append(FeeTerm("OVERDUE_FINE_PER_DAY", from_minor(fine_per_day, currency), currency))
-    return tuple(fees)
+def _fees(loan_fee: int | None, terms: RuleTerms, currency: str) -> tuple[FeeTerm, ...]:
+    """The fees of the terms: LOAN_FEE (the item's), OVERDUE_FINE_PER_DAY,
+    OVERDUE_FINE_MAXIMUM, LOST_ITEM_REPLACEMENT, LOST_ITEM_PROCESSING (the rule's)."""
+    amounts = [
+        ("LOAN_FEE", loan_fee),
+        ("OVERDUE_FINE_PER_DAY", terms.fine_per_day_minor),
+        ("OVERDUE_FINE_MAXIMUM", terms.fine_max_minor),
+        ("LOST_ITEM_REPLACEMENT", terms.lost_replacement_fee_minor),
+        ("LOST_ITEM_PROCESSING", terms.lost_processing_fee_minor),
+    ]
+    return tuple(
+        FeeTerm(kind, from_minor(minor, currency), currency) for kind, minor in amounts if minor
+    )
+
+
+def _terms(account: _Account, row: Any, loan_fee: int | None, currency: str) -> RuleTerms:
+    assert account.book is not None
+    facts = ItemFacts(
+        library_id=row.library_id,
+        location=row.location,
+        item_policy=row.item_policy,
+        loanable=row.loanable,
+        requestable=row.requestable,
+        loan_period_days=row.loan_period_days,
+        renewals_allowed=row.renewals_allowed,
+        fine_per_day_minor=row.overdue_fine_per_day_minor or 0,
+    )
+    return account.book.terms(account.facts, facts)
 
 
 async def _full(
@@ -272,6 +309,8 @@ async def _full(
                 Item.library_id,
                 Item.loanable,
                 Item.requestable,
+                Item.location,
+                Item.item_policy,
                 Item.loan_period_days,
                 Item.renewals_allowed,
                 Item.loan_fee_minor,
@@ -287,21 +326,23 @@ async def _full(
     items: dict[int, list[ItemAvailability]] = defaultdict(list)
     requestable_holdings: set[int] = set()
     for row in item_rows:
-        may_request = (
-            account is not None
-            and row.requestable
-            and row.loanable
-            and role_covers(account.roles, row.library_id, today)
-        )
-        if may_request:
-            requestable_holdings.add(row.holding_id)
         terms = None
         if account is not None:
+            rule = _terms(account, row, row.loan_fee_minor, currency)
+            may_request = rule.requestable and role_covers(account.roles, row.library_id, today)
+            if may_request:
+                requestable_holdings.add(row.holding_id)
             terms = Terms(
-                loan_period_days=row.loan_period_days,
-                renewals_allowed=row.renewals_allowed,
+                loan_period_days=rule.loan_period_days,
+                renewals_allowed=rule.renewals_allowed,
                 requestable=may_request,
-                fees=_fees(row.loan_fee_minor, row.overdue_fine_per_day_minor, currency),
+                fees=_fees(row.loan_fee_minor, rule, currency),
+                renewal_period_days=rule.renewal_period_days,
+                pickup_allowed=rule.pickup_allowed,
+                hold_shelf_days=rule.hold_shelf_days,
+                fine_grace_days=rule.fine_grace_days,
+                lost_after_days_overdue=rule.lost_after_days_overdue,
+                lost_fee_refunded=rule.lost_fee_refunded,
             )
         status = ItemStatus(row.status)
         items[row.holding_id].append(
@@ -387,6 +428,16 @@ async def availability(
     if detail is Detail.BRIEF:
         records = await _brief(session, ids, personal, today) if ids else []
     else:
+        if personal is not None and ids:
+            stats = await stat_facts(session, user_ids=[personal.user_id])
+            personal = replace(
+                personal,
+                book=await load_rule_book(session, institution=institution),
+                facts=replace(
+                    personal.facts or PatronFacts(user_group=None),
+                    stat_categories=tuple(stats[personal.user_id]),
+                ),
+            )
         found = await _full(session, ids, personal, institution.currency, today) if ids else {}
         points: list[PickupPoint] = []
         if personal is not None and any(r.requestable for r in found.values()):

@@ -32,6 +32,7 @@ from ...domain.requests import (
     RequestStatus,
 )
 from ...store.models import BibRecord, Item, Loan, Request
+from ..fulfilment.terms import terms_for_item
 from . import common
 from .common import NextStepInfo
 from .letters import send_request_letter
@@ -222,8 +223,9 @@ async def shelve_and_notify(
     session: AsyncSession, *, request: Request, item: Item, now: datetime
 ) -> None:
     """Item on the hold shelf for ``request``: set the expiry, send On Hold Shelf."""
-    facts = await common.setup(session)
-    common.put_on_hold_shelf(request, item, now=now, days=facts.hold_shelf_days)
+    # The hold-shelf days of the patron's terms for this item (DOMAIN §2).
+    terms = await terms_for_item(session, item=item, patron_id=request.user_id)
+    common.put_on_hold_shelf(request, item, now=now, days=terms.hold_shelf_days)
     assert request.user_id is not None
     assert request.hold_shelf_expiry is not None
     title = await session.scalar(select(BibRecord.title).where(BibRecord.id == request.bib_id))

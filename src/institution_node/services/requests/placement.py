@@ -19,6 +19,7 @@ from network_common.vocabulary import ItemStatus, UserKind
 from ...domain.circulation import PatronRoleFacts, role_covers
 from ...domain.requests import ACTIVE, RequestEvent, RequestKind, RequestLevel, RequestStatus
 from ...store.models import BibRecord, Desk, Item, Library, PatronRole, Request, User
+from ..fulfilment.terms import terms_for_items
 from . import common
 
 S, E = RequestStatus, RequestEvent
@@ -130,8 +131,23 @@ async def place_request(
     copies = await candidates(session, bib_id=bib_id, item=item_level)
     roles = await patron_roles(session, patron_id)
     today = _now().date()
-    usable = [c for c in copies if role_covers(roles, c.library_id, today)]
+    covered = [c for c in copies if role_covers(roles, c.library_id, today)]
+    # The terms of use decide too: requestable for this patron, and picked up elsewhere
+    # than the owning library only if the terms allow it (DOMAIN §2).
+    terms = await terms_for_items(session, items=covered, patron_id=patron_id)
+    requestable = [c for c in covered if terms[c.id].requestable]
+    usable = [
+        c
+        for c in requestable
+        if terms[c.id].pickup_allowed
+        or (pickup.institution == facts.code and pickup.library_id == c.library_id)
+    ]
     if not usable:
+        if requestable:
+            raise Ineligible(
+                "The terms of use allow pickup of this item only at its own library",
+                code=ErrorCode.PICKUP_NOT_ALLOWED,
+            )
         raise Ineligible(
             "No copy here may be requested by this patron", code=ErrorCode.NOT_REQUESTABLE
         )
