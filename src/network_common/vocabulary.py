@@ -139,3 +139,10 @@ class NextStep(StrEnum):
     RESHELVE = "RESHELVE"
     TRANSIT = "TRANSIT"
     HOLD_SHELF = "HOLD_SHELF"
+
+
+class LinkChangeKind(StrEnum):
+    """An entry of a node's linked-account change feed (docs/NETWORK.md)."""
+
+    LINKED = "LINKED"  # a linked account appeared (created, or its link given back)
+    UNLINKED = "UNLINKED"  # it went away (deleted, or its link cut)

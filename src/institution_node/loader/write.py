@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from network_common.vocabulary import LinkOrigin
+from network_common.vocabulary import LinkChangeKind, LinkOrigin
 
 from ..auth import apikeys
 from ..domain.money import parse_amount, parse_optional_fee, to_minor
 from ..services.fulfilment.rules import spec_values
 from ..services.fulfilment.terms import item_facts, load_rule_book, patron_facts
+from ..services.network import link_changes
 from ..store.models import (
     ApiKey,
     BibRecord,
@@ -103,6 +104,9 @@ async def write(session: AsyncSession, f: LoadFile) -> dict[str, int]:
         session.add(user)
         users[u.primary_id] = user
     await session.flush()
+    for user in users.values():
+        if user.is_linked:  # the hub's change feed learns of loaded links too
+            await link_changes.record(session, kind=LinkChangeKind.LINKED, user=user)
     for u in f.users:
         user = users[u.primary_id]
         for r in u.patron_roles:

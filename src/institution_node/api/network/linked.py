@@ -6,12 +6,14 @@ from datetime import date
 
 import strawberry
 
-from network_common.vocabulary import LinkOrigin
+from network_common.vocabulary import LinkChangeKind, LinkOrigin
 
+from ...services.network import link_changes
 from ...services.network import linked_accounts as service
 from .context import NetworkInfo
 
 strawberry.enum(LinkOrigin, description="How a linked account came to be asked for.")
+strawberry.enum(LinkChangeKind, description="What happened to a linked account.")
 
 
 @strawberry.type(description="A local record of another member's patron.")
@@ -49,6 +51,44 @@ class LinkedAccountPage:
     next_after: int | None = strawberry.field(
         description="Pass as `after` for the next page; null on the last page."
     )
+    change_cursor: int = strawberry.field(
+        description="The change feed's position when this page was read: `linkChanges` "
+        "after it gives everything that changed since (read it from the first page)."
+    )
+
+
+@strawberry.type(description="A linked account appeared here or went away.")
+class LinkChange:
+    seq: int
+    kind: LinkChangeKind
+    local_primary_id: str
+    home_institution: str
+    home_user_id: str
+    network_link_id: str
+
+    @classmethod
+    def from_domain(cls, change: link_changes.Change) -> LinkChange:
+        return cls(
+            seq=change.seq,
+            kind=change.kind,
+            local_primary_id=change.local_primary_id,
+            home_institution=change.home_institution,
+            home_user_id=change.home_user_id,
+            network_link_id=change.network_link_id,
+        )
+
+
+@strawberry.type
+class LinkChangePage:
+    changes: list[LinkChange]
+    cursor: int = strawberry.field(
+        description="Pass as `after` next time (the last `seq` here, or `after` when none)."
+    )
+    more: bool = strawberry.field(description="More changes follow: ask again at once.")
+    resync: bool = strawberry.field(
+        description="`after` is not part of this feed (e.g. the database was restored): read "
+        "`linkedAccounts` again and continue from its `changeCursor`."
+    )
 
 
 @strawberry.input(description="The home record of a patron (limited information only).")
@@ -81,11 +121,30 @@ class LinkedAccountsQuery:
     ) -> LinkedAccountPage:
         info.context.hub()
         async with info.context.read_session() as session:
+            # Read before the page: whatever changes meanwhile comes after this cursor.
+            cursor = await link_changes.latest(session)
             accounts, next_after = await service.list_linked_accounts(
                 session, after=after, first=first
             )
         return LinkedAccountPage(
-            accounts=[LinkedAccount.from_domain(a) for a in accounts], next_after=next_after
+            accounts=[LinkedAccount.from_domain(a) for a in accounts],
+            next_after=next_after,
+            change_cursor=cursor,
+        )
+
+    @strawberry.field(
+        description="Linked accounts created or removed here since `after` (a `seq`), oldest "
+        "first; the hub polls it to keep its index fresh between full syncs."
+    )
+    async def link_changes(self, info: NetworkInfo, after: int, first: int = 500) -> LinkChangePage:
+        info.context.hub()
+        async with info.context.read_session() as session:
+            page = await link_changes.changes_after(session, after=after, first=first)
+        return LinkChangePage(
+            changes=[LinkChange.from_domain(c) for c in page.changes],
+            cursor=page.cursor,
+            more=page.more,
+            resync=page.resync,
         )
 
 

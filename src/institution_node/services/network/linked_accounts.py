@@ -22,6 +22,7 @@ from network_common.tokens import Principal
 from network_common.vocabulary import (
     USER_ROLES,
     FeeStatus,
+    LinkChangeKind,
     LinkOrigin,
     LoanStatus,
     RemoteRegister,
@@ -32,6 +33,7 @@ from ...domain.requests import ACTIVE as ACTIVE_REQUESTS
 from ...store.models import Fee, Loan, PatronRole, Request, User
 from ..idempotency import run_idempotent
 from ..institution import get_institution
+from . import link_changes
 
 MAX_NAME = 128
 MAX_HOME_CODE = 64
@@ -221,6 +223,7 @@ async def _create(session: AsyncSession, patron: HomeRecord, origin: LinkOrigin)
     # An institution-wide patron role, so the account may request and borrow here.
     session.add(PatronRole(user_id=user.id, library_id=None, expiry_date=patron.expiry_date))
     await session.flush()
+    await link_changes.record(session, kind=LinkChangeKind.LINKED, user=user)
     return user
 
 
@@ -268,6 +271,8 @@ async def delete_linked_account(
         raise NotFound("No such linked account")
     if await _has_activity(session, user.id):
         raise Conflict("The linked account has active loans, requests or open fees")
+    # Either way below (deleted, or kept for history without its link) the network loses it.
+    await link_changes.record(session, kind=LinkChangeKind.UNLINKED, user=user)
     try:
         async with session.begin_nested():
             await session.execute(delete(PatronRole).where(PatronRole.user_id == user.id))

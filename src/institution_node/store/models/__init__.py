@@ -7,7 +7,7 @@ from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, Sta
 from .credentials import StaffLogin
 from .fulfilment import FulfilmentRule
 from .inventory import BibRecord, Holding, Item
-from .network import IdempotencyRecord
+from .network import IdempotencyRecord, LinkChange
 from .outbox import OutboxMessage
 from .partners import Partner, Rota, RotaEntry
 from .records import Attachment, Block, Note, Notification, StatCategory
@@ -33,6 +33,7 @@ __all__ = [
     "Item",
     "LendingRequest",
     "Library",
+    "LinkChange",
     "Loan",
     "Note",
     "Notification",
