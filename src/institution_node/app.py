@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from network_common import graphiql
 from network_common.errors import DomainError
-from network_common.observability import Metrics, MetricsMiddleware
+from network_common.observability import MetricsMiddleware
 
 from .api import auth_endpoints
 from .api.network.endpoint import NetworkGraphQL
@@ -37,11 +37,12 @@ def create_app(
     """Build the node app; ``runtime`` may be given by tests that share one database."""
     settings = settings or NodeSettings()
     runtime = runtime or NodeRuntime.create(settings)
-    metrics = Metrics("institution_node")
+    metrics = runtime.metrics
     staff_graphql = StaffGraphQL(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
         yield
         await runtime.close()
 

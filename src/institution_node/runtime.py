@@ -10,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from network_common.db import make_engine, make_sessionmaker
 from network_common.errors import Unauthenticated
+from network_common.jobs import Scheduler
 from network_common.jwks import JwksCache
 from network_common.keys import SigningKey, load_or_create
+from network_common.observability import Metrics
 
 from .auth.static_jwks import StaticJwks
+from .outbox import SenderRegistry
 from .settings import NodeSettings
 from .store.models import Institution
 
@@ -28,6 +31,10 @@ class NodeRuntime:
     hub_keys: JwksCache | StaticJwks | None = None
     #: Sessions for pure reads (no write lock on SQLite); defaults to ``sessions``.
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+    #: The outbox's senders by channel (e-mail, and the protocols that register theirs).
+    senders: SenderRegistry = field(default_factory=SenderRegistry)
+    metrics: Metrics = field(default_factory=lambda: Metrics("institution_node"))
+    scheduler: Scheduler | None = None
     _institution_code: str | None = field(default=None)
 
     @classmethod
@@ -64,6 +71,19 @@ class NodeRuntime:
             self._institution_code = code
         return self._institution_code
 
+    async def start(self) -> None:
+        """Start the scheduled jobs (``NODE_JOBS_ENABLED``); the app's lifespan calls it."""
+        if not self.settings.jobs_enabled or self.scheduler is not None:
+            return
+        from .jobs import build_scheduler
+
+        self.scheduler = build_scheduler(self)
+        await self.scheduler.start()
+
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
+        await self.senders.aclose()
         await self.http.aclose()
         await self.engine.dispose()

@@ -38,6 +38,17 @@ class NodeSettings(BaseSettings):
     login_lockout_max_seconds: int = Field(default=3600, ge=1, le=604800)
     #: Artificial delay added to network API answers (benchmarks and timeout tests only).
     network_delay_ms: int = Field(default=0, ge=0)
+    #: Run the scheduled jobs (hold shelf, outbox delivery, ...) inside ``serve``.
+    jobs_enabled: bool = True
+    #: Period of the hold-shelf job: reminders, then expiry (0 = off).
+    hold_shelf_job_seconds: float = Field(default=3600.0, ge=0)
+    #: Period of the outbox delivery job (letters by e-mail, protocol messages; 0 = off).
+    outbox_delivery_seconds: float = Field(default=10.0, ge=0)
+    #: Backoff of a failed delivery: base * 2**(attempts-1) seconds, at most the maximum.
+    outbox_retry_base_seconds: float = Field(default=30.0, gt=0)
+    outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    #: Attempts before a message is given up (FAILED).
+    outbox_max_attempts: int = Field(default=20, ge=1)
 
     def hub_jwks_document(self) -> str | None:
         """The configured hub JWKS (inline or from its file), if any."""

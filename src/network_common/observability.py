@@ -11,6 +11,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -96,3 +97,45 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+class JobMetrics:
+    """Scheduled jobs (``network_common.jobs``) on an app's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.runs = Counter(
+            "job_runs_total",
+            "Scheduled job runs by outcome (ok, failed, locked, not_due)",
+            ["job", "outcome"],
+            registry=registry,
+        )
+        self.last_run = Gauge(
+            "job_last_run_timestamp_seconds",
+            "When this process last finished running the job (Unix time)",
+            ["job"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "job_last_success_timestamp_seconds",
+            "When this process last finished the job successfully (Unix time)",
+            ["job"],
+            registry=registry,
+        )
+        self.duration = Gauge(
+            "job_last_duration_seconds",
+            "How long the job's last run in this process took",
+            ["job"],
+            registry=registry,
+        )
+        self.running = Gauge(
+            "job_running", "1 while this process runs the job", ["job"], registry=registry
+        )
+
+    def observe(self, job: str, outcome: str, duration: float | None) -> None:
+        self.runs.labels(job, outcome).inc()
+        if duration is None:
+            return
+        self.last_run.labels(job).set_to_current_time()
+        self.duration.labels(job).set(duration)
+        if outcome == "ok":
+            self.last_success.labels(job).set_to_current_time()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from network_common.jobs import Job, RunAgain, Scheduler
 from network_common.keys import SigningKey, load_or_create
+from network_common.observability import JobMetrics
 
 from .getit.cache import AnswerCache
 from .members.callers import CallerVerifier
@@ -22,6 +23,7 @@ from .observability import HubMetrics
 from .settings import HubSettings
 from .store.db import make_engine, make_sessionmaker
 from .store.migrate import upgrade
+from .store.models import JOB_RUN
 
 log = logging.getLogger("network_hub")
 #: How soon a sync that missed members is tried again.
@@ -40,7 +42,7 @@ class HubRuntime:
     #: Anonymous Get It answers (issue 5); entries live HUB_GETIT_CACHE_TTL seconds.
     getit_cache: AnswerCache = field(default_factory=AnswerCache)
     metrics: HubMetrics = field(default_factory=HubMetrics)
-    _background: list[asyncio.Task[None]] = field(default_factory=list)
+    scheduler: Scheduler | None = None
 
     @classmethod
     def create(cls, settings: HubSettings, members: Sequence[Member] | None = None) -> HubRuntime:
@@ -66,37 +68,41 @@ class HubRuntime:
         )
 
     async def start(self) -> None:
-        """Migrate the hub database and start the periodic linked-account index sync."""
+        """Migrate the hub database and start the scheduled jobs (the index sync)."""
         await upgrade(self.engine)
-        if self.settings.sync_index_on_start or self.settings.index_sync_seconds > 0:
-            self._background.append(asyncio.create_task(self._sync_loop()))
+        self.scheduler = self.build_scheduler()
+        await self.scheduler.start()
 
-    async def _sync_loop(self) -> None:
+    def build_scheduler(self) -> Scheduler:
+        """The hub's jobs. ``index-sync``: every HUB_INDEX_SYNC_SECONDS (and at start-up with
+        HUB_SYNC_INDEX_ON_START); members that did not answer are asked again after
+        RETRY_SECONDS. With several replicas one of them runs it per period."""
+        scheduler = Scheduler(self.engine, table=JOB_RUN, metrics=JobMetrics(self.metrics.registry))
+        s = self.settings
+        if s.sync_index_on_start or s.index_sync_seconds > 0:
+            scheduler.add(
+                Job(
+                    "index-sync",
+                    interval=s.index_sync_seconds,
+                    run=self._index_sync_job,
+                    run_at_start=s.sync_index_on_start,
+                    retry_seconds=min(RETRY_SECONDS, s.index_sync_seconds or RETRY_SECONDS),
+                )
+            )
+        return scheduler
+
+    async def _index_sync_job(self, *, now: datetime) -> RunAgain | None:
         from .services.index_sync import sync_index
 
-        interval = self.settings.index_sync_seconds
-        run_now = self.settings.sync_index_on_start
-        while True:
-            complete = True
-            if run_now:
-                try:
-                    counts = await sync_index(runtime=self)
-                    complete = all(c is not None for c in counts.values())
-                except Exception:  # a failed sync must not stop the loop (or the hub)
-                    log.exception("linked-account index sync failed")
-                    complete = False
-            run_now = True
-            if complete and interval <= 0:
-                return
+        counts = await sync_index(runtime=self)
+        if any(c is None for c in counts.values()):
             # Members still starting (or down) are asked again soon, not in ten minutes.
-            await asyncio.sleep(
-                interval if complete else min(RETRY_SECONDS, interval or RETRY_SECONDS)
-            )
+            return RunAgain(min(RETRY_SECONDS, self.settings.index_sync_seconds or RETRY_SECONDS))
+        return None
 
     async def close(self) -> None:
-        for task in self._background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
         await self.registry.aclose()
         await self.engine.dispose()

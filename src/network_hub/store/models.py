@@ -8,11 +8,16 @@ from datetime import datetime
 from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from network_common.jobs import job_run_table
 from network_common.models_base import NAMING, UtcDateTime, utcnow
 
 
 class HubBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+#: The scheduler's record of each job's last run, shared by the hub replicas.
+JOB_RUN = job_run_table(HubBase.metadata)
 
 
 class LinkedAccountIndex(HubBase):

@@ -1,5 +1,6 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
+from network_common.jobs import job_run_table
 from network_common.models_base import Base
 
 from .circulation import Fee, FeeTransaction, Loan
@@ -14,7 +15,11 @@ from .records import Attachment, Block, Note, Notification, StatCategory
 from .requests import Request
 from .resource_sharing import BorrowingRequest, History, IncomingMessage, LendingRequest
 
+#: The scheduler's record of each job's last run (network_common.jobs).
+JOB_RUN = job_run_table(Base.metadata)
+
 __all__ = [
+    "JOB_RUN",
     "ApiKey",
     "Attachment",
     "Base",

@@ -1,0 +1,69 @@
+"""The node's scheduled jobs, run by ``network_common.jobs.Scheduler`` inside ``serve``.
+
+- ``hold-shelf`` (``NODE_HOLD_SHELF_JOB_SECONDS``): reminders for holds expiring within a
+  day, then expiry (docs/REQUESTS.md).
+- ``outbox-delivery`` (``NODE_OUTBOX_DELIVERY_SECONDS``): hands due outbox messages to
+  their channel's sender (``outbox/``).
+
+The same functions back the CLI (``institution-node expire-holds``); each takes the
+scheduler's ``now`` so tests move time by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from network_common.jobs import Job, Scheduler
+from network_common.observability import JobMetrics
+
+from .outbox import DeliveryReport, RetryPolicy, deliver_due
+from .services.requests.holdshelf import send_hold_shelf_reminders
+from .services.requests.lifecycle import expire_hold_shelf
+from .store.models import JOB_RUN
+
+if TYPE_CHECKING:
+    from .runtime import NodeRuntime
+
+
+def retry_policy(runtime: NodeRuntime) -> RetryPolicy:
+    s = runtime.settings
+    return RetryPolicy(
+        base_seconds=s.outbox_retry_base_seconds,
+        max_seconds=s.outbox_retry_max_seconds,
+        max_attempts=s.outbox_max_attempts,
+    )
+
+
+async def hold_shelf(runtime: NodeRuntime, *, now: datetime) -> tuple[int, int]:
+    """Reminders, then expiry, as of ``now``: (reminders sent, requests expired)."""
+    async with runtime.sessions() as session:
+        reminders = await send_hold_shelf_reminders(session, now=now)
+        expired = await expire_hold_shelf(session, now=now)
+    return reminders, len(expired)
+
+
+async def outbox_delivery(runtime: NodeRuntime, *, now: datetime) -> DeliveryReport:
+    """Deliver the outbox messages due at ``now``."""
+    policy = retry_policy(runtime)
+    return await deliver_due(runtime.sessions, runtime.senders, now=now, policy=policy)
+
+
+def build_scheduler(runtime: NodeRuntime) -> Scheduler:
+    """The node's scheduler with every job whose period is set."""
+    s = runtime.settings
+    scheduler = Scheduler(
+        runtime.engine, table=JOB_RUN, metrics=JobMetrics(runtime.metrics.registry)
+    )
+
+    async def hold_shelf_job(*, now: datetime) -> tuple[int, int]:
+        return await hold_shelf(runtime, now=now)
+
+    async def outbox_job(*, now: datetime) -> DeliveryReport:
+        return await outbox_delivery(runtime, now=now)
+
+    if s.hold_shelf_job_seconds > 0:
+        scheduler.add(Job("hold-shelf", interval=s.hold_shelf_job_seconds, run=hold_shelf_job))
+    if s.outbox_delivery_seconds > 0:
+        scheduler.add(Job("outbox-delivery", interval=s.outbox_delivery_seconds, run=outbox_job))
+    return scheduler
