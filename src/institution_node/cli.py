@@ -68,7 +68,10 @@ async def _expire_holds(settings: NodeSettings, now_text: str | None) -> int:
             )
     async with node_engine(settings, migrate=False):
         pass
-    report = await run_job(settings.resolved_database_url(), now=now)
+    from .mail import session_info
+
+    info = session_info(smtp_host=settings.smtp_host)
+    report = await run_job(settings.resolved_database_url(), now=now, info=info)
     print(f"sent {report.reminders} reminder(s); expired {len(report.expired)} request(s)")
     return 0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from network_common.jobs import Job, Scheduler
+from network_common.jobs import Clock, Job, Scheduler
 from network_common.observability import JobMetrics
 
 from .outbox import DeliveryReport, RetryPolicy, deliver_due
@@ -49,11 +49,11 @@ async def outbox_delivery(runtime: NodeRuntime, *, now: datetime) -> DeliveryRep
     return await deliver_due(runtime.sessions, runtime.senders, now=now, policy=policy)
 
 
-def build_scheduler(runtime: NodeRuntime) -> Scheduler:
+def build_scheduler(runtime: NodeRuntime, *, clock: Clock | None = None) -> Scheduler:
     """The node's scheduler with every job whose period is set."""
     s = runtime.settings
     scheduler = Scheduler(
-        runtime.engine, table=JOB_RUN, metrics=JobMetrics(runtime.metrics.registry)
+        runtime.engine, table=JOB_RUN, metrics=JobMetrics(runtime.metrics.registry), clock=clock
     )
 
     async def hold_shelf_job(*, now: datetime) -> tuple[int, int]:

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from network_common.db import make_engine, make_sessionmaker
 from network_common.errors import Unauthenticated
-from network_common.jobs import Scheduler
+from network_common.jobs import Clock, Scheduler
 from network_common.jwks import JwksCache
 from network_common.keys import SigningKey, load_or_create
 from network_common.observability import Metrics
 
 from .auth.static_jwks import StaticJwks
+from .mail import SmtpSender, session_info
 from .outbox import SenderRegistry
 from .settings import NodeSettings
 from .store.models import Institution
@@ -47,14 +48,31 @@ class NodeRuntime:
             hub_keys = StaticJwks(document)
         elif settings.hub_jwks_url:
             hub_keys = JwksCache(settings.hub_jwks_url, http)
+        info = session_info(smtp_host=settings.smtp_host)
+        senders = SenderRegistry()
+        if settings.smtp_host:
+            senders.register(
+                SmtpSender(
+                    host=settings.smtp_host,
+                    port=settings.smtp_port,
+                    mail_from=settings.resolved_mail_from(),
+                    username=settings.smtp_username,
+                    password=settings.smtp_password,
+                    use_tls=settings.smtp_tls,
+                    start_tls=settings.smtp_starttls,
+                    timeout=settings.smtp_timeout_seconds,
+                    connections=settings.smtp_connections,
+                )
+            )
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine),
-            read_sessions=make_sessionmaker(engine, read_only=True),
+            sessions=make_sessionmaker(engine, info=info),
+            read_sessions=make_sessionmaker(engine, read_only=True, info=info),
             signing_key=load_or_create(settings.data_dir / "signing-key.pem"),
             http=http,
             hub_keys=hub_keys,
+            senders=senders,
         )
 
     def read_session(self) -> AsyncSession:
@@ -71,13 +89,14 @@ class NodeRuntime:
             self._institution_code = code
         return self._institution_code
 
-    async def start(self) -> None:
-        """Start the scheduled jobs (``NODE_JOBS_ENABLED``); the app's lifespan calls it."""
+    async def start(self, *, clock: Clock | None = None) -> None:
+        """Start the scheduled jobs (``NODE_JOBS_ENABLED``); the app's lifespan calls it.
+        ``clock``: tests move time by hand."""
         if not self.settings.jobs_enabled or self.scheduler is not None:
             return
         from .jobs import build_scheduler
 
-        self.scheduler = build_scheduler(self)
+        self.scheduler = build_scheduler(self, clock=clock)
         await self.scheduler.start()
 
     async def close(self) -> None:

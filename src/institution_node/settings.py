@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,20 @@ class NodeSettings(BaseSettings):
     outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
     #: Attempts before a message is given up (FAILED).
     outbox_max_attempts: int = Field(default=20, ge=1)
+    #: The mail server for patron letters; unset: letters are recorded, not e-mailed.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    #: Implicit TLS (usually port 465).
+    smtp_tls: bool = False
+    #: Require STARTTLS (usually port 587); otherwise it is used when the server offers it.
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    #: SMTP connections kept open (letters sent at once).
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    #: The envelope sender and From address of letters; default ``letters@<public host>``.
+    mail_from: str | None = None
 
     def hub_jwks_document(self) -> str | None:
         """The configured hub JWKS (inline or from its file), if any."""
@@ -57,6 +72,12 @@ class NodeSettings(BaseSettings):
         if self.hub_jwks_file is not None:
             return self.hub_jwks_file.read_text()
         return None
+
+    def resolved_mail_from(self) -> str:
+        if self.mail_from:
+            return self.mail_from
+        host = urlsplit(self.public_url).hostname or "localhost"
+        return f"letters@{host}"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -87,9 +87,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_sessionmaker(
-    engine: AsyncEngine, *, read_only: bool = False
+    engine: AsyncEngine, *, read_only: bool = False, info: dict[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions for units of work; ``read_only`` ones must not write (on SQLite they do not
-    take the write lock, so reads never queue behind writers)."""
+    take the write lock, so reads never queue behind writers). ``info`` is copied into each
+    session's ``Session.info`` (what the app tells its services, e.g. that mail is on)."""
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    return async_sessionmaker(bind, expire_on_commit=False)
+    return async_sessionmaker(bind, expire_on_commit=False, info=dict(info or {}))

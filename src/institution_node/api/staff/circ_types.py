@@ -10,7 +10,7 @@ from ...domain.fulfilment import Terms
 from ...domain.money import from_minor
 from ...services.circulation.views import LoanView
 from ...services.fees import Balance, FeeTransactionView, FeeView
-from ...services.patrons.records import OwnedView
+from ...services.patrons.records import DeliveryStatus, OwnedView
 from ...services.patrons.users import PatronRoleView
 
 
@@ -242,6 +242,14 @@ class StatCategory:
         )
 
 
+strawberry.enum(
+    DeliveryStatus,
+    name="LetterDeliveryStatus",
+    description="Where the letter's e-mail is: PENDING (waiting or being retried), SENT, "
+    "FAILED (given up, see deliveryError), NOT_SENT (no e-mail address, or mail is off).",
+)
+
+
 @strawberry.type(description="A letter sent to the patron; its owner sets the reply-to.")
 class Notification:
     id: strawberry.ID
@@ -251,6 +259,10 @@ class Notification:
     subject: str
     body: str
     created_at: datetime
+    delivery_status: DeliveryStatus
+    delivery_attempts: int
+    delivered_at: datetime | None
+    delivery_error: str | None
 
     @classmethod
     def from_domain(cls, v: OwnedView) -> Notification:
@@ -263,6 +275,10 @@ class Notification:
             subject=f["subject"],
             body=f["body"],
             created_at=f["created_at"],
+            delivery_status=f["delivery_status"],
+            delivery_attempts=f["delivery_attempts"],
+            delivered_at=f["delivered_at"],
+            delivery_error=f["delivery_error"],
         )
 
 

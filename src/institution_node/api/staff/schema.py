@@ -11,6 +11,7 @@ from . import circulation as circulation_api
 from . import fees as fees_api
 from . import fulfilment as fulfilment_api
 from . import institution as institution_api
+from . import letters as letters_api
 from . import linked as linked_api
 from . import records as records_api
 from . import requests as requests_api
@@ -22,6 +23,7 @@ QUERIES: tuple[type, ...] = (
     users_api.UserQuery,
     circulation_api.CirculationQuery,
     fulfilment_api.FulfilmentQuery,
+    letters_api.LetterQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     institution_api.InstitutionMutation,
@@ -31,6 +33,7 @@ MUTATIONS: tuple[type, ...] = (
     fees_api.FeeMutation,
     records_api.RecordMutation,
     fulfilment_api.FulfilmentMutation,
+    letters_api.LetterMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -19,7 +19,16 @@ from network_common.scope import Scope
 from network_common.tokens import Principal
 
 from ...domain.visibility import Kind, may_act_on_owned
-from ...store.models import Attachment, Block, Library, Note, Notification, StatCategory
+from ...outbox import MessageStatus
+from ...store.models import (
+    Attachment,
+    Block,
+    Library,
+    Note,
+    Notification,
+    OutboxMessage,
+    StatCategory,
+)
 from ...store.visibility_sql import owned_columns, visible_clause
 from ..circulation import common
 
@@ -65,6 +74,8 @@ async def list_records(
     """The patron's records of ``kind`` that the operator may see (one statement)."""
     facts = await common.facts(session)
     model = _MODELS[kind]
+    if kind is RecordKind.NOTIFICATION:
+        return await _notifications(session, actor=actor, user_id=user_id, model=facts.model)
     rows = await session.execute(
         select(model, Library.code)
         .outerjoin(Library, Library.id == model.owner_library_id)
@@ -87,6 +98,60 @@ async def list_records(
         )
         for row, code in rows
     ]
+
+
+class DeliveryStatus(StrEnum):
+    """Where a letter's e-mail is (DOMAIN §7 letters leave by e-mail, ``mail/``)."""
+
+    PENDING = "PENDING"  # waiting to be sent, or being retried
+    SENT = "SENT"
+    FAILED = "FAILED"  # given up; ``delivery_error`` says why
+    NOT_SENT = "NOT_SENT"  # no e-mail: the patron has no address, or mail was off
+
+
+_DELIVERY = {
+    MessageStatus.PENDING.value: DeliveryStatus.PENDING,
+    MessageStatus.SENDING.value: DeliveryStatus.PENDING,
+    MessageStatus.SENT.value: DeliveryStatus.SENT,
+    MessageStatus.FAILED.value: DeliveryStatus.FAILED,
+}
+
+
+async def _notifications(
+    session: AsyncSession, *, actor: Principal, user_id: int, model: Any
+) -> list[OwnedView]:
+    """Notifications with their e-mail's delivery state (one statement)."""
+    rows = await session.execute(
+        select(
+            Notification,
+            Library.code,
+            OutboxMessage.status,
+            OutboxMessage.attempts,
+            OutboxMessage.sent_at,
+            OutboxMessage.last_error,
+        )
+        .outerjoin(Library, Library.id == Notification.owner_library_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Notification.outbox_message_id)
+        .where(
+            Notification.user_id == user_id,
+            visible_clause(
+                Kind.NOTIFICATION,
+                model,
+                common.viewer_scope(actor),
+                owned_columns(Notification.owner_library_id),
+            ),
+        )
+        .order_by(Notification.id)
+    )
+    views = []
+    for row, code, status, attempts, sent_at, error in rows:
+        fields = {name: getattr(row, name) for name in _FIELDS[RecordKind.NOTIFICATION]}
+        fields["delivery_status"] = DeliveryStatus.NOT_SENT if status is None else _DELIVERY[status]
+        fields["delivery_attempts"] = attempts or 0
+        fields["delivered_at"] = sent_at
+        fields["delivery_error"] = error
+        views.append(OwnedView(id=row.id, owner_library=code, fields=fields))
+    return views
 
 
 async def _owner(session: AsyncSession, *, scope: Scope, library_code: str | None) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...domain.letters import Letter
+from ...mail import enqueue_letter_mail
 from ...store.models import Attachment, Notification
 from ..requests.letters import fit_subject
 from .steps import Acting
@@ -38,6 +39,17 @@ async def send_member_letter(
     )
     session.add(notification)
     await session.flush()
+    # C's templates live at C: the letter takes this node's institution template (or the
+    # default wording) with C's library name and reply-to.
+    await enqueue_letter_mail(
+        session,
+        notification=notification,
+        letter=letter,
+        subject=subject,
+        body=body,
+        owner_code=f"{sender.institution}/{sender.library_code}",
+        owner_name=f"{sender.library_name} ({sender.institution})",
+    )
     session.add(
         Attachment(
             user_id=user_id,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...domain.letters import Letter, letter_owner_library
+from ...mail import enqueue_letter_mail
 from ...store.models import Attachment, Institution, Library, Notification
 
 
@@ -62,6 +63,9 @@ async def record_letter(
     )
     session.add(notification)
     await session.flush()
+    await enqueue_letter_mail(
+        session, notification=notification, letter=letter, subject=subject, body=body
+    )
     session.add(
         Attachment(
             user_id=user_id,

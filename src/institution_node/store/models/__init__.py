@@ -8,6 +8,7 @@ from .core import ApiKey, Desk, Institution, Library, PatronRole, StaffRole, Sta
 from .credentials import StaffLogin
 from .fulfilment import FulfilmentRule
 from .inventory import BibRecord, Holding, Item
+from .letters import LetterTemplate
 from .network import IdempotencyRecord, LinkChange
 from .outbox import OutboxMessage
 from .partners import Partner, Rota, RotaEntry
@@ -37,6 +38,7 @@ __all__ = [
     "Institution",
     "Item",
     "LendingRequest",
+    "LetterTemplate",
     "Library",
     "LinkChange",
     "Loan",

@@ -1,0 +1,1 @@
+"""Letter templates: how each library (or the institution) words the letters it owns."""
