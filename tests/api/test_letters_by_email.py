@@ -11,8 +11,12 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from institution_node.domain.letters import Letter
 from institution_node.jobs import outbox_delivery
+from institution_node.services.notifications import LetterDraft, send_letters
+from institution_node.store.models import Library, User
 from network_common.jobs import ManualClock
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, patron, two_library_institution
@@ -253,3 +257,35 @@ async def test_the_nodes_scheduler_delivers_letters_on_its_own(
         await asyncio.sleep(0.05)
     text = (await node.client.get("/metrics")).text
     assert wanted in text, [ln for ln in text.splitlines() if ln.startswith("job_runs_total{")]
+
+
+async def test_bulk_letters_of_the_jobs_are_emailed_like_single_ones(
+    node_factory: NodeFactory, db_url: str, mail: MailServer
+) -> None:
+    """The loan jobs write many letters at once (services.notifications.send_letters)."""
+    node = await _node(node_factory, db_url, mail)
+    admin = await node.token(api_key("unia-admin"))
+    await node.gql(
+        SET_TEMPLATE,
+        {"letter": "COURTESY", "library": "LAW", "subject": "LAW: $subject", "body": MAIN_BODY},
+        token=admin,
+    )
+    async with node.runtime.sessions() as session:
+        ids = dict((await session.execute(select(User.primary_id, User.id))).all())
+        law = await session.scalar(select(Library.id).where(Library.code == "LAW"))
+        drafts = [
+            LetterDraft(ids["P1"], Letter.COURTESY, law, "Due soon", "Title rec-1 is due."),
+            LetterDraft(ids["P2"], Letter.COURTESY, None, "Due soon", "Title rec-2 is due."),
+            LetterDraft(ids["P3"], Letter.COURTESY, law, "Due soon", "No address."),
+        ]
+        assert await send_letters(session, drafts, created_at=datetime.now(UTC)) == 3
+        await session.commit()
+    assert (await _deliver(node)).sent == 2
+    by_to = {m["To"]: m for m in mail.messages}
+    assert by_to["p1@example.edu"]["Subject"] == "LAW: Due soon"
+    assert by_to["p1@example.edu"]["Reply-To"] == "law@lib.example.edu"
+    assert by_to["p2@example.edu"]["Subject"] == "Due soon"  # the default wording
+    assert by_to["p2@example.edu"]["Reply-To"] == "circ@unia.example.edu"
+    assert _text(by_to["p2@example.edu"]).startswith("Dear P2 Reader,")
+    states = [n["deliveryStatus"] for n in await _letters(node, admin, "P3")]
+    assert states == ["NOT_SENT"]

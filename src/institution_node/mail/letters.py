@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.letters import Letter
 from ..outbox import enqueue
 from ..store.models import Institution, Library, Notification, User
-from .templates import render, wording_for
+from .templates import Wording, render, wording_for
 
 #: ``Session.info`` key: letters written in this session are e-mailed too.
 MAIL_ENABLED = "lfn_mail_enabled"
@@ -69,34 +69,68 @@ async def enqueue_letter_mail(
     wording = await wording_for(
         session, letter=letter, owner_library_id=owner_id, owner_code=owner_code
     )
+    payload = render_message(
+        wording,
+        letter=letter,
+        subject=subject,
+        body=body,
+        to=patron.email,
+        patron_first_name=patron.first_name,
+        patron_last_name=patron.last_name,
+        owner_code=owner_code,
+        owner_name=owner_name,
+        institution_name=institution_name,
+        reply_to=notification.reply_to,
+        notification_id=notification.id,
+    )
+    payload["message_key"] = uuid.uuid4().hex
+    message = await enqueue(
+        session,
+        channel=CHANNEL,
+        destination=patron.email,
+        payload=payload,
+        # One patron's letters arrive in the order they were written.
+        ordering_key=f"patron:{notification.user_id}",
+    )
+    notification.outbox_message_id = message.id
+
+
+def render_message(
+    wording: Wording,
+    *,
+    letter: Letter,
+    subject: str,
+    body: str,
+    to: str,
+    patron_first_name: str,
+    patron_last_name: str,
+    owner_code: str | None,
+    owner_name: str,
+    institution_name: str,
+    reply_to: str | None,
+    notification_id: int,
+) -> dict[str, Any]:
+    """The outbox payload of one letter's e-mail (what ``smtp.SmtpSender`` sends)."""
     values = {
-        "patron_name": f"{patron.first_name} {patron.last_name}".strip(),
-        "patron_first_name": patron.first_name,
+        "patron_name": f"{patron_first_name} {patron_last_name}".strip(),
+        "patron_first_name": patron_first_name,
         "letter": letter.value,
         "subject": subject,
         "body": body,
         "owner_name": owner_name,
         "institution_name": institution_name,
-        "reply_to": notification.reply_to or "",
+        "reply_to": reply_to or "",
     }
+    # One line, whatever the subject or template holds (no header injection).
     rendered_subject = " ".join(render(wording.subject, values).split())[:_SUBJECT_MAX]
-    message = await enqueue(
-        session,
-        channel=CHANNEL,
-        destination=patron.email,
-        payload={
-            "to": patron.email,
-            "from_name": owner_name,
-            "reply_to": notification.reply_to,
-            "subject": rendered_subject or letter.value,
-            "text": render(wording.body, values),
-            "letter": letter.value,
-            "notification_id": notification.id,
-            "owner": owner_code or "INSTITUTION",
-            "template": wording.source,
-            "message_key": uuid.uuid4().hex,
-        },
-        # One patron's letters arrive in the order they were written.
-        ordering_key=f"patron:{notification.user_id}",
-    )
-    notification.outbox_message_id = message.id
+    return {
+        "to": to,
+        "from_name": owner_name,
+        "reply_to": reply_to,
+        "subject": rendered_subject or letter.value,
+        "text": render(wording.body, values),
+        "letter": letter.value,
+        "notification_id": notification_id,
+        "owner": owner_code or "INSTITUTION",
+        "template": wording.source,
+    }

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.letters import Letter
+from ..mail.bulk import WrittenLetter, enqueue_letter_mails
 from ..store.models import Attachment, Institution, Library, Notification
 from .requests.letters import fit_subject, record_letter
 
@@ -102,5 +103,21 @@ async def send_letters(
             }
             for d, row, notification_id in zip(drafts, rows, ids, strict=True)
         ],
+    )
+    await enqueue_letter_mails(
+        session,
+        [
+            WrittenLetter(
+                notification_id=notification_id,
+                user_id=d.user_id,
+                letter=d.letter,
+                owner_library_id=d.owner_library_id,
+                reply_to=reply_to(d.owner_library_id),
+                subject=d.subject,
+                body=d.body,
+            )
+            for d, row, notification_id in zip(drafts, rows, ids, strict=True)
+        ],
+        now=created_at,
     )
     return len(drafts)

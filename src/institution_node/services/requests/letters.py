@@ -45,8 +45,8 @@ async def record_letter(
     than its column (long titles) is shortened there; the attachment keeps it whole.
 
     The loan jobs write their letters in bulk with ``services.notifications.send_letters``:
-    whatever this function adds per letter (e.g. an e-mail outbox message) belongs there
-    too."""
+    whatever this function adds per letter belongs there too (the e-mail: ``mail/bulk.py``
+    beside ``mail/letters.py``)."""
     if owner is None:
         reply_to = await session.scalar(select(Institution.reply_to_email))
     else:
