@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,7 +34,17 @@ async def upgrade(engine: AsyncEngine, *, folder: Path) -> None:
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting at once migrate one after the other (the lock ends with the
+            # transaction); the second finds the schema at head and does nothing.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK}
+            )
         await connection.run_sync(run)
+
+
+#: Advisory lock id taken while migrating (any stable bigint; "lfn-migr" in ASCII).
+_MIGRATION_LOCK = 0x6C666E2D6D696772
 
 
 def run_env(metadata: MetaData) -> None:
