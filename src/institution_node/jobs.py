@@ -2,6 +2,9 @@
 
 - ``hold-shelf`` (``NODE_HOLD_SHELF_JOB_SECONDS``): reminders for holds expiring within a
   day, then expiry (docs/REQUESTS.md).
+- ``overdue-and-lost`` (``NODE_LOAN_JOBS_SECONDS``): loans past their lost limit declared
+  lost, overdue fines brought up to date, courtesy and overdue notices
+  (``services/fulfilment/jobs.py``; also ``institution-node overdue-and-lost``).
 - ``outbox-delivery`` (``NODE_OUTBOX_DELIVERY_SECONDS``): hands due outbox messages to
   their channel's sender (``outbox/``).
 
@@ -18,6 +21,7 @@ from network_common.jobs import Clock, Job, Scheduler
 from network_common.observability import JobMetrics
 
 from .outbox import DeliveryReport, RetryPolicy, deliver_due
+from .services.fulfilment.jobs import LoanJobsReport, run_overdue_and_lost
 from .services.requests.holdshelf import send_hold_shelf_reminders
 from .services.requests.lifecycle import expire_hold_shelf
 from .store.models import JOB_RUN
@@ -43,6 +47,11 @@ async def hold_shelf(runtime: NodeRuntime, *, now: datetime) -> tuple[int, int]:
     return reminders, len(expired)
 
 
+async def loan_jobs(runtime: NodeRuntime, *, now: datetime) -> LoanJobsReport:
+    """Lost, fines and notices as of ``now``, in that order."""
+    return await run_overdue_and_lost(runtime.sessions, now=now)
+
+
 async def outbox_delivery(runtime: NodeRuntime, *, now: datetime) -> DeliveryReport:
     """Deliver the outbox messages due at ``now``."""
     policy = retry_policy(runtime)
@@ -59,11 +68,16 @@ def build_scheduler(runtime: NodeRuntime, *, clock: Clock | None = None) -> Sche
     async def hold_shelf_job(*, now: datetime) -> tuple[int, int]:
         return await hold_shelf(runtime, now=now)
 
+    async def loan_job(*, now: datetime) -> LoanJobsReport:
+        return await loan_jobs(runtime, now=now)
+
     async def outbox_job(*, now: datetime) -> DeliveryReport:
         return await outbox_delivery(runtime, now=now)
 
     if s.hold_shelf_job_seconds > 0:
         scheduler.add(Job("hold-shelf", interval=s.hold_shelf_job_seconds, run=hold_shelf_job))
+    if s.loan_jobs_seconds > 0:
+        scheduler.add(Job("overdue-and-lost", interval=s.loan_jobs_seconds, run=loan_job))
     if s.outbox_delivery_seconds > 0:
         scheduler.add(Job("outbox-delivery", interval=s.outbox_delivery_seconds, run=outbox_job))
     return scheduler

@@ -43,6 +43,8 @@ class NodeSettings(BaseSettings):
     jobs_enabled: bool = True
     #: Period of the hold-shelf job: reminders, then expiry (0 = off).
     hold_shelf_job_seconds: float = Field(default=3600.0, ge=0)
+    #: Period of the loan jobs: lost, overdue fines, courtesy and overdue notices (0 = off).
+    loan_jobs_seconds: float = Field(default=3600.0, ge=0)
     #: Period of the outbox delivery job (letters by e-mail, protocol messages; 0 = off).
     outbox_delivery_seconds: float = Field(default=10.0, ge=0)
     #: Backoff of a failed delivery: base * 2**(attempts-1) seconds, at most the maximum.

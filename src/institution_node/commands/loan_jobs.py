@@ -44,11 +44,13 @@ def parse_now(text: str | None) -> datetime:
 
 
 async def run_command(settings: NodeSettings, args: argparse.Namespace) -> int:
+    from ..mail import session_info
     from ..services.fulfilment import fines, jobs, lost, notices
 
     now = parse_now(args.now)
     async with node_engine(settings, migrate=False) as engine:
-        sessions = make_sessionmaker(engine)
+        # Letters written here are e-mailed by the node's outbox delivery (mail on).
+        sessions = make_sessionmaker(engine, info=session_info(smtp_host=settings.smtp_host))
         if args.command == "declare-lost":
             print(_lost(await lost.declare_overdue_lost(sessions, now=now)))
         elif args.command == "accrue-fines":
