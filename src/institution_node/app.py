@@ -48,7 +48,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
-        Route("/metrics", metrics.endpoint),
+        Route("/metrics", metrics.guarded_endpoint(settings.metrics_token)),
         Route("/auth/token", auth_endpoints.token_endpoint, methods=["POST"]),
         Route("/auth/login", auth_endpoints.login_endpoint, methods=["POST"]),
         Route("/auth/patron-token", auth_endpoints.patron_token_endpoint, methods=["POST"]),

@@ -39,6 +39,8 @@ class NodeSettings(BaseSettings):
     login_lockout_max_seconds: int = Field(default=3600, ge=1, le=604800)
     #: Artificial delay added to network API answers (benchmarks and timeout tests only).
     network_delay_ms: int = Field(default=0, ge=0)
+    #: Bearer token for /metrics; unset: /metrics answers only direct loopback clients.
+    metrics_token: str | None = None
     #: Run the scheduled jobs (hold shelf, outbox delivery, ...) inside ``serve``.
     jobs_enabled: bool = True
     #: Period of the hold-shelf job: reminders, then expiry (0 = off).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from prometheus_client import (
@@ -41,6 +44,47 @@ class Metrics:
 
     async def endpoint(self, _request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def guarded_endpoint(
+        self, token: str | None
+    ) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """``/metrics`` as served by the apps: never to the public by default.
+
+        With ``token`` (``*_METRICS_TOKEN``): only to ``Authorization: Bearer <token>``, from
+        anywhere (Prometheus' ``authorization`` setting). Without it: only to clients on
+        this host connecting directly (loopback, and no proxy's forwarding header, since a
+        reverse proxy on the same host would otherwise publish it); anyone else gets 404.
+        """
+
+        async def metrics(request: Request) -> Response:
+            if token:
+                scheme, _, given = request.headers.get("authorization", "").partition(" ")
+                if scheme.lower() != "bearer":
+                    given = ""
+                if not hmac.compare_digest(given.strip().encode(), token.encode()):
+                    return Response(
+                        "metrics need the bearer token\n",
+                        status_code=401,
+                        headers={"www-authenticate": "Bearer"},
+                        media_type="text/plain",
+                    )
+            elif not _direct_local(request):
+                return Response("Not Found\n", status_code=404, media_type="text/plain")
+            return await self.endpoint(request)
+
+        return metrics
+
+
+_FORWARDING = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def _direct_local(request: Request) -> bool:
+    if any(h in request.headers for h in _FORWARDING) or request.client is None:
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
 
 
 #: Methods counted by name; any other (a client may send anything) counts as "other".

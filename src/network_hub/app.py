@@ -85,7 +85,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
-        Route("/metrics", metrics.endpoint),
+        Route("/metrics", metrics.guarded_endpoint(settings.metrics_token)),
         Route("/.well-known/jwks.json", jwks),
         Route("/graphql", HubGraphQL(runtime), methods=["GET", "POST"]),
         Route("/export/network-activity.csv", export_csv, methods=["GET"]),

@@ -40,6 +40,8 @@ class HubSettings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=10)
     #: Get It answer cache for anonymous answers (issue 5); 0 = off.
     getit_cache_ttl: float = Field(default=0.0, ge=0)
+    #: Bearer token for /metrics; unset: /metrics answers only direct loopback clients.
+    metrics_token: str | None = None
     #: Sync the linked-account index when the app starts.
     sync_index_on_start: bool = True
 
