@@ -28,7 +28,7 @@ from institution_node.store.models import OutboxMessage
 from network_common.db import make_engine, make_sessionmaker
 
 # Messages are due from the moment they are written: the test clock starts after that.
-T0 = datetime.now(UTC) + timedelta(minutes=1)
+T0 = datetime.now(UTC) + timedelta(days=1)
 POLICY = RetryPolicy(base_seconds=10, max_seconds=60, max_attempts=3, claim_seconds=30)
 
 

@@ -51,7 +51,11 @@ async def test_compose_settings_run_the_network_on_postgresql(tmp_path: Path) ->
         ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}
 
         def settings(name: str, prefix: str) -> dict[str, Any]:
-            values = settings_kwargs(compose[name].environment, prefix)
+            # One hub replica stands for the two (tests/network/test_hub_replicas.py has both).
+            service = "hub-1" if name == "hub" else name
+            values = settings_kwargs(compose[service].environment, prefix)
+            # Mail goes to the demo's catcher in compose; here letters are only recorded.
+            values.pop("smtp_host", None)
             values = {k: _on_loopback(v, ports) for k, v in values.items()}
             return {
                 **values,

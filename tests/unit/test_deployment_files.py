@@ -27,10 +27,42 @@ def _members() -> dict[str, str]:
     return seeded_nodes(services())
 
 
-def test_compose_runs_the_hub_three_members_and_postgres() -> None:
-    assert set(services()) == {"postgres", SEED_SERVICE, "hub", "northu", "southc", "eastc"}
+REPLICAS = ("hub-1", "hub-2")
+NGINX = COMPOSE_DIR / "nginx.conf"
+
+
+def test_compose_runs_two_hub_replicas_behind_nginx_three_members_and_postgres() -> None:
+    assert set(services()) == {
+        "postgres",
+        SEED_SERVICE,
+        "mail",
+        "hub",
+        *REPLICAS,
+        "northu",
+        "southc",
+        "eastc",
+    }
     assert _members() == {p.slug: p.code for p in PROFILES}
-    assert services()["hub"].command == ["network-hub", "serve"]
+    for replica in REPLICAS:
+        assert services()[replica].command == ["network-hub", "serve"]
+    assert services()["hub"].environment == {}  # nginx: no app settings
+    assert "image: nginx:" in (COMPOSE_DIR / "docker-compose.yml").read_text()
+
+
+def test_the_replicas_are_one_hub_and_nginx_balances_them() -> None:
+    """Same settings (database, key volume, issuer) on both; nginx lists exactly them, on the
+    port the nodes use for the hub, and keeps /metrics off the public side."""
+    first, second = (services()[r].environment for r in REPLICAS)
+    assert first == second
+    text = (COMPOSE_DIR / "docker-compose.yml").read_text()
+    assert text.count("      - hub-data:/data") == 2
+    conf = NGINX.read_text()
+    lines = [line.strip() for line in conf.splitlines()]
+    upstreams = [ln.split()[1] for ln in lines if ln.startswith("server ") and ln.endswith(";")]
+    assert upstreams == [f"{r}:{first['HUB_PORT']}" for r in REPLICAS]
+    assert f"listen {first['HUB_PORT']};" in conf
+    assert "location = /metrics {\n        return 404;" in conf
+    assert first["HUB_PUBLIC_URL"] == f"http://hub:{first['HUB_PORT']}"  # the proxy
 
 
 def test_node_containers_run_only_the_node() -> None:
@@ -40,12 +72,13 @@ def test_node_containers_run_only_the_node() -> None:
     assert services()[SEED_SERVICE].command == ["python", "-m", "network_demo.data.seed"]
 
 
-@pytest.mark.parametrize("service", ["hub", "northu", "southc", "eastc"])
+@pytest.mark.parametrize("service", [*REPLICAS, "northu", "southc", "eastc"])
 def test_every_variable_is_a_real_setting_with_a_valid_value(
     service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = _env(service)
-    prefix, settings_class = ("HUB_", HubSettings) if service == "hub" else ("NODE_", NodeSettings)
+    hub = service.startswith("hub")
+    prefix, settings_class = ("HUB_", HubSettings) if hub else ("NODE_", NodeSettings)
     assert env, f"{service} has no environment"
     unknown = [k for k in env if k.removeprefix(prefix).lower() not in settings_class.model_fields]
     assert unknown == [], f"{service}: not settings of {settings_class.__name__}"
@@ -59,9 +92,9 @@ def test_every_variable_is_a_real_setting_with_a_valid_value(
 def test_one_database_and_role_per_member_created_by_the_init_sql() -> None:
     init_sql = (COMPOSE_DIR / "init-databases.sql").read_text()
     databases = set()
-    for service in ("hub", *_members()):
+    for service in (*REPLICAS, *_members()):
         env = _env(service)
-        url = make_url(env["HUB_DATABASE_URL" if service == "hub" else "NODE_DATABASE_URL"])
+        url = make_url(env["HUB_DATABASE_URL" if service in REPLICAS else "NODE_DATABASE_URL"])
         assert url.drivername == "postgresql+asyncpg"
         assert url.host == "postgres"
         assert f"CREATE ROLE {url.username} LOGIN PASSWORD '{url.password}';" in init_sql
@@ -72,7 +105,7 @@ def test_one_database_and_role_per_member_created_by_the_init_sql() -> None:
 
 def test_network_file_and_trust_urls_point_at_the_services() -> None:
     members = {m.code: m for m in load_network(COMPOSE_DIR / "network.toml")}
-    hub = _env("hub")
+    hub = _env("hub-1")
     assert hub["HUB_NETWORK_FILE"] == "/etc/lfn/network.toml"
     for service, code in _members().items():
         env = _env(service)
