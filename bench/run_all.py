@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.bench_requests_monitor",
     "bench.bench_network_activity",
     "bench.bench_getit",
+    "bench.bench_outbox",
 )
 
 
