@@ -1,7 +1,7 @@
 """job runs
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 22:37:24.243559
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import network_common.models_base
 
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
