@@ -1,7 +1,7 @@
 """letter templates
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 22:47:39.323727
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import network_common.models_base
 
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

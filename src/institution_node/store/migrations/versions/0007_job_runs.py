@@ -1,7 +1,7 @@
 """job runs
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 22:37:24.243559
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import network_common.models_base
 
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
