@@ -31,6 +31,7 @@ from institution_node.settings import NodeSettings
 from network_demo.data import DEFAULT_SEED, build_network
 from network_demo.data.banner import DemoEndpoints, banner
 from network_demo.data.seed import seed_member
+from network_demo.mailbox import DemoMailbox
 from network_hub.app import create_app as create_hub_app
 from network_hub.network_file import Member, render_network
 from network_hub.runtime import HubRuntime
@@ -97,6 +98,9 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
     codes = list(network.members)
     # Bind every port before anything starts: base = hub, base+1.. = members (0 = any free).
     sockets = [_bind(base_port + i if base_port else 0) for i in range(len(codes) + 1)]
+    # The demo's mail server, after the members (base+4): every letter lands in mail/.
+    mail_sock = _bind(base_port + len(codes) + 1 if base_port else 0)
+    mailbox = DemoMailbox(data_dir / "mail", mail_sock)
     hub_url = f"http://{HOST}:{_port(sockets[0])}"
     node_urls = {
         code: f"http://{HOST}:{_port(s)}" for code, s in zip(codes, sockets[1:], strict=True)
@@ -112,6 +116,11 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
             host=HOST,
             port=_port(sockets[1 + codes.index(code)]),
             hub_jwks_url=f"{hub_url}/.well-known/jwks.json",
+            smtp_host=HOST,
+            smtp_port=mailbox.port,
+            mail_from=f"letters@{code.lower()}.demo.example",
+            # Letters leave within seconds in the demo.
+            outbox_delivery_seconds=float(os.environ.get("NODE_OUTBOX_DELIVERY_SECONDS", "2")),
         )
         node_dir.mkdir(parents=True, exist_ok=True)
         result = await seed_member(node_settings.resolved_database_url(), network.members[code])
@@ -142,17 +151,25 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
 
     served: list[_Served] = []
     try:
+        await mailbox.start()
         for (name, app), sock in zip(apps, sockets, strict=True):
             served.append(await _serve(name, app, sock))
         counts = await sync_index(runtime=hub_runtime)
-        endpoints = DemoEndpoints(hub=hub_url, nodes=node_urls, data_dir=data_dir)
+        endpoints = DemoEndpoints(
+            hub=hub_url,
+            nodes=node_urls,
+            data_dir=data_dir,
+            mail=f"{HOST}:{mailbox.port}",
+            mail_dir=mailbox.folder,
+        )
         print(banner(network, endpoints, index_counts=counts), flush=True)
         ended = await _until_stopped(served)
     finally:
         for s in served:
             s.server.should_exit = True
         await asyncio.gather(*(s.task for s in served), return_exceptions=True)
-        for sock in sockets:
+        await mailbox.stop()
+        for sock in (*sockets, mail_sock):
             sock.close()
     if ended is not None:
         print(f"{ended} stopped unexpectedly; the demo network is down", file=sys.stderr)

@@ -184,7 +184,11 @@ async def test_two_hub_replicas_behind_a_proxy_survive_one_being_killed(tmp_path
                 ok = not body.get("errors")
             call = Call(what, started, time.monotonic(), answer.status_code, ok, body)
             calls.append(call)
-            if len(calls) >= len(PATRONS) * ROUNDS:
+            # Kill once about a third of the load is done and both replicas have answered.
+            if len(calls) >= len(PATRONS) * ROUNDS and all(
+                any(p.upstream == u and p.status == 200 and p.ended for p in proxy.passages)
+                for u in hub_urls
+            ):
                 third.set()
             return call
 
@@ -218,6 +222,9 @@ async def test_two_hub_replicas_behind_a_proxy_survive_one_being_killed(tmp_path
 
         kill_task = asyncio.create_task(killer())
         await asyncio.gather(*(worker(p) for p in PATRONS))
+        if not third.is_set():
+            kill_task.cancel()
+            raise AssertionError("the load ended before both replicas had answered")
         kill_sent, reaped, in_flight_at_kill = await kill_task
 
         # Both replicas served before the kill.

@@ -59,6 +59,9 @@ class DemoEndpoints:
     hub: str
     nodes: dict[str, str]
     data_dir: Path
+    #: The demo's SMTP server and the folder its letters are saved in.
+    mail: str | None = None
+    mail_dir: Path | None = None
 
 
 def one_line(query: str) -> str:
@@ -134,6 +137,13 @@ def banner(
     for code, member in network.members.items():
         lines.append(f"  {code:<7} {endpoints.nodes[code]}/graphql   {member.profile.name}")
         lines.append(f"          {_settings_line(network, code)}")
+    if endpoints.mail and endpoints.mail_dir:
+        lines += [
+            f"  mail    smtp://{endpoints.mail}   every letter the members e-mail (loan and return",
+            f"          receipts, hold shelf, notices) is saved in {endpoints.mail_dir}/",
+            f"          (one .eml per letter; {endpoints.mail_dir / 'index.txt'} lists From, To,",
+            "          Reply-To and Subject); the staff record shows each letter's deliveryStatus",
+        ]
     lines += ["", "Demo API keys (sample data only; exchange at <member>/auth/token):"]
     for code, member in network.members.items():
         lines += [
