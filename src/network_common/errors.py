@@ -41,6 +41,11 @@ class ErrorCode(StrEnum):
     NOT_REQUESTABLE = "NOT_REQUESTABLE"
     PICKUP_NOT_ALLOWED = "PICKUP_NOT_ALLOWED"
     REGISTRATION_DISABLED = "REGISTRATION_DISABLED"
+    # The patron's home shows other members as availability only: request through the
+    # home's resource sharing instead of directly at the member (DOMAIN §5).
+    RESOURCE_SHARING_ONLY = "RESOURCE_SHARING_ONLY"
+    # Under MANUAL the patron registers (Register in Get It) before requesting directly.
+    REGISTRATION_REQUIRED = "REGISTRATION_REQUIRED"
     RETURN_NOT_ALLOWED = "RETURN_NOT_ALLOWED"
     IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH"
     MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"

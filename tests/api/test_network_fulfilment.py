@@ -57,7 +57,7 @@ async def owner(
     data = two_library_institution(
         "UNIB",
         **{
-            "uresolver_remote_register": "MANUAL",
+            "uresolver_remote_register": "AUTO",  # MANUAL: Register first
             "pickup_anywhere": ["UNIC"],
             "return_anywhere": False,
             **settings,
@@ -291,7 +291,7 @@ async def test_a_long_title_still_loans_and_returns_for_the_pickup_member(
 ) -> None:
     """Titles hold 512 characters, letter subjects 255: the receipts shorten the subject."""
     data = two_library_institution(
-        "UNIB", uresolver_remote_register="MANUAL", pickup_anywhere=["UNIC"]
+        "UNIB", uresolver_remote_register="AUTO", pickup_anywhere=["UNIC"]
     )
     title = "A very long title " * 25
     data["records"][0]["title"] = title

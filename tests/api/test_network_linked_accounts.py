@@ -19,8 +19,9 @@ from tests.support.service_tokens import hub_key, hub_settings, service_token
 NETWORK = "/network/graphql"
 KEY = hub_key()
 ENSURE = """
-mutation Ensure($patron: NetworkPatronInput!, $origin: LinkOrigin!, $key: String!) {
-  ensureLinkedAccount(patron: $patron, origin: $origin, idempotencyKey: $key) {
+mutation Ensure($patron: NetworkPatronInput!, $origin: LinkOrigin!, $key: String!,
+               $desk: String) {
+  ensureLinkedAccount(patron: $patron, origin: $origin, idempotencyKey: $key, deskCode: $desk) {
     localPrimaryId homeInstitution homeUserId networkLinkId firstName lastName email
     userGroup expiryDate origin
   }
@@ -54,7 +55,13 @@ async def ensure(
 ) -> dict[str, Any]:
     data = await node.gql(
         ENSURE,
-        {"patron": home_record(**changes), "origin": origin, "key": key},
+        {
+            "patron": home_record(**changes),
+            "origin": origin,
+            "key": key,
+            # A walk-in is registered at a desk (its registration rules apply).
+            "desk": "MAIN-DESK" if origin == "WALK_IN" else None,
+        },
         token=service_token(KEY, "UNIB"),
         path=NETWORK,
     )

@@ -91,8 +91,9 @@ query($owner: String!, $barcode: String!, $desk: String!) {{
 }}
 """
 HUB_WALK_IN = """
-mutation($home: String!, $user: String!, $key: String!) {
-  walkInRegister(homeInstitution: $home, homeUserId: $user, idempotencyKey: $key) {
+mutation($home: String!, $user: String!, $key: String!, $desk: String! = "MAIN-DESK") {
+  walkInRegister(homeInstitution: $home, homeUserId: $user, deskCode: $desk,
+                 idempotencyKey: $key) {
     institutionCode localPrimaryId homeInstitution homeUserId networkLinkId firstName
   }
 }

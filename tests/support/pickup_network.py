@@ -21,7 +21,7 @@ BARCODES = ("S-1", "C-1", "E-1", "W-1", "I-1", "R-1")
 
 def owner_data() -> dict[str, Any]:
     data = two_library_institution(
-        "UNIB", uresolver_remote_register="MANUAL", pickup_anywhere=["UNIC"]
+        "UNIB", uresolver_remote_register="AUTO", pickup_anywhere=["UNIC"]
     )
     data["records"] += [
         record(f"rec-{b}", title=f"Travelling {b}", holdings=[holding("MAIN", b)]) for b in BARCODES

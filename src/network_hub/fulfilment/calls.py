@@ -29,6 +29,8 @@ _REFUSALS = {
     ErrorCode.PICKUP_NOT_ALLOWED: "does not allow pickup there",
     ErrorCode.RETURN_NOT_ALLOWED: "does not accept returns of its items at your institution",
     ErrorCode.REGISTRATION_DISABLED: "does not take patrons or requests from other members",
+    ErrorCode.REGISTRATION_REQUIRED: "takes requests only from patrons who registered there "
+    "(Register in Get It first)",
     ErrorCode.IDEMPOTENCY_MISMATCH: "already used this idempotency key for another request",
 }
 

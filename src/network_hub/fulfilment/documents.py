@@ -37,9 +37,9 @@ mutation HubReceive($acting: ActingInput!, $barcode: String!, $key: String!) {{
 """
 LOAN = f"""
 mutation HubLoan($acting: ActingInput!, $barcode: String!, $patron: NetworkIdentityInput!,
-                 $key: String!) {{
+                 $key: String!, $record: NetworkPatronInput) {{
   step: loanForPickup(acting: $acting, barcode: $barcode, patron: $patron,
-                      idempotencyKey: $key) {{ {STEP} }}
+                      idempotencyKey: $key, homeRecord: $record) {{ {STEP} }}
 }}
 """
 RETURN = f"""
@@ -53,8 +53,8 @@ query HubOwnerItem($acting: ActingInput!, $barcode: String!) {{
 }}
 """
 ENSURE = """
-mutation HubWalkIn($patron: NetworkPatronInput!, $key: String!) {
-  ensureLinkedAccount(patron: $patron, origin: WALK_IN, idempotencyKey: $key) {
+mutation HubWalkIn($patron: NetworkPatronInput!, $key: String!, $desk: String!) {
+  ensureLinkedAccount(patron: $patron, origin: WALK_IN, idempotencyKey: $key, deskCode: $desk) {
     localPrimaryId homeInstitution homeUserId networkLinkId firstName lastName email
     userGroup expiryDate origin
   }

@@ -211,13 +211,15 @@ class FulfilmentMutation:
 
     @strawberry.mutation(
         description="Register a visiting patron of another member at your institution "
-        "(walk-in): a linked account from the home record; then loan at your desk as usual."
+        "(walk-in) at one of your desks: a linked account from the home record under that "
+        "desk's registration rules; then loan at your desk as usual."
     )
     async def walk_in_register(
         self,
         info: HubInfo,
         home_institution: str,
         home_user_id: str,
+        desk_code: str,
         idempotency_key: str,
     ) -> WalkInAccount:
         ctx = info.context
@@ -226,6 +228,7 @@ class FulfilmentMutation:
             principal=ctx.caller(),
             home=home_institution,
             home_user_id=home_user_id,
+            desk_code=desk_code,
             idempotency_key=idempotency_key,
         )
         found: Any = account

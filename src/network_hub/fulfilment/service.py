@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from network_common.errors import ErrorCode, Forbidden, Ineligible, InvalidInput
+from network_common.errors import DomainError, ErrorCode, Forbidden, Ineligible, InvalidInput
 from network_common.tokens import Principal
 from network_common.vocabulary import DESK_ROLES, REQUEST_ROLES, USER_ROLES, StaffRoleType
 
@@ -97,6 +97,25 @@ async def _remember(runtime: HubRuntime, owner: str, step: dict[str, Any]) -> No
     runtime.getit_cache.invalidate(owner)
 
 
+async def _direct_requests_offered(runtime: HubRuntime, home: str) -> None:
+    """DOMAIN §5: a home showing other members as availability only sends its patrons
+    through its own resource sharing; no direct request at another member (for the patron,
+    nor for home staff acting for them)."""
+    status = await runtime.member_info.one(home)
+    info = status.info if status is not None else None
+    if info is None:
+        raise DomainError(
+            "Your institution cannot be asked about its network settings now; try again later",
+            code=ErrorCode.MEMBER_UNAVAILABLE,
+        )
+    if info.get("networkAvailabilityDisplay") != "HOLDINGS":
+        raise Forbidden(
+            "Your institution shows other members' availability only: request this through "
+            "your institution's resource sharing",
+            code=ErrorCode.RESOURCE_SHARING_ONLY,
+        )
+
+
 async def network_request(
     runtime: HubRuntime, *, principal: Principal, ask: NetworkRequestAsk, idempotency_key: str
 ) -> dict[str, Any]:
@@ -108,6 +127,7 @@ async def network_request(
     if (ask.record_id is None) == (ask.barcode is None):
         raise InvalidInput("Give either a record id (title level) or a barcode (item level)")
     other_owner(runtime, principal, ask.owner)
+    await _direct_requests_offered(runtime, home)
     # Both reads at once: neither writes, so a failure of either leaves nothing behind.
     pickup, record = await asyncio.gather(
         _pickup_library(runtime, ask), linking.home_record(runtime, home=home, user_id=user_id)
@@ -173,6 +193,24 @@ async def cancel_network_request(
     return step
 
 
+async def _fresh_home_record(
+    runtime: HubRuntime, identity: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The patron's limited record from the home, so the owner refreshes the linked account
+    the loan is made to (DOMAIN §3). Best effort: a home that cannot answer now does not
+    stop a loan at the desk; the account is refreshed on the next use."""
+    home, user_id = str(identity["homeInstitution"]), str(identity["homeUserId"])
+    try:
+        record = await linking.home_record(runtime, home=home, user_id=user_id)
+    except DomainError:
+        return None
+    return {
+        "homeInstitution": home,
+        "homeUserId": user_id,
+        **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
+    }
+
+
 async def act_for_owner(
     runtime: HubRuntime,
     *,
@@ -192,6 +230,8 @@ async def act_for_owner(
         variables["key"] = _key(principal, idempotency_key)
     other_owner(runtime, principal, owner)
     variables["acting"] = await acting_desk(runtime, principal, desk_code=desk_code, roles=roles)
+    if document == documents.LOAN and extra is not None:
+        variables["record"] = await _fresh_home_record(runtime, extra["patron"])
     if "key" in variables:
         await claim_key(
             runtime,
@@ -210,13 +250,16 @@ async def walk_in_register(
     principal: Principal,
     home: str,
     home_user_id: str,
+    desk_code: str,
     idempotency_key: str,
 ) -> dict[str, Any]:
     """The caller's desk registers a visiting patron of ``home``: a linked account at the
-    caller's member (origin WALK_IN) from the home record found through the network."""
+    caller's member (origin WALK_IN) from the home record found through the network, under
+    the desk's registration rules (checked: the operator's desk roles cover the desk)."""
     operator(principal, DESK_ROLES | USER_ROLES, "register walk-in patrons")
     key = _key(principal, idempotency_key)
     other_owner(runtime, principal, home)  # a member, and not the caller's own
+    desk = await acting_desk(runtime, principal, desk_code=desk_code, roles=DESK_ROLES | USER_ROLES)
     record = await linking.home_record(runtime, home=home, user_id=home_user_id)
     patron = {
         "homeInstitution": home,
@@ -228,10 +271,13 @@ async def walk_in_register(
         key,
         member=principal.institution,
         operation="WALK_IN",
-        payload={"patron": [home, home_user_id]},
+        payload={"patron": [home, home_user_id], "desk": desk["deskCode"]},
     )
     data = await call(
-        runtime, principal.institution, documents.ENSURE, {"patron": patron, "key": key}
+        runtime,
+        principal.institution,
+        documents.ENSURE,
+        {"patron": patron, "key": key, "desk": desk["deskCode"]},
     )
     account: dict[str, Any] = data["ensureLinkedAccount"]
     await _remember(runtime, principal.institution, account)

@@ -50,6 +50,7 @@ def _template(code: str, name: str) -> dict[str, Any]:
         "registration": Registration.NOT_OFFERED.value,
         "registerOption": False,
         "requestable": False,
+        "resourceSharing": False,
     }
 
 
@@ -100,6 +101,8 @@ def remote_shaper(
     """How another member's sections look to the home's patron (or to anyone)."""
     template = _template(code, name)
     if display != "HOLDINGS":
+        # No direct request here: the home's resource sharing request is the way (§5).
+        template["resourceSharing"] = patron
         return Shaper(template)
     if patron and personalised and setting != "NONE":
         template["access"] = Access.PERSONAL.value

@@ -88,6 +88,10 @@ class GetItSection:
     )
     registerOption: bool
     requestable: bool = strawberry.field(description="Request options are offered.")
+    resourceSharing: bool = strawberry.field(
+        description="Request it through the home institution's resource sharing instead "
+        "(a patron whose home shows other members as availability only)."
+    )
     holdings: list[GetItHolding] | None = strawberry.field(description="FULL only.")
     pickupPoints: list[GetItPickupPoint] | None
 

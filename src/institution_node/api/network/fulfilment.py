@@ -3,6 +3,8 @@ acting member's desk facts (issue 6, docs/NETWORK.md). Every write takes an idem
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ...services.network.linked_accounts import HomeRecord
@@ -119,6 +121,13 @@ class FulfilmentMutation:
         barcode: str,
         patron: NetworkIdentityInput,
         idempotency_key: str,
+        home_record: Annotated[
+            NetworkPatronInput | None,
+            strawberry.argument(
+                description="The patron's limited record from the home, read by the hub "
+                "just now: the linked account is refreshed from it (DOMAIN §3)."
+            ),
+        ] = None,
     ) -> OwnerStepType:
         info.context.hub()
         async with info.context.session() as session:
@@ -129,6 +138,7 @@ class FulfilmentMutation:
                 home=patron.home_institution,
                 home_user_id=patron.home_user_id,
                 idempotency_key=idempotency_key,
+                home_record=home_record.to_domain() if home_record is not None else None,
             )
         return OwnerStepType.from_domain(step)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -160,6 +161,12 @@ class LinkedAccountsMutation:
         patron: NetworkPatronInput,
         origin: LinkOrigin,
         idempotency_key: str,
+        desk_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="WALK_IN: the registering desk (its registration rules apply)."
+            ),
+        ] = None,
     ) -> LinkedAccount:
         info.context.hub()
         async with info.context.session() as session:
@@ -168,6 +175,7 @@ class LinkedAccountsMutation:
                 patron=patron.to_domain(),
                 origin=origin,
                 idempotency_key=idempotency_key,
+                desk_code=desk_code,
             )
         return LinkedAccount.from_domain(account)
 

@@ -30,9 +30,10 @@ from network_common.vocabulary import (
 )
 
 from ...domain.requests import ACTIVE as ACTIVE_REQUESTS
-from ...store.models import Fee, Loan, PatronRole, Request, User
+from ...store.models import Desk, Fee, Loan, PatronRole, Request, User
 from ..idempotency import run_idempotent
 from ..institution import get_institution
+from ..patrons.registration import register_at_desk
 from . import link_changes
 
 MAX_NAME = 128
@@ -116,13 +117,22 @@ def _validate(record: HomeRecord, own_code: str) -> None:
 
 
 async def ensure_linked_account(
-    session: AsyncSession, *, patron: HomeRecord, origin: LinkOrigin, idempotency_key: str
+    session: AsyncSession,
+    *,
+    patron: HomeRecord,
+    origin: LinkOrigin,
+    idempotency_key: str,
+    desk_code: str | None = None,
 ) -> LinkedAccount:
-    """Create the patron's linked account here once, or refresh the existing one."""
-    payload = {**asdict(patron), "origin": origin.value}
+    """Create the patron's linked account here once, or refresh the existing one. A
+    walk-in names the registering ``desk_code``: its registration rules apply."""
+    payload = {**asdict(patron), "origin": origin.value, "desk": desk_code}
 
     async def action() -> dict[str, Any]:
-        return (await ensure_in_session(session, patron=patron, origin=origin)).to_dict()
+        account = await ensure_in_session(
+            session, patron=patron, origin=origin, desk_code=desk_code
+        )
+        return account.to_dict()
 
     result = await run_idempotent(
         session,
@@ -135,9 +145,27 @@ async def ensure_linked_account(
 
 
 async def ensure_in_session(
-    session: AsyncSession, *, patron: HomeRecord, origin: LinkOrigin
+    session: AsyncSession,
+    *,
+    patron: HomeRecord,
+    origin: LinkOrigin,
+    desk_code: str | None = None,
 ) -> LinkedAccount:
-    """Create or refresh the linked account inside the caller's transaction (no commit)."""
+    """Create or refresh the linked account inside the caller's transaction (no commit).
+
+    A walk-in (``origin`` WALK_IN) is a desk registration: ``desk_code`` is required and a
+    new account gets the desk's registration rules (DOMAIN §3) — a role scoped to the
+    desk's library under ``registration_role_scope`` LIBRARY, expiring after
+    ``registration_role_days`` (never after the home record's expiry), and the desk
+    library's registration fee with the Registration letter. An account that already
+    exists is only refreshed."""
+    desk = None
+    if origin is LinkOrigin.WALK_IN:
+        if not desk_code:
+            raise InvalidInput("A walk-in registration names the registering desk")
+        desk = await session.scalar(select(Desk).where(Desk.code == desk_code))
+        if desk is None:
+            raise NotFound(f"No desk {desk_code}")
     institution = await get_institution(session)
     # DOMAIN §3: never under NONE, except a walk-in registered by this institution's desk.
     if institution.uresolver_remote_register == RemoteRegister.NONE and (
@@ -152,7 +180,7 @@ async def ensure_in_session(
     if user is None:
         try:
             async with session.begin_nested():
-                user = await _create(session, patron, origin)
+                user = await _create(session, patron, origin, desk)
         except IntegrityError:
             # A concurrent creation won the unique (source institution, source user) race.
             user = await _find(session, patron.home_institution, patron.home_user_id)
@@ -203,7 +231,9 @@ async def _find(session: AsyncSession, home: str, home_user_id: str) -> User | N
     return found
 
 
-async def _create(session: AsyncSession, patron: HomeRecord, origin: LinkOrigin) -> User:
+async def _create(
+    session: AsyncSession, patron: HomeRecord, origin: LinkOrigin, desk: Desk | None
+) -> User:
     user = User(
         primary_id=local_primary_id(patron.home_institution, patron.home_user_id),
         kind=UserKind.PATRON.value,
@@ -220,11 +250,20 @@ async def _create(session: AsyncSession, patron: HomeRecord, origin: LinkOrigin)
     )
     session.add(user)
     await session.flush()
+    if desk is not None:
+        await register_at_desk(session, user=user, desk=desk, expiry_cap=patron.expiry_date)
+        return user
     # An institution-wide patron role, so the account may request and borrow here.
     session.add(PatronRole(user_id=user.id, library_id=None, expiry_date=patron.expiry_date))
     await session.flush()
     await link_changes.record(session, kind=LinkChangeKind.LINKED, user=user)
     return user
+
+
+async def refresh_in_session(session: AsyncSession, *, user: User, patron: HomeRecord) -> None:
+    """Refresh a linked account found by the caller from its home record (no commit)."""
+    _validate(patron, (await get_institution(session)).code)
+    await _refresh(session, user, patron)
 
 
 async def _refresh(session: AsyncSession, user: User, patron: HomeRecord) -> None:

@@ -20,7 +20,7 @@ from network_common.vocabulary import FeeType, UserKind
 
 from ...domain.letters import Letter, letter_owner_library
 from ...domain.visibility import may_manage_library
-from ...store.models import Library, PatronRole, User
+from ...store.models import Desk, Library, PatronRole, User
 from ..circulation import common
 from ..fees import add_fee
 from ..notifications import send_letter
@@ -70,14 +70,32 @@ async def register_patron(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"A user with primary id {primary_id} already exists") from exc
+    await register_at_desk(session, user=patron, desk=desk, expiry_cap=None)
+    await session.commit()
+    return patron
+
+
+async def register_at_desk(
+    session: AsyncSession, *, user: User, desk: Desk, expiry_cap: date | None
+) -> PatronRole:
+    """The desk's registration rules for a new patron record (no commit): the role (scoped
+    to the desk's library under ``registration_role_scope`` LIBRARY), expiring after
+    ``registration_role_days`` or at ``expiry_cap`` if sooner, the desk library's
+    registration fee and the Registration letter (owned by the desk's library). Desk
+    registrations and walk-in registrations of other members' patrons share it."""
+    facts = await common.facts(session)
+    expiry = common.now().date() + timedelta(days=facts.registration_role_days)
+    if expiry_cap is not None:
+        expiry = min(expiry, expiry_cap)
     role_library = desk.library_id if facts.registration_role_scope == "LIBRARY" else None
-    session.add(PatronRole(user_id=patron.id, library_id=role_library, expiry_date=expiry))
+    role = PatronRole(user_id=user.id, library_id=role_library, expiry_date=expiry)
+    session.add(role)
     library = await session.get_one(Library, desk.library_id)
     fee_text = ""
     if library.registration_fee_minor:
         await add_fee(
             session,
-            user_id=patron.id,
+            user_id=user.id,
             fee_type=FeeType.REGISTRATION,
             owner_library_id=library.id,
             currency=facts.currency,
@@ -87,14 +105,14 @@ async def register_patron(
         fee_text = " A registration fee was charged."
     await send_letter(
         session,
-        user_id=patron.id,
+        user_id=user.id,
         letter=Letter.REGISTRATION,
         owner_library_id=letter_owner_library(Letter.REGISTRATION, desk_library=desk.library_id),
         subject=f"Welcome to {library.name}",
         body=f"You are registered until {expiry:%Y-%m-%d}.{fee_text}",
     )
-    await session.commit()
-    return patron
+    await session.flush()
+    return role
 
 
 async def renew_patron_role(

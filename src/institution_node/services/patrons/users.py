@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from network_common.errors import InvalidInput
+from network_common.errors import InvalidInput, NotFound
+from network_common.scope import Scope
 from network_common.tokens import Principal
 from network_common.vocabulary import LoanStatus, UserKind
 
@@ -29,8 +30,38 @@ class PatronRoleView:
 
 
 async def get_user(session: AsyncSession, *, actor: Principal, primary_id: str) -> User:
-    """A user by primary id (any operator; the record's parts apply visibility)."""
-    return await common.find_user(session, primary_id=primary_id)
+    """A user by primary id (any operator; the record's parts apply visibility). With
+    ``limit_user_search_by_library_scope`` the lookup follows the same limit as search: a
+    library-scoped operator finds only patrons holding a role of their libraries; anyone
+    else gets the answer of a missing id."""
+    user = await common.find_user(session, primary_id=primary_id)
+    facts = await common.facts(session)
+    scope = common.viewer_scope(actor)
+    if facts.limit_search and not scope.institution:
+        in_scope = user.kind == UserKind.PATRON.value and await session.scalar(
+            select(PatronRole.id)
+            .where(
+                PatronRole.user_id == user.id,
+                PatronRole.library_id.in_(sorted(scope.libraries)),
+            )
+            .limit(1)
+        )
+        if not in_scope:
+            raise NotFound("No such user")
+    return user
+
+
+def _limited(stmt: Select[User], scope: Scope) -> Select[User]:
+    """Search's limit: patrons holding a role scoped to one of the operator's libraries."""
+    return stmt.where(
+        User.kind == UserKind.PATRON.value,
+        exists(
+            select(PatronRole.id).where(
+                PatronRole.user_id == User.id,
+                PatronRole.library_id.in_(sorted(scope.libraries)),
+            )
+        ),
+    )
 
 
 async def search_users(
@@ -55,15 +86,7 @@ async def search_users(
     )
     scope = common.viewer_scope(actor)
     if facts.limit_search and not scope.institution:
-        stmt = stmt.where(
-            User.kind == UserKind.PATRON.value,
-            exists(
-                select(PatronRole.id).where(
-                    PatronRole.user_id == User.id,
-                    PatronRole.library_id.in_(sorted(scope.libraries)),
-                )
-            ),
-        )
+        stmt = _limited(stmt, scope)
     stmt = stmt.order_by(User.last_name, User.first_name, User.id).limit(limit)
     return (await session.scalars(stmt)).all()
 

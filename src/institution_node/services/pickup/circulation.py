@@ -17,6 +17,8 @@ from ...store.models import Item
 from ..circulation import loans as circulation
 from ..fulfilment import lost
 from ..institution import get_institution
+from ..network import linked_accounts
+from ..network.linked_accounts import HomeRecord
 from ..requests import lifecycle as request_service
 from . import lookup
 from .letters import send_member_letter
@@ -34,9 +36,12 @@ async def loan_for_pickup(
     home: str,
     home_user_id: str,
     idempotency_key: str,
+    home_record: HomeRecord | None = None,
 ) -> OwnerStep:
     """Loan the held item to its patron at the pickup member's desk: the loan is ours (our
-    loan period, renewals, fees), its desk and library are the pickup member's."""
+    loan period, renewals, fees), its desk and library are the pickup member's. The
+    ``home_record`` the hub read from the patron's home refreshes the linked account (the
+    patron uses the network here, DOMAIN §3) before the terms are matched on it."""
 
     async def action() -> dict[str, Any]:
         item = await lookup.item_row(session, barcode, lock=True)
@@ -50,6 +55,12 @@ async def loan_for_pickup(
                 "The item is on the hold shelf for another patron",
                 code=ErrorCode.ITEM_NOT_AVAILABLE,
             )
+        if (
+            home_record is not None
+            and user.is_linked
+            and (home_record.home_institution, home_record.home_user_id) == (home, home_user_id)
+        ):
+            await linked_accounts.refresh_in_session(session, user=user, patron=home_record)
         moment = lookup.now()
         # The owner's terms of use apply wherever the loan is made (DOMAIN §2, §6.5).
         terms = await circulation.check_eligibility(

@@ -96,6 +96,17 @@ async def _place(
             library_code=pickup.library_code,
             library_name=pickup.library_name or pickup.library_code,
         )
+    if institution.uresolver_remote_register == RemoteRegister.MANUAL and (
+        await linked_user(session, home=patron.home_institution, home_user_id=patron.home_user_id)
+        is None
+    ):
+        # DOMAIN §5: under MANUAL the patron registers (Get It's Register) first; a request
+        # must not make the account behind the patron's back.
+        raise Forbidden(
+            f"Register at {institution.name} (Get It's Register option) before requesting "
+            "its items",
+            code=ErrorCode.REGISTRATION_REQUIRED,
+        )
     account = await linked_accounts.ensure_in_session(
         session, patron=patron, origin=LinkOrigin.REQUEST
     )
