@@ -257,6 +257,7 @@ BUILT = {
     "checkin-no-user": lambda: responses.check_in_item(US, item_id=ITEM, user_id=None),
     "cancel": lambda: responses.cancel_request_item(US, request_id=REQ, item_id=None, user_id=USER),
     "renew": lambda: responses.renew_item(US, item_id=ITEM, user_id=USER, due=DUE, renewals=1),
+    "renew-pending": lambda: responses.renew_item_pending(US, expected_reply=DUE),
     "lookup": lambda: responses.lookup_user(
         US,
         responses.LimitedUser(

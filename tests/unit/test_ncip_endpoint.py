@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from institution_node.ncip import responses, wire
-from institution_node.ncip.endpoint import Caller, NcipEndpoint, NcipMetrics
-from institution_node.ncip.messages import CheckInItem, Header, Message
+from institution_node.ncip.endpoint import Caller, Exchange, NcipEndpoint, NcipMetrics
+from institution_node.ncip.messages import CheckInItem, Header
 from institution_node.ncip.problems import NcipProblem, ProblemType
 from network_common.errors import Conflict, ErrorCode
 from tests.unit.test_ncip_codec import BILLION_LAUGHS, shared_schema
@@ -24,27 +24,28 @@ SECRET = "broker-secret"
 
 
 class Directory:
-    agency_id = "NODE"
-
     async def authenticate(self, header: Header, bearer: str | None) -> Caller:
         if header.from_agency != "BROKER":
             raise NcipProblem(ProblemType.UNKNOWN_AGENCY, "unknown", value=header.from_agency)
         if SECRET not in (header.authentication, bearer):
             raise NcipProblem(ProblemType.AGENCY_AUTHENTICATION_FAILED, "no")
-        return Caller(partner_id=1, code="BROKER", agency_id="BROKER")
+        return Caller(partner_id=1, code="BROKER", agency_id="BROKER", ours="NODE")
 
 
-calls: list[Message] = []
+calls: list[CheckInItem] = []
 
 
-async def check_in(message: Message, caller: Caller, parties: responses.Parties) -> Any:
+async def check_in(exchange: Exchange) -> bytes:
+    message = exchange.message
     assert isinstance(message, CheckInItem)
     calls.append(message)
     if message.item_id.value == "conflict":
         raise Conflict("internal words", code=ErrorCode.ITEM_NOT_ON_LOAN)
     if message.item_id.value == "crash":
         raise RuntimeError("secret internals /var/lib/x")
-    return responses.check_in_item(parties, item_id=message.item_id, user_id=None)
+    return wire.serialize(
+        responses.check_in_item(exchange.parties, item_id=message.item_id, user_id=None)
+    )
 
 
 @pytest.fixture

@@ -49,6 +49,23 @@ class Caller:
     partner_id: int
     code: str
     agency_id: str
+    #: This node's agency id as the caller addressed it (its ``ToAgencyId``).
+    ours: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One authenticated, decoded message for a handler."""
+
+    service: str
+    #: None only in the problem hook when the message could not be decoded.
+    message: Message | None
+    caller: Caller
+    body: bytes
+
+    @property
+    def parties(self) -> Parties:
+        return Parties(ours=self.caller.ours, theirs=self.caller.agency_id)
 
 
 class Directory(Protocol):
@@ -56,13 +73,14 @@ class Directory(Protocol):
 
     async def authenticate(self, header: Header, bearer: str | None) -> Caller: ...
 
-    @property
-    def agency_id(self) -> str:
-        """This node's own NCIP agency id (``FromAgencyId`` of its answers)."""
-        ...
+
+#: A service's handler: the serialized answer (success), or it raises NcipProblem /
+#: DomainError having changed nothing.
+Handler = Callable[[Exchange], Awaitable[bytes]]
 
 
-Handler = Callable[[Message, Caller, Parties], Awaitable[Any]]
+#: Called with the Problem answer given to an authenticated caller (kept as history).
+ProblemHook = Callable[[Exchange, bytes, str], Awaitable[None]]
 
 
 class NcipMetrics:
@@ -95,7 +113,7 @@ def _outcome(problem: NcipProblem | None) -> str:
 
 
 class NcipEndpoint:
-    """The ASGI-facing responder; ``handlers`` maps service names to their handler."""
+    """The responder; ``handlers`` maps service names to their handler."""
 
     def __init__(
         self,
@@ -104,11 +122,13 @@ class NcipEndpoint:
         handlers: dict[str, Handler],
         metrics: NcipMetrics,
         max_bytes: int,
+        on_problem: ProblemHook | None = None,
     ) -> None:
         self.directory = directory
         self.handlers = handlers
         self.metrics = metrics
         self.max_bytes = max_bytes
+        self.on_problem = on_problem
 
     async def handle(self, request: Request) -> Response:
         """The Starlette endpoint (``Route("/ncip", responder.handle)``)."""
@@ -121,10 +141,10 @@ class NcipEndpoint:
             )
             self.metrics.count("in", _UNREADABLE, _outcome(too_large))
             return _xml(serialize(problem_response(None, [too_large])), status=413)
-        service, root, problem = await self.answer(body, bearer=_bearer(request))
-        self.metrics.count("in", service, _outcome(problem))
+        service, answer, outcome = await self.answer(body, bearer=_bearer(request))
+        self.metrics.count("in", service, outcome)
         self.metrics.seconds.labels(service).observe(time.perf_counter() - started)
-        return _xml(serialize(root))
+        return _xml(answer)
 
     async def _body(self, request: Request) -> bytes | None:
         declared = request.headers.get("content-length", "")
@@ -142,12 +162,11 @@ class NcipEndpoint:
             return b""
         return b"".join(chunks)
 
-    async def answer(
-        self, body: bytes, *, bearer: str | None
-    ) -> tuple[str, Any, NcipProblem | None]:
-        """(service label, answer root, the problem answered or None)."""
+    async def answer(self, body: bytes, *, bearer: str | None) -> tuple[str, bytes, str]:
+        """(service label, the answer's bytes, its outcome: ``ok`` or the problem)."""
         service: str | None = None
-        parties: Parties | None = None
+        exchange: Exchange | None = None
+        caller: Caller | None = None
         try:
             parsed = parse(body)
             service = parsed.service_name
@@ -163,37 +182,49 @@ class NcipEndpoint:
                     "This node does not offer that service",
                     element=service,
                 )
-            header = read_header(parsed.service)
-            parties = Parties(ours=self.directory.agency_id, theirs=header.from_agency)
-            caller = await self.directory.authenticate(header, bearer)
+            caller = await self.directory.authenticate(read_header(parsed.service), bearer)
             message = decode(parsed.service)
-            root = await self.handlers[service](message, caller, parties)
+            exchange = Exchange(service=service, message=message, caller=caller, body=body)
+            answer = await self.handlers[service](exchange)
         except NcipProblem as problem:
-            return self._problem(service, problem, parties)
+            return await self._problem(service, problem, caller, body)
         except DomainError as error:
-            return self._problem(service, problem_for(error, service), parties)
+            return await self._problem(service, problem_for(error, service), caller, body)
         except Exception:
             log.exception("ncip: %s message failed", service or "unreadable")
             failure = NcipProblem(
                 ProblemType.TEMPORARY_PROCESSING_FAILURE,
                 "The message could not be processed now; try again later",
             )
-            return self._problem(service, failure, parties)
-        self._check(service, root)
-        return service, root, None
+            return await self._problem(service, failure, caller, body)
+        return service, answer, "ok"
 
-    def _problem(
-        self, service: str | None, problem: NcipProblem, parties: Parties | None
-    ) -> tuple[str, Any, NcipProblem]:
-        root = problem_response(service if service in DECODERS else None, [problem], parties)
-        self._check(service, root)
-        label = service if service in DECODERS else (_UNREADABLE if service is None else _OTHER)
-        return label, root, problem
+    async def _problem(
+        self, service: str | None, problem: NcipProblem, caller: Caller | None, body: bytes
+    ) -> tuple[str, bytes, str]:
+        known = service if service in DECODERS else None
+        parties = Parties(ours=caller.ours, theirs=caller.agency_id) if caller else None
+        root = problem_response(known, [problem], parties)
+        check_answer(known, root)
+        answer = serialize(root)
+        outcome = _outcome(problem)
+        if caller is not None and known is not None and self.on_problem is not None:
+            try:
+                await self.on_problem(
+                    Exchange(service=known, message=None, caller=caller, body=body),
+                    answer,
+                    problem.problem.value,
+                )
+            except Exception:  # the history must not turn an answer into a failure
+                log.exception("ncip: could not record the problem answer to %s", known)
+        label = known or (_UNREADABLE if service is None else _OTHER)
+        return label, answer, outcome
 
-    @staticmethod
-    def _check(service: str | None, root: Any) -> None:
-        if findings := schema_errors(root):
-            log.error("ncip: answer to %s breaks the XSD: %s", service, " | ".join(findings))
+
+def check_answer(service: str | None, root: Any) -> None:
+    """Log (as an error: a bug of this node) an answer that breaks the XSD."""
+    if findings := schema_errors(root):
+        log.error("ncip: answer to %s breaks the XSD: %s", service, " | ".join(findings))
 
 
 def _bearer(request: Request) -> str | None:

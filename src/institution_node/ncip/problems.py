@@ -53,6 +53,7 @@ class ProblemType(StrEnum):
     MAXIMUM_RENEWALS_EXCEEDED = "Maximum Renewals Exceeded"
     REQUEST_ALREADY_PROCESSED = "Request Already Processed"
     CANNOT_ACCEPT_ITEM = "Cannot Accept Item"
+    USER_AUTHENTICATION_FAILED = "User Authentication Failed"
 
 
 _MESSAGING = frozenset({ProblemType.INVALID_MESSAGE_SYNTAX, ProblemType.UNKNOWN_SERVICE})
@@ -137,7 +138,7 @@ _SERVICE_SCHEMES: dict[str, tuple[str, frozenset[ProblemType]]] = {
     ),
     "LookupUser": (
         "lookupuserprocessingerror.scm",
-        frozenset({P.ELEMENT_RULE_VIOLATED, P.UNKNOWN_USER}),
+        frozenset({P.ELEMENT_RULE_VIOLATED, P.UNKNOWN_USER, P.USER_AUTHENTICATION_FAILED}),
     ),
 }
 _LOOKUP_ITEM = "lookupitemprocessingerror.scm"

@@ -196,6 +196,22 @@ def renew_item(
     )
 
 
+def renew_item_pending(parties: Parties, *, expected_reply: datetime | None) -> Any:
+    """The renewal is asked and waits for staff (NCIP's ``Pending``)."""
+    return message(
+        element(
+            "RenewItemResponse",
+            _header("ResponseHeader", parties),
+            element(
+                "Pending",
+                text_element(
+                    "DateOfExpectedReply", when(expected_reply) if expected_reply else None
+                ),
+            ),
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LimitedUser:
     """The limited patron information of DOMAIN §1, as far as NCIP can carry it."""
