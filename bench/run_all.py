@@ -8,6 +8,7 @@ import sys
 
 BENCHMARKS = (
     "bench.bench_node_loans",
+    "bench.bench_loan_jobs",
     "bench.bench_requests_monitor",
     "bench.bench_network_activity",
     "bench.bench_getit",

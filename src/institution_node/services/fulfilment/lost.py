@@ -20,7 +20,8 @@ is credited and what was paid of it is recorded as owed back (REFUND), and the L
 Fee letter (owned by the item's library) says so. The processing fee and the overdue fine
 stay charged.
 
-Job (also ``institution-node declare-lost``): ``declare_overdue_lost(sessions, *, now)``.
+Job (also ``institution-node declare-lost``): ``declare_overdue_lost(sessions, *, now)``,
+in batches of patrons (a constant number of statements per batch).
 """
 
 from __future__ import annotations
@@ -368,30 +369,39 @@ async def declare_overdue_lost(
     sessions: async_sessionmaker[AsyncSession], *, now: datetime, batch_size: int = BATCH_SIZE
 ) -> LostReport:
     """The lost job: every active loan past its terms' lost limit at ``now`` is declared
-    lost, in batches of ``batch_size`` loans (one transaction each)."""
+    lost. Batches of ``batch_size`` patrons (one transaction each) with all their loans due
+    to be lost, so each patron gets one aggregated notice per run."""
+    due = and_(
+        Loan.status == LoanStatus.ACTIVE.value,
+        Loan.lost_at.is_not(None),
+        Loan.lost_at <= now,
+    )
     after, loans, fees, letters, cancelled, batches = 0, 0, 0, 0, 0, 0
     while True:
         async with sessions() as session:
-            ids = list(
+            users = list(
                 (
                     await session.scalars(
-                        select(Loan.id)
-                        .where(
-                            Loan.status == LoanStatus.ACTIVE.value,
-                            Loan.lost_at.is_not(None),
-                            Loan.lost_at <= now,
-                            Loan.id > after,
-                        )
-                        .order_by(Loan.id)
+                        select(Loan.user_id)
+                        .where(due, Loan.user_id > after)
+                        .group_by(Loan.user_id)
+                        .order_by(Loan.user_id)
                         .limit(batch_size)
                     )
                 ).all()
             )
-            if not ids:
+            if not users:
                 break
+            ids = list(
+                (
+                    await session.scalars(
+                        select(Loan.id).where(due, Loan.user_id.in_(users)).order_by(Loan.id)
+                    )
+                ).all()
+            )
             done = await declare_lost_many(session, loan_ids=ids, now=now, by=LostBy.JOB)
             await session.commit()
-        after = ids[-1]
+        after = users[-1]
         loans, fees, letters = loans + done.loans, fees + done.fees, letters + done.letters
         cancelled, batches = cancelled + done.cancelled, batches + 1
     return LostReport(
