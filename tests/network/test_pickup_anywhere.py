@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from institution_node.services.fulfilment.jobs import run_overdue_and_lost
 from institution_node.services.requests import lifecycle as request_service
-from institution_node.store.models import Item, Request, User
+from institution_node.store.models import Item, Loan, Request, User
 from tests.network.test_getit import patron_token
 from tests.support.builders import two_library_institution
+from tests.support.circ_queries import LOAN_FIELDS, RENEW, USER_FEES
 from tests.support.fulfilment_queries import (
     HUB_CANCEL,
     HUB_LOAN,
@@ -44,6 +47,14 @@ from tests.support.pickup_network import (
     staff,
 )
 from tests.support.request_queries import PICK_SLIP
+
+B_LOANS = f"""
+query($id: String!) {{
+  user(primaryId: $id) {{
+    loans {{ {LOAN_FIELDS} loanInstitution returnInstitution }}
+    loanHistory {{ {LOAN_FIELDS} loanInstitution returnInstitution }}
+  }}
+}}"""
 
 pytestmark = [pytest.mark.network, pytest.mark.asyncio(loop_scope="module")]
 
@@ -286,3 +297,86 @@ async def test_pickup_staff_get_refusals_outside_their_steps(net: LiveNetwork) -
         "RETURN_NOT_ALLOWED"
     ]
     assert await b_item_status(net, "M-2") == "ON_SHELF"
+
+
+async def loaned_at_c(net: LiveNetwork, barcode: str) -> None:
+    """P1's request for ``barcode`` picked up and loaned at UNIC's MAIN desk."""
+    await request_for_c(net, barcode)
+    await b_sends(net, barcode)
+    await c_receives(net, barcode, f"recv-{barcode}")
+    c_token = await staff(net, "UNIC", "main-op")
+    await hub(
+        net,
+        HUB_LOAN,
+        c_token,
+        owner="UNIB",
+        barcode=barcode,
+        desk="MAIN-DESK",
+        home="UNIA",
+        user="P1",
+        key=f"loan-{barcode}",
+    )
+
+
+async def b_loan(net: LiveNetwork, barcode: str) -> dict[str, Any]:
+    """The loan of ``barcode`` as UNIB's own staff see it on the patron's record."""
+    user = await at_b(net, B_LOANS, id="UNIA:P1")
+    return next(x for x in user["loans"] + user["loanHistory"] if x["itemBarcode"] == barcode)
+
+
+async def test_the_owner_sees_where_its_loan_was_made_and_keeps_managing_it(
+    net: LiveNetwork,
+) -> None:
+    """DOMAIN §6.5: the loan is UNIB's (renewals, overdue, lost, fees by its terms); its
+    desk and library are UNIC's. (Last in the module: it moves UNIB's clock on.)"""
+    await loaned_at_c(net, "O-1")
+    await loaned_at_c(net, "O-2")
+    loan = await b_loan(net, "O-1")
+    assert (
+        loan["loanInstitution"],
+        loan["loanDeskCode"],
+        loan["loanLibraryCode"],
+        loan["owningLibraryCode"],
+        loan["status"],
+    ) == ("UNIC", "MAIN-DESK", "MAIN", "MAIN", "ACTIVE")
+    # UNIB's own loans say UNIB.
+    own = (await at_b(net, B_LOANS, id="UNIA:P2"))["loans"]
+    assert {x["loanInstitution"] for x in own} <= {"UNIB"}
+
+    renewed = await at_b(net, RENEW, id=loan["id"])
+    assert renewed["renewals"] == 1
+    assert renewed["dueAt"] > loan["dueAt"]
+    assert renewed["loanDeskCode"] == "MAIN-DESK"
+
+    # Overdue and lost by UNIB's own terms and jobs, wherever the loan was made.
+    other = await b_loan(net, "O-2")
+    due = datetime.fromisoformat(other["dueAt"])
+    await run_overdue_and_lost(net.nodes["UNIB"].runtime.sessions, now=due + timedelta(days=5))
+    fines = [
+        f for f in (await at_b(net, USER_FEES, id="UNIA:P1"))["fees"] if f["type"] == "OVERDUE"
+    ]
+    assert fines
+    assert {f["ownerLibraryCode"] for f in fines} == {"MAIN"}
+    await run_overdue_and_lost(net.nodes["UNIB"].runtime.sessions, now=due + timedelta(days=11))
+    async with net.nodes["UNIB"].runtime.sessions() as session:
+        lost = (
+            await session.execute(
+                select(Loan.status, Loan.loan_institution, Loan.loan_desk_code)
+                .join(Item, Item.id == Loan.item_id)
+                .where(Item.barcode == "O-2")
+            )
+        ).one()
+    assert tuple(lost) == ("LOST", "UNIC", "MAIN-DESK")
+    fees = (await at_b(net, USER_FEES, id="UNIA:P1"))["fees"]
+    assert "LOST_ITEM" in {f["type"] for f in fees}
+
+    # Returned at UNIC: UNIB sees where.
+    c_token = await staff(net, "UNIC", "main-op")
+    await hub(net, HUB_RETURN, c_token, owner="UNIB", barcode="O-1", desk="MAIN-DESK", key="r-O-1")
+    back = await b_loan(net, "O-1")
+    assert (
+        back["status"],
+        back["returnInstitution"],
+        back["returnDeskCode"],
+        back["returnLibraryCode"],
+    ) == ("RETURNED", "UNIC", "MAIN-DESK", "MAIN")

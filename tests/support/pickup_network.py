@@ -17,6 +17,7 @@ from tests.support.nodes import GraphQLErrors
 from tests.support.request_queries import PICK_FROM_SHELF, SCAN_IN
 
 BARCODES = ("S-1", "C-1", "E-1", "W-1", "I-1", "R-1")
+OWNER_MANAGED = ("O-1", "O-2")
 
 
 def owner_data() -> dict[str, Any]:
@@ -25,6 +26,22 @@ def owner_data() -> dict[str, Any]:
     )
     data["records"] += [
         record(f"rec-{b}", title=f"Travelling {b}", holdings=[holding("MAIN", b)]) for b in BARCODES
+    ]
+    # Items whose loans at UNIC the owner keeps managing by its own terms (DOMAIN §6.5).
+    data["records"] += [
+        record(f"rec-{b}", title=f"Owned {b}", holdings=[holding("MAIN", b, location="NETWORK")])
+        for b in OWNER_MANAGED
+    ]
+    data["fulfilment_rules"] = [
+        {
+            "name": "Network shelf",
+            "locations": ["NETWORK"],
+            "loan_period_days": 14,
+            "renewals_allowed": 2,
+            "fine_per_day": "0.50",
+            "lost_after_days_overdue": 10,
+            "lost_replacement_fee": "40.00",
+        }
     ]
     return data
 

@@ -84,6 +84,10 @@ class Loan:
     title: str
     patron_primary_id: str
     owning_library_code: str
+    loan_institution: str | None = strawberry.field(
+        description="The member where it was loaned: this institution's code, or the pickup "
+        "member's (then the desk and library codes are that member's)."
+    )
     loan_desk_code: str | None
     loan_library_code: str | None
     loaned_at: datetime
@@ -91,6 +95,9 @@ class Loan:
     renewals: int
     renewals_allowed: int
     returned_at: datetime | None
+    return_institution: str | None = strawberry.field(
+        description="The member where it was returned (null while not returned)."
+    )
     return_desk_code: str | None
     return_library_code: str | None
     terms: TermsOfUse | None = strawberry.field(
@@ -110,6 +117,7 @@ class Loan:
             title=v.title,
             patron_primary_id=v.patron_primary_id,
             owning_library_code=v.owning_library,
+            loan_institution=v.loan_institution,
             loan_desk_code=v.loan_desk,
             loan_library_code=v.loan_library,
             loaned_at=v.loaned_at,
@@ -117,6 +125,7 @@ class Loan:
             renewals=v.renewals,
             renewals_allowed=v.renewals_allowed,
             returned_at=v.returned_at,
+            return_institution=v.return_institution,
             return_desk_code=v.return_desk,
             return_library_code=v.return_library,
             terms=TermsOfUse.from_domain(v.terms) if v.terms else None,

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -17,7 +17,7 @@ from network_common.vocabulary import IndependenceModel
 
 from ...domain.fulfilment import Terms
 from ...domain.visibility import Ground, Kind
-from ...store.models import BibRecord, Desk, Item, Library, Loan, User
+from ...store.models import BibRecord, Desk, Institution, Item, Library, Loan, User
 from ...store.visibility_sql import SqlColumn, visible_clause
 
 
@@ -42,6 +42,11 @@ class LoanView:
     terms: Terms | None = None
     lost_at: datetime | None = None
     declared_lost_at: datetime | None = None
+    #: The member where it was loaned (this institution's code, or the pickup member's:
+    #: then ``loan_desk``/``loan_library`` are that member's codes, DOMAIN §6.5).
+    loan_institution: str | None = None
+    #: The member where it was returned (None while not returned).
+    return_institution: str | None = None
 
 
 def loan_visibility(kind: Kind, model: IndependenceModel, scope: Scope) -> ColumnElement[bool]:
@@ -70,6 +75,7 @@ def _select() -> Select[*tuple[Any, ...]]:
     back_lib = aliased(Library)
     at_desk = aliased(Desk)
     back_desk = aliased(Desk)
+    own = select(Institution.code).limit(1).scalar_subquery()
     stmt: Select[*tuple[Any, ...]] = (
         select(
             Loan.id,
@@ -78,18 +84,24 @@ def _select() -> Select[*tuple[Any, ...]]:
             BibRecord.title,
             User.primary_id,
             owner.code,
-            at_desk.code,
-            at_lib.code,
+            # Loaned at another member: its codes (DOMAIN §6.5), kept on the loan itself.
+            func.coalesce(at_desk.code, Loan.loan_desk_code),
+            func.coalesce(at_lib.code, Loan.loan_library_code),
             Loan.loaned_at,
             Loan.due_at,
             Loan.renewals,
             Item.renewals_allowed,
             Loan.returned_at,
-            back_desk.code,
-            back_lib.code,
+            func.coalesce(back_desk.code, Loan.return_desk_code),
+            func.coalesce(back_lib.code, Loan.return_library_code),
             Loan.terms,
             Loan.lost_at,
             Loan.declared_lost_at,
+            func.coalesce(Loan.loan_institution, own),
+            case(
+                (Loan.returned_at.is_(None), None),
+                else_=func.coalesce(Loan.return_institution, own),
+            ),
         )
         .join(Item, Item.id == Loan.item_id)
         .join(BibRecord, BibRecord.id == Item.bib_id)

@@ -74,6 +74,8 @@ async def loan_for_pickup(
             terms=terms,
             loan_institution=acting.institution,
             loan_location_label=acting.library_name,
+            loan_desk_code=acting.desk_code,
+            loan_library_code=acting.library_code,
         )
         title = await circulation.item_title(session, item)
         await send_member_letter(
@@ -120,6 +122,8 @@ async def return_for_member(
         loan.status = LoanStatus.RETURNED.value
         loan.returned_at = moment
         loan.return_institution = acting.institution
+        loan.return_desk_code = acting.desk_code
+        loan.return_library_code = acting.library_code
         loan.version = (loan.version or 1) + 1
         item.version = (item.version or 1) + 1
         await session.flush()

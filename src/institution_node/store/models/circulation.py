@@ -38,6 +38,10 @@ class Loan(Base):
     loan_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
     loan_institution: Mapped[str | None] = mapped_column(String(64))
     loan_location_label: Mapped[str | None] = mapped_column(String(255))
+    # At another member: its desk and library codes as it named them (DOMAIN §6.5: the
+    # loan's desk and library are the pickup member's); local loans use the ids above.
+    loan_desk_code: Mapped[str | None] = mapped_column(String(64))
+    loan_library_code: Mapped[str | None] = mapped_column(String(64))
     loaned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     renewals: Mapped[int] = mapped_column(Integer, default=0)
@@ -46,6 +50,9 @@ class Loan(Base):
     return_desk_id: Mapped[int | None] = mapped_column(ForeignKey("desk.id"))
     return_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
     return_institution: Mapped[str | None] = mapped_column(String(64))
+    # Returned at another member (return anywhere): its desk and library codes.
+    return_desk_code: Mapped[str | None] = mapped_column(String(64))
+    return_library_code: Mapped[str | None] = mapped_column(String(64))
     # The staff session (token) that made the loan / the return (DOMAIN §7 FULL exception).
     session_id: Mapped[str | None] = mapped_column(String(64))
     return_session_id: Mapped[str | None] = mapped_column(String(64))
