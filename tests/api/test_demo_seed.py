@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from institution_node.app import create_app
 from institution_node.settings import NodeSettings
-from institution_node.store.models import Request, User
+from institution_node.store.models import FulfilmentRule, Loan, Request, User
 from network_demo.data import build_network
 from network_demo.data.seed import seed_member
 
@@ -56,7 +56,13 @@ async def test_seed_loads_once_and_the_demo_keys_work(db_url: str, tmp_path: Pat
                     select(User.link_origin).where(User.source_institution_code.is_not(None))
                 )
             )
+            rules = await session.scalar(select(func.count()).select_from(FulfilmentRule))
+            loan_rules = set(await session.scalars(select(Loan.rule_id)))
         assert users == len(member.load_file["users"])
+        # The demo carries fulfilment rules; its loans were made under them.
+        assert rules == len(member.load_file["fulfilment_rules"]) >= 4
+        assert loan_rules
+        assert None not in loan_rules
         # Under NONE, only a desk's walk-in registration makes a linked account.
         assert origins == {"WALK_IN"}
         assert requests == len(member.requests)

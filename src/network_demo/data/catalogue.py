@@ -9,6 +9,7 @@ from typing import Any
 
 from network_demo.data.members import MemberProfile
 from network_demo.data.names import AUTHORS, LOCATIONS, TITLE_OPENINGS, TITLE_SUBJECTS
+from network_demo.data.rules import policy_of
 
 POOL_SIZE = 300
 #: The first works of the pool are held by every member (the overlap Get It shows).
@@ -73,6 +74,7 @@ def member_records(
                 hold_items.append(
                     {
                         "barcode": barcode,
+                        "policy": policy_of(location),
                         "loanable": loanable,
                         "requestable": loanable,
                         "loan_period_days": period,

@@ -17,6 +17,7 @@ from network_demo.data.activity import Ledger, RequestSeed, Shape
 from network_demo.data.catalogue import HELD_BY_ALL, member_records, work_pool
 from network_demo.data.members import PROFILES, MemberProfile
 from network_demo.data.people import StaffKeys, patrons, staff
+from network_demo.data.rules import demo_rules
 
 DEFAULT_SEED = 2026
 #: The patron the printed Network Activity query is about: home NORTHU, active at both others.
@@ -185,4 +186,5 @@ def _load_file(
         "records": records,
         "loans": ledger.loans,
         "fees": ledger.fees,
+        "fulfilment_rules": demo_rules([lib.code for lib in p.libraries]),
     }
