@@ -30,7 +30,14 @@ from institution_node.app import create_app as create_node_app
 from institution_node.settings import NodeSettings
 from network_demo.data import DEFAULT_SEED, build_network
 from network_demo.data.banner import DemoEndpoints, banner
+from network_demo.data.catalogue import HELD_BY_ALL, work_pool
+from network_demo.data.network import DemoNetwork
 from network_demo.data.seed import seed_member
+from network_demo.discovery import (
+    DiscoveryMember,
+    SamplePatron,
+    create_discovery_app,
+)
 from network_demo.mailbox import DemoMailbox
 from network_hub.app import create_app as create_hub_app
 from network_hub.network_file import Member, render_network
@@ -101,6 +108,8 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
     # The demo's mail server, after the members (base+4): every letter lands in mail/.
     mail_sock = _bind(base_port + len(codes) + 1 if base_port else 0)
     mailbox = DemoMailbox(data_dir / "mail", mail_sock)
+    # The demo discovery page (Get It widget, patron account) after it (base+5).
+    discovery_sock = _bind(base_port + len(codes) + 2 if base_port else 0)
     hub_url = f"http://{HOST}:{_port(sockets[0])}"
     node_urls = {
         code: f"http://{HOST}:{_port(s)}" for code, s in zip(codes, sockets[1:], strict=True)
@@ -147,12 +156,16 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
         getit_cache_ttl=float(os.environ.get("HUB_GETIT_CACHE_TTL", "5")),
     )
     hub_runtime = HubRuntime.create(hub_settings)
-    apps.insert(0, ("hub", create_hub_app(hub_settings, runtime=hub_runtime)))
+    hub_app = create_hub_app(hub_settings, runtime=hub_runtime)
+    discovery_url = f"http://{HOST}:{_port(discovery_sock)}"
+    hub_app.state.demo_discovery_url = discovery_url
+    apps.insert(0, ("hub", hub_app))
+    apps.append(("discovery", _discovery(network, hub_url, node_urls)))
 
     served: list[_Served] = []
     try:
         await mailbox.start()
-        for (name, app), sock in zip(apps, sockets, strict=True):
+        for (name, app), sock in zip(apps, [*sockets, discovery_sock], strict=True):
             served.append(await _serve(name, app, sock))
         counts = await sync_index(runtime=hub_runtime)
         endpoints = DemoEndpoints(
@@ -163,19 +176,43 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
             mail_dir=mailbox.folder,
         )
         print(banner(network, endpoints, index_counts=counts), flush=True)
+        print(
+            f"Pages: staff console {hub_url}/staff/ · Get It widget and patron account in the "
+            f"demo discovery page {discovery_url}/",
+            flush=True,
+        )
         ended = await _until_stopped(served)
     finally:
         for s in served:
             s.server.should_exit = True
         await asyncio.gather(*(s.task for s in served), return_exceptions=True)
         await mailbox.stop()
-        for sock in (*sockets, mail_sock):
+        for sock in (*sockets, mail_sock, discovery_sock):
             sock.close()
     if ended is not None:
         print(f"{ended} stopped unexpectedly; the demo network is down", file=sys.stderr)
         return 1
     print("demo network stopped", flush=True)
     return 0
+
+
+#: Sample patrons of the demo discovery page: one per member, each home showing Get It its way.
+SAMPLE_PATRONS = (("NORTHU", "NU-1040"), ("SOUTHC", "SC-1002"), ("EASTC", "EC-1003"))
+
+
+def _discovery(network: DemoNetwork, hub_url: str, node_urls: dict[str, str]) -> ASGIApp:
+    members = [
+        DiscoveryMember(code, data.profile.name, node_urls[code], data.keys.discovery)
+        for code, data in network.members.items()
+    ]
+    patrons = []
+    for home, primary_id in SAMPLE_PATRONS:
+        users = network.members[home].load_file["users"]
+        user = next(u for u in users if u["primary_id"] == primary_id)
+        patrons.append(SamplePatron(home, primary_id, f"{user['first_name']} {user['last_name']}"))
+    shared = work_pool(network.seed)[HELD_BY_ALL // 2 - 1 : HELD_BY_ALL // 2 + 2]
+    records = [(w.network_record_id, w.title) for w in shared]
+    return create_discovery_app(hub_url=hub_url, members=members, patrons=patrons, records=records)
 
 
 async def _until_stopped(served: list[_Served]) -> str | None:
@@ -205,13 +242,14 @@ def main(argv: list[str] | None = None) -> int:
         "--base-port",
         type=int,
         default=8700,
-        help="hub on this port, members on the next three (0: any free ports); default 8700",
+        help="hub on this port, members on the next three, then mail, then the demo discovery page "
+        "(0: any free ports); default 8700",
     )
     parser.add_argument("--reset", action="store_true", help="wipe the data directory first")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not 0 <= args.base_port <= 65532:
-        parser.error("--base-port must be between 0 and 65532")
+    if not 0 <= args.base_port <= 65531:
+        parser.error("--base-port must be between 0 and 65531")
     prepare_data_dir(args.data_dir, reset=args.reset)
     # Strawberry logs every answered error with its traceback, refusals included; unexpected
     # errors are still logged (masked as INTERNAL) by network_common.graphql_errors.

@@ -23,6 +23,7 @@ from .runtime import HubRuntime
 from .schema.context import HubContext
 from .schema.schema import build_schema
 from .settings import HubSettings
+from .web import routes as web_routes
 
 
 class HubGraphQL(GraphQL[HubContext, None]):
@@ -83,15 +84,18 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
         yield
         await runtime.close()
 
+    graphql_app = HubGraphQL(runtime)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/metrics", metrics.guarded_endpoint(settings.metrics_token)),
         Route("/.well-known/jwks.json", jwks),
-        Route("/graphql", HubGraphQL(runtime), methods=["GET", "POST"]),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/export/network-activity.csv", export_csv, methods=["GET"]),
         Route("/export/network-activity.xlsx", export_xlsx, methods=["GET"]),
         Route("/daia", daia, methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]),
         graphiql.static_mount(),
+        # Pages (staff console, Get It widget, account, /): they use the endpoints above.
+        *web_routes(graphql=graphql_app, export_csv=export_csv, export_xlsx=export_xlsx),
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))
     app = Starlette(

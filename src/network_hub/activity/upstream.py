@@ -16,7 +16,7 @@ query HubNetworkActivity($patrons: [NetworkIdentityInput!]!) {
     loans { title author barcode loanDate dueDate renewals loanInstitution loanLocation
             owningLibrary }
     requests { title author status pickupInstitution pickupLocation placedDate
-               managingLibrary owningLibrary }
+               managingLibrary owningLibrary holdShelfExpiry }
     fees { type original balance currency owner }
   }
 }

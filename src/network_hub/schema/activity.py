@@ -46,6 +46,9 @@ class NetworkRequest:
     placedDate: str = strawberry.field(description="ISO 8601, as the member reports it")
     managingLibrary: str | None
     owningLibrary: str | None
+    holdShelfExpiry: str | None = strawberry.field(
+        description="On the hold shelf until (ISO 8601); null unless ON_HOLD_SHELF"
+    )
 
 
 @strawberry.type(description="An open fine or fee at another member.")

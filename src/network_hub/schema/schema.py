@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from network_common.graphql_errors import QuietSchema, standard_extensions
 
 from ..fulfilment import schema as fulfilment_api
+from . import account as account_api
 from . import activity as activity_api
 from . import getit as getit_api
 from . import members as members_api
@@ -24,6 +25,7 @@ QUERIES: tuple[type, ...] = (
     activity_api.ActivityQuery,
     getit_api.GetItQuery,
     fulfilment_api.FulfilmentQuery,
+    account_api.AccountQuery,
 )
 MUTATIONS: tuple[type, ...] = (getit_api.GetItMutation, fulfilment_api.FulfilmentMutation)
 

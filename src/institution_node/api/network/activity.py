@@ -48,6 +48,9 @@ class ActivityRequest:
     placed_date: datetime
     managing_library: str | None
     owning_library: str | None
+    hold_shelf_expiry: datetime | None = strawberry.field(
+        description="Until when it waits on the hold shelf (ON_HOLD_SHELF only)."
+    )
 
     @classmethod
     def from_domain(cls, request: service.ActivityRequest) -> ActivityRequest:
@@ -60,6 +63,7 @@ class ActivityRequest:
             placed_date=request.placed_at,
             managing_library=request.managing_library,
             owning_library=request.owning_library,
+            hold_shelf_expiry=request.hold_shelf_expiry,
         )
 
 

@@ -55,6 +55,8 @@ class ActivityRequest:
     placed_at: datetime
     managing_library: str | None
     owning_library: str | None
+    #: Until when it waits on the hold shelf (ON_HOLD_SHELF only).
+    hold_shelf_expiry: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,7 @@ async def _requests(
             Request.pickup_library_code,
             pickup.name.label("pickup_library"),
             Request.placed_at,
+            Request.hold_shelf_expiry,
             managing.name.label("managing_library"),
             owner.name.label("owning_library"),
         )
@@ -213,6 +216,7 @@ async def _requests(
                 placed_at=r.placed_at,
                 managing_library=r.managing_library,
                 owning_library=r.owning_library,
+                hold_shelf_expiry=r.hold_shelf_expiry,
             ),
         )
         for r in rows

@@ -1,0 +1,72 @@
+// My network account: the signed-in patron's own loans, requests and fees at the other members
+// (each row naming its institution), from the hub's myNetworkAccount with the patron's token.
+(function () {
+  "use strict";
+  var W = LFNW, el = W.el;
+  var $ = function (id) { return document.getElementById(id); };
+  var QUERY = "query MyAccount { myNetworkAccount {" +
+    " loans { institutionName title barcode loanDate dueDate renewals loanLocation }" +
+    " requests { institutionName title status pickupInstitution pickupLocation placedDate holdShelfExpiry }" +
+    " fees { institutionName type balance currency owner } feeBalances { amount currency }" +
+    " unavailable { institutionName message } } }";
+  var STATUS = { PLACED: "placed", PICK_FROM_SHELF: "being picked from the shelf", IN_TRANSIT: "on its way", ON_HOLD_SHELF: "ready to pick up" };
+  var today = new Date().toISOString().slice(0, 10);
+
+  function table(caption, head, rows) {
+    var t = el("table", null, el("caption", null, caption));
+    var tr = el("tr");
+    head.forEach(function (h) { tr.appendChild(el("th", { scope: "col" }, h)); });
+    t.appendChild(el("thead", null, tr));
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var row = el("tr");
+      r.forEach(function (c) { row.appendChild(el("td", null, c)); });
+      body.appendChild(row);
+    });
+    t.appendChild(body);
+    return t;
+  }
+
+  function fill(id, node, empty) {
+    var section = $(id), body = section.querySelector(".body");
+    body.textContent = "";
+    body.appendChild(node || el("p", null, empty));
+    section.hidden = false;
+  }
+
+  W.tokenReady.then(async function (token) {
+    if (!token) {
+      $("account-status").textContent = "";
+      $("account-error").textContent = "Sign in at your library to see your network account.";
+      $("account-error").hidden = false;
+      W.reportHeight();
+      return;
+    }
+    try {
+      var a = (await W.gql(QUERY)).myNetworkAccount;
+    } catch (e) {
+      $("account-status").textContent = "";
+      $("account-error").textContent = e.message;
+      $("account-error").hidden = false;
+      W.reportHeight();
+      return;
+    }
+    $("account-status").textContent = "Your loans, requests and fees at the other libraries of the network.";
+    if (a.unavailable.length) {
+      $("account-notice").textContent = "Not shown: " + a.unavailable.map(function (u) { return u.institutionName; }).join(", ") + " did not answer.";
+      $("account-notice").hidden = false;
+    }
+    fill("loans-section", a.loans.length ? table("Loans (" + a.loans.length + ")", ["Library", "Title", "Due", "Renewals"],
+      a.loans.map(function (l) { return [l.institutionName, l.title, W.day(l.dueDate) + (W.day(l.dueDate) < today ? " (overdue)" : ""), String(l.renewals)]; })) : null,
+      "No loans at other libraries.");
+    fill("requests-section", a.requests.length ? table("Requests (" + a.requests.length + ")", ["Library", "Title", "Status", "Pick up at", "Waiting until"],
+      a.requests.map(function (r) { return [r.institutionName, r.title, STATUS[r.status] || r.status,
+        [r.pickupLocation, W.memberName(r.pickupInstitution)].filter(Boolean).join(", "), W.day(r.holdShelfExpiry)]; })) : null,
+      "No requests at other libraries.");
+    fill("fees-section", a.fees.length ? table("Open fines and fees: " + a.feeBalances.map(function (b) { return b.amount + " " + b.currency; }).join(" + "),
+      ["Library", "Type", "Owed to", "Balance"],
+      a.fees.map(function (f) { return [f.institutionName, f.type, f.owner, f.balance + " " + f.currency]; })) : null,
+      "No open fines or fees at other libraries.");
+    W.reportHeight();
+  });
+})();
