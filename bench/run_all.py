@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.bench_network_activity",
     "bench.bench_getit",
     "bench.bench_outbox",
+    "bench.bench_console_pages",
 )
 
 

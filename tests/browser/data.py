@@ -1,7 +1,8 @@
 """The browser tests' network: home UNIA, owner UNIB (MANUAL), pickup member UNIC (AUTO).
 
 UNIA's patron L1 has linked accounts and activity at UNIB (2 loans, 1 fee) and UNIC (3 loans,
-1 fee); P1 requests UNIB's item S-1 for pickup at UNIC (the desk story); P2 uses Get It.
+1 fee); P1 requests UNIB's item S-1 for pickup at UNIC (the desk story); P2 uses Get It;
+P3 walks in at UNIB.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _with_linked_activity(data: dict[str, Any], code: str, loans: int, fees: int
 
 def members() -> list[dict[str, Any]]:
     home = two_library_institution("UNIA")
-    home["users"].append(patron("L1"))
+    home["users"] += [patron("L1"), patron("P3")]
     owner = two_library_institution(
         "UNIB", uresolver_remote_register="MANUAL", pickup_anywhere=["UNIC", "UNIA"]
     )

@@ -253,15 +253,15 @@ async def test_walk_in_registration_then_loan(net: LiveNetwork, ctx: OfflineCont
     await page.goto(f"{net.hub_url}/staff/walk-in")
     await check_page(page)
     assert await page.input_value("#home") == "UNIA"
-    await page.fill("#home-id", "P2")
+    await page.fill("#home-id", "P3")
     await page.press("#home-id", "Enter")
     await expect(page.locator("#register-result")).to_contain_text(
-        "Registered P2 Reader of University UNIA here as UNIA:P2"
+        "Registered P3 Reader of University UNIA here as UNIA:P3"
     )
     await page.fill("#walk-in-desk", "MAIN-DESK")
     await page.fill("#walk-in-barcode", "W-1")
     await page.press("#walk-in-barcode", "Enter")
-    await expect(page.locator("#loan-result")).to_contain_text("Loaned “Walk-in W-1” to P2 Reader")
+    await expect(page.locator("#loan-result")).to_contain_text("Loaned “Walk-in W-1” to P3 Reader")
     await page.fill("#home-id", "NOBODY")
     await page.press("#home-id", "Enter")
     await expect(page.locator("#register-result .error")).to_be_visible()
