@@ -21,7 +21,7 @@ import jwt
 from network_common.errors import Unauthenticated
 from network_common.keys import SigningKey
 from network_common.scope import Scope
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5
@@ -51,7 +51,7 @@ class RoleGrant:
 class Principal:
     """Who is calling, as the verified token says."""
 
-    kind: str  # staff / patron / discovery
+    kind: PrincipalKind
     institution: str
     user_id: int | None
     primary_id: str
@@ -78,7 +78,7 @@ def issue(
     key: SigningKey,
     *,
     institution: str,
-    kind: str,
+    kind: PrincipalKind,
     primary_id: str,
     user_id: int | None,
     ttl_seconds: int,
@@ -92,7 +92,7 @@ def issue(
         "iss": institution,
         "sub": primary_id,
         "uid": user_id,
-        "typ": kind,
+        "typ": kind.value,
         "sid": secrets.token_hex(12),
         "jti": secrets.token_hex(12),
         "iat": issued,
@@ -127,7 +127,7 @@ def decode(token: str, public_key: Any, *, issuer: str | None = None) -> dict[st
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         return Principal(
-            kind=str(claims["typ"]),
+            kind=PrincipalKind(claims["typ"]),
             institution=str(claims["iss"]),
             user_id=None if claims.get("uid") is None else int(claims["uid"]),
             primary_id=str(claims["sub"]),

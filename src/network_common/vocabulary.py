@@ -1,4 +1,9 @@
-"""The product's vocabulary: settings values, roles, statuses (DOMAIN §2, §3, §7)."""
+"""The vocabulary that crosses the wire: settings values, roles, statuses (DOMAIN §2-§7).
+
+Every closed set here is a Python enum on both sides and a GraphQL enum in the committed SDL
+of each schema that carries it (registered once in :mod:`network_common.graphql_vocabulary`).
+Sets only the node uses (user kinds, fee statuses) live in ``institution_node.domain``.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +31,6 @@ class AvailabilityDisplay(StrEnum):
 
     AVAILABILITY_ONLY = "AVAILABILITY_ONLY"
     HOLDINGS = "HOLDINGS"
-
-
-class UserKind(StrEnum):
-    PATRON = "PATRON"
-    STAFF = "STAFF"
 
 
 class LinkOrigin(StrEnum):
@@ -110,20 +110,6 @@ class LoanStatus(StrEnum):
     LOST = "LOST"
 
 
-class FeeStatus(StrEnum):
-    OPEN = "OPEN"
-    CLOSED = "CLOSED"
-
-
-class FeeTransactionKind(StrEnum):
-    PAYMENT = "PAYMENT"
-    WAIVER = "WAIVER"
-    # A lost item came back and its terms refund the lost fee: CREDIT cancels what was still
-    # open, REFUND records what the patron had paid and is owed back.
-    CREDIT = "CREDIT"
-    REFUND = "REFUND"
-
-
 class FeeType(StrEnum):
     OVERDUE = "OVERDUE"
     LOST_ITEM = "LOST_ITEM"
@@ -146,3 +132,31 @@ class LinkChangeKind(StrEnum):
 
     LINKED = "LINKED"  # a linked account appeared (created, or its link given back)
     UNLINKED = "UNLINKED"  # it went away (deleted, or its link cut)
+
+
+class RequestStatus(StrEnum):
+    """Where a request is in its life (``institution_node.domain.requests`` has the table)."""
+
+    PLACED = "PLACED"  # waiting in the queue; no item chosen yet (or the item is busy)
+    PICK_FROM_SHELF = "PICK_FROM_SHELF"  # an item is chosen; on the owner's pick list
+    IN_TRANSIT = "IN_TRANSIT"  # travelling to the pickup library (or home, non-patron)
+    ON_HOLD_SHELF = "ON_HOLD_SHELF"  # waiting at the pickup desk; patron notified
+    IN_PROCESS = "IN_PROCESS"  # a work order is being done
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class FeeTermKind(StrEnum):
+    """A charge named in the detailed terms of use (Get It, DOMAIN §5)."""
+
+    LOAN_FEE = "LOAN_FEE"
+    OVERDUE_FINE_PER_DAY = "OVERDUE_FINE_PER_DAY"
+
+
+class PrincipalKind(StrEnum):
+    """Who a verified token speaks for (its ``typ`` claim)."""
+
+    STAFF = "staff"
+    PATRON = "patron"
+    DISCOVERY = "discovery"
+    SERVICE = "service"  # the hub calling a node's network API

@@ -19,6 +19,7 @@ from network_common.observability import MetricsMiddleware
 
 from .daia.endpoint import daia
 from .export import export_csv, export_xlsx
+from .jobs import build_scheduler
 from .runtime import HubRuntime
 from .schema.context import HubContext
 from .schema.schema import build_schema
@@ -81,6 +82,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
+        await runtime.start_jobs(build_scheduler(runtime))
         yield
         await runtime.close()
 

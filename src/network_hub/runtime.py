@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from network_common.jobs import Job, RunAgain, Scheduler
+from network_common.jobs import Scheduler
 from network_common.keys import SigningKey, load_or_create
-from network_common.observability import JobMetrics
 
 from .getit.cache import AnswerCache
 from .members.callers import CallerVerifier
@@ -23,11 +20,6 @@ from .observability import HubMetrics
 from .settings import HubSettings
 from .store.db import make_engine, make_sessionmaker
 from .store.migrate import upgrade
-from .store.models import JOB_RUN
-
-log = logging.getLogger("network_hub")
-#: How soon a sync that missed members is tried again.
-RETRY_SECONDS = 30.0
 
 
 @dataclass
@@ -68,37 +60,13 @@ class HubRuntime:
         )
 
     async def start(self) -> None:
-        """Migrate the hub database and start the scheduled jobs (the index sync)."""
+        """Migrate the hub database (the app's lifespan then starts the jobs: ``jobs.py``)."""
         await upgrade(self.engine)
-        self.scheduler = self.build_scheduler()
-        await self.scheduler.start()
 
-    def build_scheduler(self) -> Scheduler:
-        """The hub's jobs. ``index-sync``: every HUB_INDEX_SYNC_SECONDS (and at start-up with
-        HUB_SYNC_INDEX_ON_START); members that did not answer are asked again after
-        RETRY_SECONDS. With several replicas one of them runs it per period."""
-        scheduler = Scheduler(self.engine, table=JOB_RUN, metrics=JobMetrics(self.metrics.registry))
-        s = self.settings
-        if s.sync_index_on_start or s.index_sync_seconds > 0:
-            scheduler.add(
-                Job(
-                    "index-sync",
-                    interval=s.index_sync_seconds,
-                    run=self._index_sync_job,
-                    run_at_start=s.sync_index_on_start,
-                    retry_seconds=min(RETRY_SECONDS, s.index_sync_seconds or RETRY_SECONDS),
-                )
-            )
-        return scheduler
-
-    async def _index_sync_job(self, *, now: datetime) -> RunAgain | None:
-        from .services.index_sync import sync_index
-
-        counts = await sync_index(runtime=self)
-        if any(c is None for c in counts.values()):
-            # Members still starting (or down) are asked again soon, not in ten minutes.
-            return RunAgain(min(RETRY_SECONDS, self.settings.index_sync_seconds or RETRY_SECONDS))
-        return None
+    async def start_jobs(self, scheduler: Scheduler) -> None:
+        """Run ``scheduler``'s jobs until :meth:`close`."""
+        self.scheduler = scheduler
+        await scheduler.start()
 
     async def close(self) -> None:
         if self.scheduler is not None:

@@ -90,7 +90,7 @@ async def test_create_fee_refusals(node_factory: NodeFactory) -> None:
     op = await node.token(api_key("unia-main-op"))
     cases = [
         ({"amount": "-3"}, "INVALID_AMOUNT"),
-        ({"type": "PARKING"}, "INVALID_INPUT"),
+        ({"type": "PARKING"}, "GRAPHQL_VALIDATION_FAILED"),  # not a FeeType value
         ({"owner": "LAW"}, "NOT_FOUND"),  # outside the operator's scope
         ({"patron": "NOBODY"}, "NOT_FOUND"),
     ]

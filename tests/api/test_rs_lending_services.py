@@ -25,7 +25,7 @@ from institution_node.store.models import (
 )
 from network_common.errors import DomainError, ErrorCode
 from network_common.tokens import Principal, RoleGrant
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 from tests.conftest import NodeFactory
 from tests.support.resource_sharing import (
     add_network_partners,
@@ -35,7 +35,7 @@ from tests.support.resource_sharing import (
 )
 
 MANAGER = Principal(
-    kind="staff",
+    kind=PrincipalKind.STAFF,
     institution="UNIB",
     user_id=None,
     primary_id="unib-rs-manager",
@@ -252,7 +252,7 @@ async def test_a_library_scoped_operator_sees_only_its_candidates(
         request, _ = await lending.receive_request(session, partner=partner, ask=ask())
         await session.commit()
     law = Principal(
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         institution="UNIB",
         user_id=None,
         primary_id="unib-rs-law",

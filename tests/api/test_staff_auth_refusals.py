@@ -12,7 +12,7 @@ from institution_node.store.models import Loan
 from network_common import tokens
 from network_common.keys import SigningKey
 from network_common.tokens import RoleGrant
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, staff, two_library_institution
 from tests.support.circ_queries import LOAN
@@ -25,7 +25,7 @@ def _token(key: SigningKey, *, issued: float, kid: str | None = None) -> str:
     token, _ = tokens.issue(
         key,
         institution="UNIA",
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         primary_id="unia-admin",
         user_id=1,
         ttl_seconds=300,

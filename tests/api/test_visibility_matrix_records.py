@@ -104,7 +104,7 @@ mutation($d: String!, $p: String!, $b: String!) { loan(desk: $d, patron: $p, bar
 RETURN = "mutation($d: String!, $b: String!) { return(desk: $d, barcode: $b) { nextStep } }"
 CREATE_FEE = """
 mutation($p: String!, $a: String!, $o: String) {
-  createFee(patron: $p, type: "OTHER", amount: $a, ownerLibrary: $o) { id }
+  createFee(patron: $p, type: OTHER, amount: $a, ownerLibrary: $o) { id }
 }
 """
 _ADD = (

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from institution_node.store.models import BibRecord, Request, User
 from network_common.keys import SigningKey
 from network_common.tokens import RoleGrant, issue
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 from tests.network.conftest import NetworkFactory
 from tests.support.builders import api_key, patron, two_library_institution
 from tests.support.network import LiveNetwork, NetworkNode
@@ -179,7 +179,7 @@ async def test_refused_callers_learn_nothing(network_factory: NetworkFactory) ->
         token, _ = issue(
             key,
             institution=iss,
-            kind="staff",
+            kind=PrincipalKind.STAFF,
             primary_id="unia-admin",
             user_id=1,
             ttl_seconds=60,

@@ -62,7 +62,7 @@ query($text: String!, $limit: Int!) {
 }"""
 
 CREATE_FEE = f"""
-mutation($patron: String!, $type: String!, $amount: String!, $owner: String) {{
+mutation($patron: String!, $type: FeeType!, $amount: String!, $owner: String) {{
   createFee(patron: $patron, type: $type, amount: $amount, ownerLibrary: $owner) {{
     {FEE_FIELDS}
   }}

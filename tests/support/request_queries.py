@@ -35,7 +35,7 @@ query($lib: String!) {{ pickFromShelf(libraryCode: $lib) {{ {REQUEST_FIELDS} cal
 PICK_SLIP = "query($id: ID!) { pickSlip(id: $id) }"
 
 MONITOR = f"""
-query($status: [String!], $pickup: String, $owner: String, $first: Int!, $after: String) {{
+query($status: [RequestStatus!], $pickup: String, $owner: String, $first: Int!, $after: String) {{
   requestsMonitor(status: $status, pickupLibraryCode: $pickup, owningLibraryCode: $owner,
                   first: $first, after: $after) {{
     totalCount endCursor hasNextPage nodes {{ {REQUEST_FIELDS} }}

@@ -13,7 +13,7 @@ from institution_node.services.resource_sharing.partners import (
 )
 from institution_node.store.models import History, OutboxMessage
 from network_common.tokens import Principal, RoleGrant
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 from tests.support.builders import holding, record, staff, two_library_institution
 
 
@@ -89,7 +89,7 @@ async def history_kinds(runtime: NodeRuntime, *, lending_id: int | None = None) 
 def staff_principal(code: str) -> Principal:
     """An institution-wide operator of ``code`` with every role a test step needs."""
     return Principal(
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         institution=code,
         user_id=None,
         primary_id=f"{code.lower()}-admin",

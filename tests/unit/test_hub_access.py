@@ -6,7 +6,7 @@ import pytest
 
 from network_common.errors import Forbidden
 from network_common.tokens import Principal, RoleGrant
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 from network_hub.activity.access import REFUSAL, check_linked_user, check_operator
 
 
@@ -44,8 +44,8 @@ def test_consortial_services_within_a_listed_role_is_allowed(role: StaffRoleType
             grant(StaffRoleType.FULFILLMENT_ADMINISTRATOR),
             grant(StaffRoleType.CIRCULATION_DESK_OPERATOR, cs=False),
         ),
-        principal(grant(StaffRoleType.CIRCULATION_DESK_MANAGER), kind="patron"),
-        principal(grant(StaffRoleType.CIRCULATION_DESK_MANAGER), kind="discovery"),
+        principal(grant(StaffRoleType.CIRCULATION_DESK_MANAGER), kind=PrincipalKind.PATRON),
+        principal(grant(StaffRoleType.CIRCULATION_DESK_MANAGER), kind=PrincipalKind.DISCOVERY),
     ],
 )
 def test_everyone_else_gets_the_one_refusal(caller: Principal) -> None:

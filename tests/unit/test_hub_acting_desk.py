@@ -8,12 +8,12 @@ import pytest
 
 from network_common.errors import DomainError, ErrorCode
 from network_common.tokens import Principal, RoleGrant
-from network_common.vocabulary import DESK_ROLES, StaffRoleType
+from network_common.vocabulary import DESK_ROLES, PrincipalKind, StaffRoleType
 from network_hub.fulfilment import access
 from network_hub.fulfilment.calls import refusal
 
 OPERATOR = Principal(
-    kind="staff",
+    kind=PrincipalKind.STAFF,
     institution="UNIC",
     user_id=1,
     primary_id="unic-op",

@@ -10,6 +10,7 @@ import pytest
 from network_common.errors import Unauthenticated
 from network_common.keys import SigningKey
 from network_common.tokens import issue
+from network_common.vocabulary import PrincipalKind
 from network_hub.members import callers
 from network_hub.members.callers import CallerVerifier
 from tests.unit.test_hub_batching import registry
@@ -35,7 +36,9 @@ async def test_a_verified_token_is_remembered_until_it_expires(
     key = SigningKey.generate()
     keys = Keys(key)
     verifier._caches["B"] = keys  # type: ignore[assignment]
-    token, _ = issue(key, institution="B", kind="staff", primary_id="op", user_id=1, ttl_seconds=60)
+    token, _ = issue(
+        key, institution="B", kind=PrincipalKind.STAFF, primary_id="op", user_id=1, ttl_seconds=60
+    )
 
     assert (await verifier.verify(token)).primary_id == "op"
     assert (await verifier.verify(token)).primary_id == "op"
@@ -49,7 +52,7 @@ async def test_a_verified_token_is_remembered_until_it_expires(
     forged, _ = issue(
         SigningKey.generate(),
         institution="B",
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         primary_id="op",
         user_id=1,
         ttl_seconds=60,
@@ -58,6 +61,13 @@ async def test_a_verified_token_is_remembered_until_it_expires(
         await verifier.verify(forged)
     with pytest.raises(Unauthenticated, match="not issued by a member"):
         await verifier.verify(
-            issue(key, institution="Z", kind="staff", primary_id="x", user_id=1, ttl_seconds=60)[0]
+            issue(
+                key,
+                institution="Z",
+                kind=PrincipalKind.STAFF,
+                primary_id="x",
+                user_id=1,
+                ttl_seconds=60,
+            )[0]
         )
     await members.aclose()

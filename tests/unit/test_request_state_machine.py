@@ -11,12 +11,12 @@ from institution_node.domain.requests import (
     Places,
     RequestEvent,
     RequestKind,
-    RequestStatus,
     allowed_events,
     managing_library,
     next_status,
 )
 from network_common.errors import DomainError, ErrorCode
+from network_common.vocabulary import RequestStatus
 
 S, E = RequestStatus, RequestEvent
 

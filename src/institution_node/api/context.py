@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from network_common.errors import Forbidden, Unauthenticated
 from network_common.tokens import Principal
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 
 from ..runtime import NodeRuntime
 
@@ -35,7 +35,7 @@ class StaffContext:
             if self.auth_error is not None:
                 raise self.auth_error
             raise Unauthenticated("An operator's bearer token is required")
-        if self.principal.kind != "staff":
+        if self.principal.kind != PrincipalKind.STAFF:
             raise Forbidden("This API is for staff operators")
         if not self.principal.roles:
             # Visibility (DOMAIN §7) is granted through roles: no role, no patron data.

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from network_common.errors import Conflict, ErrorCode
+from network_common.vocabulary import RequestStatus
 
 
 class RequestKind(StrEnum):
@@ -39,16 +40,6 @@ class RequestKind(StrEnum):
 class RequestLevel(StrEnum):
     TITLE = "TITLE"
     ITEM = "ITEM"
-
-
-class RequestStatus(StrEnum):
-    PLACED = "PLACED"  # waiting in the queue; no item chosen yet (or the item is busy)
-    PICK_FROM_SHELF = "PICK_FROM_SHELF"  # an item is chosen; on the owner's pick list
-    IN_TRANSIT = "IN_TRANSIT"  # travelling to the pickup library (or home, non-patron)
-    ON_HOLD_SHELF = "ON_HOLD_SHELF"  # waiting at the pickup desk; patron notified
-    IN_PROCESS = "IN_PROCESS"  # a work order is being done
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
 
 
 class RequestEvent(StrEnum):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import DomainError
-from network_common.vocabulary import UserKind
 
 from ..auth import apikeys
 from ..domain.money import parse_amount, parse_optional_fee
+from ..domain.vocabulary import UserKind
 from ..services.fulfilment.rules import RuleSpec, spec_values
 from ..store.models import (
     ApiKey,

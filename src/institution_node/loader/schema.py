@@ -13,8 +13,9 @@ from network_common.vocabulary import (
     IndependenceModel,
     RemoteRegister,
     StaffRoleType,
-    UserKind,
 )
+
+from ..domain.vocabulary import UserKind
 
 Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 

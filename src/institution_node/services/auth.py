@@ -10,9 +10,10 @@ from network_common.errors import Forbidden, NotFound, Unauthenticated
 from network_common.keys import SigningKey
 from network_common.models_base import utcnow
 from network_common.tokens import Principal
-from network_common.vocabulary import UserKind
+from network_common.vocabulary import PrincipalKind
 
 from ..auth import apikeys
+from ..domain.vocabulary import UserKind
 from ..store.models import ApiKey, StaffLogin, User
 from .staff_access.tokens import issue_staff_token, staff_user
 
@@ -34,7 +35,7 @@ async def exchange_api_key(
         token = tokens.issue(
             key,
             institution=institution,
-            kind="discovery",
+            kind=PrincipalKind.DISCOVERY,
             primary_id=f"client:{row.label or row.key_id}",
             user_id=None,
             ttl_seconds=ttl_seconds,
@@ -70,7 +71,7 @@ async def patron_token(
 ) -> tuple[str, int]:
     """A trusted discovery client (which has authenticated the patron itself, e.g. by SSO)
     obtains an access token for one of this institution's own patrons."""
-    if caller.kind != "discovery":
+    if caller.kind != PrincipalKind.DISCOVERY:
         raise Forbidden("Only a trusted discovery client may obtain patron tokens")
     user = await session.scalar(select(User).where(User.primary_id == primary_id))
     if user is None or user.kind != UserKind.PATRON or user.is_linked:
@@ -78,7 +79,7 @@ async def patron_token(
     return tokens.issue(
         key,
         institution=institution,
-        kind="patron",
+        kind=PrincipalKind.PATRON,
         primary_id=user.primary_id,
         user_id=user.id,
         ttl_seconds=ttl_seconds,

@@ -19,17 +19,12 @@ from sqlalchemy.orm import aliased
 from network_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from network_common.scope import Scope
 from network_common.tokens import Principal
-from network_common.vocabulary import (
-    DESK_ROLES,
-    FeeStatus,
-    FeeTransactionKind,
-    FeeType,
-    IndependenceModel,
-)
+from network_common.vocabulary import DESK_ROLES, FeeType, IndependenceModel
 
 from ..domain.letters import Letter, letter_owner_library
 from ..domain.money import from_minor, parse_amount, to_minor
 from ..domain.visibility import Kind, may_act_on_owned
+from ..domain.vocabulary import FeeStatus, FeeTransactionKind
 from ..store.models import Desk, Fee, FeeTransaction, Library
 from ..store.visibility_sql import owned_columns, visible_clause
 from .circulation import common

@@ -19,6 +19,7 @@ from network_common.vocabulary import (
 )
 
 from ..domain.money import parse_optional_fee, to_minor
+from ..domain.vocabulary import RegistrationRoleScope
 from ..store.models import Institution, Library
 from .circulation.common import fit_columns
 
@@ -40,6 +41,7 @@ _ENUMS: dict[str, type[StrEnum]] = {
     "uresolver_remote_register": RemoteRegister,
     "fulfillment_independence_model": IndependenceModel,
     "network_availability_display": AvailabilityDisplay,
+    "registration_role_scope": RegistrationRoleScope,
 }
 
 
@@ -70,8 +72,6 @@ async def update_settings(
             raise InvalidInput("hold_shelf_days must be between 1 and 365")
         elif name == "courtesy_notice_days" and not 0 <= int(value) <= 60:
             raise InvalidInput("courtesy_notice_days must be between 0 and 60")
-        elif name == "registration_role_scope" and value not in ("LIBRARY", "INSTITUTION"):
-            raise InvalidInput("registration_role_scope must be LIBRARY or INSTITUTION")
         elif name == "registration_role_days" and not 1 <= int(value) <= 3650:
             raise InvalidInput("registration_role_days must be between 1 and 3650")
         elif name not in _SIMPLE:

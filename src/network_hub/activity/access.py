@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from network_common.errors import Forbidden
 from network_common.tokens import Principal
-from network_common.vocabulary import NETWORK_ACTIVITY_ROLES
+from network_common.vocabulary import NETWORK_ACTIVITY_ROLES, PrincipalKind
 
 REFUSAL = (
     "Network Activity is available only to staff of the patron's home institution "
@@ -23,7 +23,7 @@ def has_consortial_services(principal: Principal) -> bool:
 
 def check_operator(principal: Principal, *, patron_institution: str | None) -> str:
     """Refuse anyone but a privileged operator of the patron's institution; returns that code."""
-    if principal.kind != "staff" or not has_consortial_services(principal):
+    if principal.kind != PrincipalKind.STAFF or not has_consortial_services(principal):
         raise Forbidden(REFUSAL)
     if patron_institution is not None and patron_institution != principal.institution:
         raise Forbidden(REFUSAL)

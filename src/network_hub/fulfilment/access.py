@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from network_common.errors import DomainError, ErrorCode, Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 
 from . import documents
 from .calls import call
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def operator(principal: Principal, roles: frozenset[StaffRoleType], what: str) -> Principal:
     """A member's staff with one of ``roles``; anyone else is refused."""
-    if principal.kind != "staff" or not principal.has_any_role(roles):
+    if principal.kind != PrincipalKind.STAFF or not principal.has_any_role(roles):
         raise Forbidden(f"Only circulation staff of a member may {what}")
     return principal
 

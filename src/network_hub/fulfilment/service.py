@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from network_common.errors import DomainError, ErrorCode, Forbidden, Ineligible, InvalidInput
 from network_common.tokens import Principal
-from network_common.vocabulary import DESK_ROLES, REQUEST_ROLES, USER_ROLES, StaffRoleType
+from network_common.vocabulary import (
+    DESK_ROLES,
+    REQUEST_ROLES,
+    USER_ROLES,
+    PrincipalKind,
+    StaffRoleType,
+)
 
 from ..getit import linking
 from ..store import index
@@ -46,11 +52,11 @@ class NetworkRequestAsk:
 
 def _patron(principal: Principal, home_user_id: str | None) -> tuple[str, str]:
     """The patron acted for: the calling patron, or one named by their home's staff."""
-    if principal.kind == "patron":
+    if principal.kind == PrincipalKind.PATRON:
         if home_user_id and home_user_id != principal.primary_id:
             raise Forbidden("Patrons act only for themselves")
         return principal.institution, principal.primary_id
-    if principal.kind == "staff" and principal.has_any_role(REQUESTING_STAFF):
+    if principal.kind == PrincipalKind.STAFF and principal.has_any_role(REQUESTING_STAFF):
         if not home_user_id:
             raise InvalidInput("Name the patron (homeUserId) you act for")
         return principal.institution, home_user_id

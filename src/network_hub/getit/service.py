@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from network_common.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from network_common.tokens import Principal
+from network_common.vocabulary import PrincipalKind
 
 from ..members.failures import MemberFailure
 from . import linking, shaping
@@ -58,7 +59,7 @@ def resolve_viewer(
     if principal is not None:
         if home_institution and home_institution != principal.institution:
             raise InvalidInput("homeInstitution differs from the institution of your token")
-        user = principal.primary_id if principal.kind == "patron" else None
+        user = principal.primary_id if principal.kind == PrincipalKind.PATRON else None
         return Viewer(principal.institution, user)
     if not home_institution:
         raise InvalidInput("Give homeInstitution, or a patron token from the home institution")
@@ -242,7 +243,7 @@ async def register_at_member(
     """Register the calling patron at ``member``; idempotent (one linked account results)."""
     if principal is None:
         raise Unauthenticated("Log in at your home institution to register elsewhere")
-    if principal.kind != "patron":
+    if principal.kind != PrincipalKind.PATRON:
         raise Forbidden("Only a patron registers at another institution")
     client = runtime.registry.get(member)
     if client is None:

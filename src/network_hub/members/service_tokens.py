@@ -9,6 +9,7 @@ from collections.abc import Callable
 import jwt
 
 from network_common.keys import SigningKey
+from network_common.vocabulary import PrincipalKind
 
 LIFETIME_SECONDS = 300
 RENEW_BEFORE_SECONDS = 60
@@ -35,7 +36,7 @@ class ServiceTokens:
             "iss": self._issuer,
             "sub": self._issuer,
             "aud": member_code,
-            "typ": "service",
+            "typ": PrincipalKind.SERVICE.value,
             "iat": issued,
             "exp": issued + LIFETIME_SECONDS,
             "jti": secrets.token_hex(12),

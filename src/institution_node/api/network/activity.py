@@ -6,6 +6,8 @@ from datetime import datetime
 
 import strawberry
 
+from network_common.graphql_vocabulary import FeeType, RequestStatus
+
 from ...services.network import activity as service
 from .context import NetworkInfo
 from .identity import NetworkIdentityInput
@@ -42,7 +44,7 @@ class ActivityLoan:
 class ActivityRequest:
     title: str
     author: str | None
-    status: str
+    status: RequestStatus
     pickup_institution: str
     pickup_location: str | None
     placed_date: datetime
@@ -57,7 +59,7 @@ class ActivityRequest:
         return cls(
             title=request.title,
             author=request.author,
-            status=request.status,
+            status=RequestStatus(request.status),
             pickup_institution=request.pickup_institution,
             pickup_location=request.pickup_location,
             placed_date=request.placed_at,
@@ -69,7 +71,7 @@ class ActivityRequest:
 
 @strawberry.type
 class ActivityFee:
-    type: str
+    type: FeeType
     original: str = strawberry.field(description='Exact decimal amount, e.g. "12.50".')
     balance: str
     currency: str
@@ -78,7 +80,7 @@ class ActivityFee:
     @classmethod
     def from_domain(cls, fee: service.ActivityFee) -> ActivityFee:
         return cls(
-            type=fee.fee_type,
+            type=FeeType(fee.fee_type),
             original=str(fee.original),
             balance=str(fee.balance),
             currency=fee.currency,

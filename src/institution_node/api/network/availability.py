@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import strawberry
 
+from network_common.graphql_vocabulary import FeeTermKind, ItemStatus, RemoteRegister
+
 from ...services.network import availability as service
 from .context import NetworkInfo
 from .identity import NetworkIdentityInput
@@ -18,23 +20,15 @@ class AvailabilityDetail(StrEnum):
     FULL = "FULL"
 
 
-@strawberry.enum
-class ItemStatus(StrEnum):
-    ON_SHELF = "ON_SHELF"
-    ON_LOAN = "ON_LOAN"
-    IN_TRANSIT = "IN_TRANSIT"
-    ON_HOLD_SHELF = "ON_HOLD_SHELF"
-
-
 @strawberry.type
 class FeeTerm:
-    kind: str
+    kind: FeeTermKind
     amount: str = strawberry.field(description="Decimal string in `currency`.")
     currency: str
 
     @classmethod
     def from_domain(cls, fee: service.FeeTerm) -> FeeTerm:
-        return cls(kind=fee.kind, amount=str(fee.amount), currency=fee.currency)
+        return cls(kind=FeeTermKind(fee.kind), amount=str(fee.amount), currency=fee.currency)
 
 
 @strawberry.type(description="Detailed terms of use: only for a viewer with an account here.")
@@ -78,7 +72,7 @@ class ItemAvailability:
     def from_domain(cls, item: service.ItemAvailability) -> ItemAvailability:
         return cls(
             barcode=item.barcode,
-            status=ItemStatus(item.status.value),
+            status=ItemStatus(item.status),
             due_at=item.due_at,
             loanable=item.loanable,
             terms=None if item.terms is None else TermsOfUse.from_domain(item.terms),
@@ -158,7 +152,7 @@ class RecordAvailability:
 class AvailabilityAnswer:
     institution_code: str
     institution_name: str
-    uresolver_remote_register: str
+    uresolver_remote_register: RemoteRegister
     viewer_linked: bool = strawberry.field(description="The viewer has a linked account here.")
     personalised: bool = strawberry.field(
         description="Terms of use and request options are the viewer's own."
@@ -176,7 +170,7 @@ class AvailabilityAnswer:
         return cls(
             institution_code=answer.institution_code,
             institution_name=answer.institution_name,
-            uresolver_remote_register=answer.uresolver_remote_register.value,
+            uresolver_remote_register=answer.uresolver_remote_register,
             viewer_linked=answer.viewer_linked,
             personalised=answer.personalised,
             records=[RecordAvailability.from_domain(r) for r in answer.records],

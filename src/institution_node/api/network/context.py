@@ -16,13 +16,14 @@ from strawberry.types import Info
 
 from network_common.errors import DomainError, Unauthenticated
 from network_common.jwks import unverified_header_kid
+from network_common.vocabulary import PrincipalKind
 
 from ...runtime import NodeRuntime
 from ..auth_endpoints import bearer
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5
-SERVICE_TYPE = "service"
+SERVICE_TYPE = PrincipalKind.SERVICE
 #: One message for every refusal: a caller learns nothing about why its token failed.
 REFUSED = "A valid network hub service token is required"
 

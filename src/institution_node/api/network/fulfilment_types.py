@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from network_common.graphql_vocabulary import LoanStatus, NextStep, RequestStatus
+
 from ...services.pickup import desks
 from ...services.pickup.requests import RemotePickup
 from ...services.pickup.steps import Acting, OwnerStep
@@ -19,15 +21,15 @@ class OwnerStepType:
     barcode: str | None
     title: str | None
     request_id: int | None
-    request_status: str | None
+    request_status: RequestStatus | None
     pickup_institution: str | None
     pickup_library_code: str | None
     pickup_library_name: str | None
     hold_shelf_expiry: str | None
-    loan_status: str | None
+    loan_status: LoanStatus | None
     loan_institution: str | None
     due_date: str | None
-    next_step: str | None = strawberry.field(description="HOLD_SHELF, TRANSIT or RESHELVE")
+    next_step: NextStep | None
     destination_institution: str | None
     destination_library_code: str | None
     destination_library_name: str | None

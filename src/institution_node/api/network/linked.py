@@ -7,14 +7,11 @@ from typing import Annotated
 
 import strawberry
 
-from network_common.vocabulary import LinkChangeKind, LinkOrigin
+from network_common.graphql_vocabulary import LinkChangeKind, LinkOrigin
 
 from ...services.network import link_changes
 from ...services.network import linked_accounts as service
 from .context import NetworkInfo
-
-strawberry.enum(LinkOrigin, description="How a linked account came to be asked for.")
-strawberry.enum(LinkChangeKind, description="What happened to a linked account.")
 
 
 @strawberry.type(description="A local record of another member's patron.")
@@ -28,7 +25,7 @@ class LinkedAccount:
     email: str | None
     user_group: str | None
     expiry_date: date | None
-    origin: str | None
+    origin: LinkOrigin | None
 
     @classmethod
     def from_domain(cls, account: service.LinkedAccount) -> LinkedAccount:
@@ -42,7 +39,7 @@ class LinkedAccount:
             email=account.email,
             user_group=account.user_group,
             expiry_date=account.expiry_date,
-            origin=account.origin,
+            origin=None if account.origin is None else LinkOrigin(account.origin),
         )
 
 

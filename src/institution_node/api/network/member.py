@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from network_common.graphql_vocabulary import AvailabilityDisplay, RemoteRegister
+
 from ...services import institution as service
 from ...store.models import Institution as InstitutionRow
 from .context import NetworkInfo
@@ -13,8 +15,8 @@ from .context import NetworkInfo
 class Member:
     code: str
     name: str
-    uresolver_remote_register: str
-    network_availability_display: str
+    uresolver_remote_register: RemoteRegister
+    network_availability_display: AvailabilityDisplay
     cross_consortia_identifiers: bool
     pickup_anywhere: list[str]
     return_anywhere: bool
@@ -24,8 +26,8 @@ class Member:
         return cls(
             code=row.code,
             name=row.name,
-            uresolver_remote_register=row.uresolver_remote_register,
-            network_availability_display=row.network_availability_display,
+            uresolver_remote_register=RemoteRegister(row.uresolver_remote_register),
+            network_availability_display=AvailabilityDisplay(row.network_availability_display),
             cross_consortia_identifiers=row.cross_consortia_identifiers,
             pickup_anywhere=list(row.pickup_anywhere or []),
             return_anywhere=row.return_anywhere,

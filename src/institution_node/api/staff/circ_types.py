@@ -6,12 +6,15 @@ from datetime import date, datetime
 
 import strawberry
 
+from network_common.graphql_vocabulary import FeeType, LoanStatus
+
 from ...domain.fulfilment import Terms
 from ...domain.money import from_minor
 from ...services.circulation.views import LoanView
 from ...services.fees import Balance, FeeTransactionView, FeeView
 from ...services.patrons.records import DeliveryStatus, OwnedView
 from ...services.patrons.users import PatronRoleView
+from .enums import FeeStatus, FeeTransactionKind
 
 
 @strawberry.type(description="An amount as an exact decimal string, with its currency.")
@@ -79,7 +82,7 @@ class TermsOfUse:
 @strawberry.type
 class Loan:
     id: strawberry.ID
-    status: str
+    status: LoanStatus
     item_barcode: str
     title: str
     patron_primary_id: str
@@ -112,7 +115,7 @@ class Loan:
     def from_domain(cls, v: LoanView) -> Loan:
         return cls(
             id=strawberry.ID(str(v.id)),
-            status=v.status,
+            status=LoanStatus(v.status),
             item_barcode=v.barcode,
             title=v.title,
             patron_primary_id=v.patron_primary_id,
@@ -136,7 +139,7 @@ class Loan:
 
 @strawberry.type
 class FeeTransaction:
-    kind: str
+    kind: FeeTransactionKind
     amount: str
     desk_code: str | None
     note: str | None
@@ -145,7 +148,7 @@ class FeeTransaction:
     @classmethod
     def from_domain(cls, v: FeeTransactionView) -> FeeTransaction:
         return cls(
-            kind=v.kind,
+            kind=FeeTransactionKind(v.kind),
             amount=str(v.amount),
             desk_code=v.desk,
             note=v.note,
@@ -156,14 +159,14 @@ class FeeTransaction:
 @strawberry.type(description="A fine or fee; amounts are exact decimal strings.")
 class Fee:
     id: strawberry.ID
-    type: str
+    type: FeeType
     owner_library_code: str | None = strawberry.field(
         description="The owning library; null when the institution owns it."
     )
     currency: str
     original_amount: str
     balance: str
-    status: str
+    status: FeeStatus
     comment: str | None
     created_at: datetime
     transactions: list[FeeTransaction]
@@ -172,12 +175,12 @@ class Fee:
     def from_domain(cls, v: FeeView) -> Fee:
         return cls(
             id=strawberry.ID(str(v.id)),
-            type=v.fee_type,
+            type=FeeType(v.fee_type),
             owner_library_code=v.owner_library,
             currency=v.currency,
             original_amount=str(v.original),
             balance=str(v.balance),
-            status=v.status,
+            status=FeeStatus(v.status),
             comment=v.comment,
             created_at=v.created_at,
             transactions=[FeeTransaction.from_domain(t) for t in v.transactions],

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import strawberry
 
+from network_common.graphql_vocabulary import ItemStatus, NextStep
+
 from ...services import items as item_service
 from ...services.circulation import loans as service
 from ...services.circulation.loans import ReturnOutcome
@@ -20,7 +22,7 @@ class Item:
     barcode: str
     title: str
     record_id: str
-    status: str
+    status: ItemStatus
     owning_library_code: str
     location: str
     loanable: bool
@@ -35,7 +37,7 @@ class Item:
             barcode=v.barcode,
             title=v.title,
             record_id=v.record_id,
-            status=v.status,
+            status=ItemStatus(v.status),
             owning_library_code=v.owning_library,
             location=v.location,
             loanable=v.loanable,
@@ -49,7 +51,7 @@ class Item:
 @strawberry.type(description="The ended loan and what to do with the item now.")
 class ReturnResult:
     loan: Loan
-    next_step: str = strawberry.field(description="RESHELVE, TRANSIT or HOLD_SHELF.")
+    next_step: NextStep
     destination_library_code: str | None
     destination_library_name: str | None
 
@@ -57,7 +59,7 @@ class ReturnResult:
     def from_domain(cls, v: ReturnOutcome) -> ReturnResult:
         return cls(
             loan=Loan.from_domain(v.loan),
-            next_step=v.next_step.value,
+            next_step=v.next_step,
             destination_library_code=v.destination_library_code,
             destination_library_name=v.destination_library_name,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from network_common.graphql_vocabulary import FeeType
+
 from ...services import fees as service
 from ..context import StaffInfo
 from .circ_types import Fee
@@ -17,7 +19,7 @@ class FeeMutation:
         self,
         info: StaffInfo,
         patron: str,
-        type: str,
+        type: FeeType,
         amount: str,
         owner_library: str | None = None,
         comment: str | None = None,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from network_common.graphql_vocabulary import AvailabilityDisplay, IndependenceModel, RemoteRegister
+
 from ...services import institution as service
 from ...store.models import Desk as DeskRow
 from ...store.models import Institution as InstitutionRow
 from ...store.models import Library as LibraryRow
 from ..context import StaffInfo
+from .enums import RegistrationRoleScope
 
 
 @strawberry.type
@@ -52,11 +55,11 @@ class InstitutionSettings:
     code: str
     name: str
     currency: str
-    uresolver_remote_register: str
-    fulfillment_independence_model: str
+    uresolver_remote_register: RemoteRegister
+    fulfillment_independence_model: IndependenceModel
     limit_user_search_by_library_scope: bool
     separate_patron_notifications_by_library: bool
-    network_availability_display: str
+    network_availability_display: AvailabilityDisplay
     cross_consortia_identifiers: bool
     pickup_anywhere: list[str]
     return_anywhere: bool
@@ -71,11 +74,11 @@ class InstitutionSettings:
             code=row.code,
             name=row.name,
             currency=row.currency,
-            uresolver_remote_register=row.uresolver_remote_register,
-            fulfillment_independence_model=row.fulfillment_independence_model,
+            uresolver_remote_register=RemoteRegister(row.uresolver_remote_register),
+            fulfillment_independence_model=IndependenceModel(row.fulfillment_independence_model),
             limit_user_search_by_library_scope=row.limit_user_search_by_library_scope,
             separate_patron_notifications_by_library=row.separate_patron_notifications_by_library,
-            network_availability_display=row.network_availability_display,
+            network_availability_display=AvailabilityDisplay(row.network_availability_display),
             cross_consortia_identifiers=row.cross_consortia_identifiers,
             pickup_anywhere=list(row.pickup_anywhere or []),
             return_anywhere=row.return_anywhere,
@@ -105,17 +108,17 @@ class InstitutionQuery:
 class SettingsInput:
     name: str | None = None
     reply_to_email: str | None = None
-    uresolver_remote_register: str | None = None
-    fulfillment_independence_model: str | None = None
+    uresolver_remote_register: RemoteRegister | None = None
+    fulfillment_independence_model: IndependenceModel | None = None
     limit_user_search_by_library_scope: bool | None = None
     separate_patron_notifications_by_library: bool | None = None
-    network_availability_display: str | None = None
+    network_availability_display: AvailabilityDisplay | None = None
     cross_consortia_identifiers: bool | None = None
     pickup_anywhere: list[str] | None = None
     return_anywhere: bool | None = None
     hold_shelf_days: int | None = None
     courtesy_notice_days: int | None = None
-    registration_role_scope: str | None = None
+    registration_role_scope: RegistrationRoleScope | None = None
     registration_role_days: int | None = None
 
 

@@ -7,7 +7,9 @@ from datetime import datetime
 import strawberry
 
 from network_common.errors import Forbidden, Unauthenticated
+from network_common.graphql_vocabulary import NextStep, RequestStatus
 from network_common.tokens import Principal
+from network_common.vocabulary import PrincipalKind
 
 from ...services.requests import holdshelf, placement
 from ...services.requests import lifecycle as service
@@ -16,6 +18,7 @@ from ...services.requests.common import REQUEST_WORK_ROLES, NextStepInfo
 from ...services.requests.views import RequestPage as PageData
 from ...services.requests.views import RequestView
 from ..context import StaffInfo
+from .enums import RequestKind, RequestLevel
 from .ids import parse_id
 
 
@@ -30,7 +33,7 @@ def _patron(info: StaffInfo) -> Principal:
         if info.context.auth_error is not None:
             raise info.context.auth_error
         raise Unauthenticated("A patron's bearer token is required")
-    if principal.kind != "patron":
+    if principal.kind != PrincipalKind.PATRON:
         raise Forbidden("Only the patron cancels through this action")
     return principal
 
@@ -38,9 +41,9 @@ def _patron(info: StaffInfo) -> Principal:
 @strawberry.type(description="A patron request (hold) or a non-patron transit / work order.")
 class Request:
     id: strawberry.ID
-    kind: str
-    level: str
-    status: str
+    kind: RequestKind
+    level: RequestLevel
+    status: RequestStatus
     title: str
     record_id: str
     item_barcode: str | None
@@ -65,9 +68,9 @@ class Request:
     def from_domain(cls, v: RequestView) -> Request:
         return cls(
             id=strawberry.ID(str(v.id)),
-            kind=v.kind,
-            level=v.level,
-            status=v.status,
+            kind=RequestKind(v.kind),
+            level=RequestLevel(v.level),
+            status=RequestStatus(v.status),
             title=v.title,
             record_id=v.record_id,
             item_barcode=v.item_barcode,
@@ -109,7 +112,7 @@ class RequestPage:
 
 @strawberry.type(description="What to do with the scanned item, and the request it serves.")
 class ScanInResult:
-    next_step: str
+    next_step: NextStep
     destination_library_code: str | None
     destination_library_name: str | None
     destination_institution: str | None
@@ -118,7 +121,7 @@ class ScanInResult:
     @classmethod
     def from_domain(cls, info: NextStepInfo, request: RequestView | None) -> ScanInResult:
         return cls(
-            next_step=info.step.value,
+            next_step=info.step,
             destination_library_code=info.destination_code,
             destination_library_name=info.destination_name,
             destination_institution=info.destination_institution,
@@ -132,7 +135,7 @@ class RequestQuery:
     async def requests_monitor(
         self,
         info: StaffInfo,
-        status: list[str] | None = None,
+        status: list[RequestStatus] | None = None,
         pickup_library_code: str | None = None,
         owning_library_code: str | None = None,
         first: int = 50,

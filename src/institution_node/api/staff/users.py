@@ -27,12 +27,13 @@ from .circ_types import (
     PatronRole,
     StatCategory,
 )
+from .enums import UserKind
 
 
 @strawberry.type(description="A search hit: identity only.")
 class UserSummary:
     primary_id: str
-    kind: str
+    kind: UserKind
     first_name: str
     last_name: str
     email: str | None
@@ -43,7 +44,7 @@ class UserSummary:
     def from_row(cls, row: UserRow) -> UserSummary:
         return cls(
             primary_id=row.primary_id,
-            kind=row.kind,
+            kind=UserKind(row.kind),
             first_name=row.first_name,
             last_name=row.last_name,
             email=row.email,
@@ -56,7 +57,7 @@ class UserSummary:
 class User:
     user_id: strawberry.Private[int]
     primary_id: str
-    kind: str
+    kind: UserKind
     first_name: str
     last_name: str
     email: str | None
@@ -69,7 +70,7 @@ class User:
         return cls(
             user_id=row.id,
             primary_id=row.primary_id,
-            kind=row.kind,
+            kind=UserKind(row.kind),
             first_name=row.first_name,
             last_name=row.last_name,
             email=row.email,

@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from network_common.vocabulary import UserKind
-
+from ...domain.vocabulary import UserKind
 from ...store.models import Library, PatronRole, User
 from .csv_rows import CsvRow, RowError, check_width, read_rows
 from .problems import ImportRefused, ImportReport, Problem

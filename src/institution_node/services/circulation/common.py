@@ -13,14 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import Forbidden, InvalidInput, NotFound
 from network_common.scope import Scope
 from network_common.tokens import Principal
-from network_common.vocabulary import (
-    DESK_ROLES,
-    USER_ROLES,
-    IndependenceModel,
-    StaffRoleType,
-    UserKind,
-)
+from network_common.vocabulary import DESK_ROLES, USER_ROLES, IndependenceModel, StaffRoleType
 
+from ...domain.vocabulary import RegistrationRoleScope, UserKind
 from ...store.models import Desk, Institution, User
 
 #: Roles that may edit a patron's record: blocks, notes, statistics, roles, fees (charge,
@@ -49,7 +44,7 @@ class Facts:
     currency: str
     model: IndependenceModel
     limit_search: bool
-    registration_role_scope: str
+    registration_role_scope: RegistrationRoleScope
     registration_role_days: int
 
 
@@ -62,7 +57,7 @@ async def facts(session: AsyncSession) -> Facts:
         currency=inst.currency,
         model=IndependenceModel(inst.fulfillment_independence_model),
         limit_search=inst.limit_user_search_by_library_scope,
-        registration_role_scope=inst.registration_role_scope,
+        registration_role_scope=RegistrationRoleScope(inst.registration_role_scope),
         registration_role_days=inst.registration_role_days,
     )
 

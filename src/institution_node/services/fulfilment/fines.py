@@ -23,12 +23,13 @@ from datetime import datetime
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from network_common.vocabulary import FeeStatus, FeeType, LoanStatus
+from network_common.vocabulary import FeeType, LoanStatus
 
 from ...domain.fulfilment import Terms
 from ...domain.letters import Letter, letter_owner_library
 from ...domain.money import from_minor
 from ...domain.overdue import overdue_fine
+from ...domain.vocabulary import FeeStatus
 from ...store.models import Fee, Item, Loan
 from ..fees import add_fee
 from ..notifications import send_letter

@@ -40,27 +40,20 @@ from network_common.errors import Conflict, ErrorCode, Forbidden, NotFound
 from network_common.tokens import Principal
 from network_common.vocabulary import (
     DESK_ROLES,
-    FeeStatus,
-    FeeTransactionKind,
     FeeType,
     IndependenceModel,
     ItemStatus,
     LoanStatus,
+    RequestStatus,
 )
 
 from ...domain.fulfilment import Terms
 from ...domain.letters import Letter, letter_owner_library
 from ...domain.money import from_minor
 from ...domain.overdue import overdue_fine
-from ...domain.requests import (
-    Places,
-    RequestEvent,
-    RequestKind,
-    RequestStatus,
-    managing_library,
-    next_status,
-)
+from ...domain.requests import Places, RequestEvent, RequestKind, managing_library, next_status
 from ...domain.visibility import Kind
+from ...domain.vocabulary import FeeStatus, FeeTransactionKind
 from ...store.models import BibRecord, Fee, FeeTransaction, Institution, Item, Loan, Request
 from ..circulation import common
 from ..circulation.views import LoanView, loan_views, loan_visibility

@@ -24,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import Forbidden, InvalidInput, NotFound
 from network_common.scope import Scope
 from network_common.tokens import Principal
-from network_common.vocabulary import StaffRoleType, UserKind
+from network_common.vocabulary import StaffRoleType
 
 from ...domain.fulfilment import Terms
 from ...domain.money import from_minor, parse_optional_fee, to_minor
 from ...domain.visibility import may_manage_library
+from ...domain.vocabulary import UserKind
 from ...store.models import FulfilmentRule, Item, Library
 from ..circulation import common
 from ..patrons.users import get_user

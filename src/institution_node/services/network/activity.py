@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from network_common.errors import InvalidInput
-from network_common.vocabulary import FeeStatus, LoanStatus
+from network_common.vocabulary import LoanStatus
 
 from ...domain.money import from_minor
 from ...domain.requests import ACTIVE as ACTIVE_REQUESTS
 from ...domain.requests import RequestKind
+from ...domain.vocabulary import FeeStatus
 from ...store.models import BibRecord, Fee, Institution, Item, Library, Loan, Request, User
 
 MAX_IDENTITIES = 500

@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import InvalidInput
 from network_common.patron_digest import limited_digest
-from network_common.vocabulary import ItemStatus, LoanStatus, RemoteRegister, UserKind
+from network_common.vocabulary import ItemStatus, LoanStatus, RemoteRegister
 
 from ...domain.circulation import PatronRoleFacts, role_covers
 from ...domain.fulfilment import ItemFacts, PatronFacts
 from ...domain.fulfilment import Terms as RuleTerms
 from ...domain.money import from_minor
+from ...domain.vocabulary import UserKind
 from ...store.models import BibRecord, Desk, Holding, Item, Library, Loan, PatronRole, User
 from ..fulfilment.terms import RuleBook, load_rule_book, stat_facts
 from ..institution import get_institution

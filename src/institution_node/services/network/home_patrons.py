@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import InvalidInput
-from network_common.vocabulary import UserKind
 
+from ...domain.vocabulary import UserKind
 from ...store.models import User
 
 MAX_IDS = 500

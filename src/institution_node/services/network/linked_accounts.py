@@ -21,15 +21,14 @@ from network_common.models_base import utcnow
 from network_common.tokens import Principal
 from network_common.vocabulary import (
     USER_ROLES,
-    FeeStatus,
     LinkChangeKind,
     LinkOrigin,
     LoanStatus,
     RemoteRegister,
-    UserKind,
 )
 
 from ...domain.requests import ACTIVE as ACTIVE_REQUESTS
+from ...domain.vocabulary import FeeStatus, UserKind
 from ...store.models import Desk, Fee, Loan, PatronRole, Request, User
 from ..idempotency import run_idempotent
 from ..institution import get_institution

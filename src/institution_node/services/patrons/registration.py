@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import FeeType, UserKind
+from network_common.vocabulary import FeeType
 
 from ...domain.letters import Letter, letter_owner_library
 from ...domain.visibility import may_manage_library
+from ...domain.vocabulary import RegistrationRoleScope, UserKind
 from ...store.models import Desk, Library, PatronRole, User
 from ..circulation import common
 from ..fees import add_fee
@@ -87,7 +88,9 @@ async def register_at_desk(
     expiry = common.now().date() + timedelta(days=facts.registration_role_days)
     if expiry_cap is not None:
         expiry = min(expiry, expiry_cap)
-    role_library = desk.library_id if facts.registration_role_scope == "LIBRARY" else None
+    role_library = (
+        desk.library_id if facts.registration_role_scope == RegistrationRoleScope.LIBRARY else None
+    )
     role = PatronRole(user_id=user.id, library_id=role_library, expiry_date=expiry)
     session.add(role)
     library = await session.get_one(Library, desk.library_id)

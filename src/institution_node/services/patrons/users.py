@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import InvalidInput, NotFound
 from network_common.scope import Scope
 from network_common.tokens import Principal
-from network_common.vocabulary import LoanStatus, UserKind
+from network_common.vocabulary import LoanStatus
 
 from ...domain.visibility import Kind
+from ...domain.vocabulary import UserKind
 from ...store.models import Library, Loan, PatronRole, User
 from ..circulation import common
 from ..circulation.views import LoanView, loan_views, loan_visibility

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Forbidden, Ineligible, NotFound
-from network_common.vocabulary import LoanStatus
+from network_common.vocabulary import LoanStatus, RequestStatus
 
 from ...domain.letters import Letter
-from ...domain.requests import RequestStatus
 from ...store.models import Item
 from ..circulation import loans as circulation
 from ..fulfilment import lost

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, NotFound
-from network_common.vocabulary import ItemStatus, LoanStatus
+from network_common.vocabulary import ItemStatus, LoanStatus, RequestStatus
 
-from ...domain.requests import RequestEvent, RequestKind, RequestStatus
+from ...domain.requests import RequestEvent, RequestKind
 from ...store.models import Item, Loan, Request
 from ..requests import lifecycle as request_service
 from . import lookup

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, NotFound
+from network_common.vocabulary import RequestStatus
 
-from ...domain.requests import RequestEvent, RequestKind, RequestStatus
+from ...domain.requests import RequestEvent, RequestKind
 from ...store.models import Item, Request
 from ..idempotency import run_idempotent
 from .steps import Acting, OwnerStep

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
-from network_common.vocabulary import ItemStatus, LinkOrigin, RemoteRegister, UserKind
+from network_common.vocabulary import ItemStatus, LinkOrigin, RemoteRegister
 
 from ...domain.requests import RequestEvent, RequestKind
+from ...domain.vocabulary import UserKind
 from ...store.models import Item, Request, User
 from ..idempotency import run_idempotent
 from ..institution import get_institution

@@ -16,6 +16,7 @@ from network_common.vocabulary import (
     IndependenceModel,
     ItemStatus,
     NextStep,
+    RequestStatus,
     StaffRoleType,
 )
 
@@ -24,7 +25,6 @@ from ...domain.requests import (
     Places,
     RequestEvent,
     RequestKind,
-    RequestStatus,
     managing_library,
     next_status,
 )

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Forbidden, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import ItemStatus, NextStep
+from network_common.vocabulary import ItemStatus, NextStep, RequestStatus
 
 from ...domain.letters import Letter
-from ...domain.requests import RequestEvent, RequestKind, RequestStatus
+from ...domain.requests import RequestEvent, RequestKind
 from ...store.models import BibRecord, Desk, Item, Library, Request
 from . import common
 from . import lifecycle as requests_service

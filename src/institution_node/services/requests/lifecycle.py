@@ -19,18 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Forbidden, Ineligible, InvalidInput, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import ItemStatus, NextStep
+from network_common.vocabulary import ItemStatus, NextStep, PrincipalKind, RequestStatus
 
 from ...domain.circulation import role_covers
 from ...domain.letters import Letter
-from ...domain.requests import (
-    EXPIRY_REASON,
-    ITEM_MOVING,
-    RequestEvent,
-    RequestKind,
-    RequestLevel,
-    RequestStatus,
-)
+from ...domain.requests import EXPIRY_REASON, ITEM_MOVING, RequestEvent, RequestKind, RequestLevel
 from ...store.models import BibRecord, Item, Loan, Request
 from ..fulfilment.terms import terms_for_item
 from . import common
@@ -69,14 +62,14 @@ async def cancel_request(
     item already moving goes home; commits."""
     if not reason.strip():
         raise InvalidInput("A cancellation reason is required")
-    if actor.kind == "patron":
+    if actor.kind == PrincipalKind.PATRON:
         owned = await session.scalar(
             select(Request.id).where(Request.id == request_id, Request.user_id == actor.user_id)
         )
         if owned is None:
             raise NotFound("No such request")
         by = "PATRON"
-    elif actor.kind == "staff" and actor.has_any_role(common.REQUEST_WORK_ROLES):
+    elif actor.kind == PrincipalKind.STAFF and actor.has_any_role(common.REQUEST_WORK_ROLES):
         await find_visible(session, actor=actor, request_id=request_id)
         by = "STAFF"
     else:

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Ineligible, InvalidInput, NotFound
-from network_common.vocabulary import ItemStatus, UserKind
+from network_common.vocabulary import ItemStatus, RequestStatus
 
 from ...domain.circulation import PatronRoleFacts, role_covers
-from ...domain.requests import ACTIVE, RequestEvent, RequestKind, RequestLevel, RequestStatus
+from ...domain.requests import ACTIVE, RequestEvent, RequestKind, RequestLevel
+from ...domain.vocabulary import UserKind
 from ...store.models import BibRecord, Desk, Item, Library, PatronRole, Request, User
 from ..fulfilment.terms import terms_for_items
 from . import common

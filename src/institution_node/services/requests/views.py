@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import UserKind
+from network_common.vocabulary import RequestStatus
 
-from ...domain.requests import ACTIVE, CLOSED, RequestKind, RequestStatus, allowed_events
+from ...domain.requests import ACTIVE, CLOSED, RequestKind, allowed_events
 from ...domain.visibility import may_manage_library
+from ...domain.vocabulary import UserKind
 from ...store.models import BibRecord, Holding, Item, Library, Request, User
 from . import common
 from .visibility import visible_requests

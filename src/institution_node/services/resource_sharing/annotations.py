@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
-from network_common.vocabulary import StaffRoleType, UserKind
+from network_common.vocabulary import StaffRoleType
 
 from ...domain import borrowing as btable
 from ...domain import lending as ltable
+from ...domain.vocabulary import UserKind
 from ...store.models import BorrowingRequest, LendingRequest, StaffRole, User
 from . import borrowing_steps, common, lending_steps
 from .messages import MessageKind

@@ -22,12 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from network_common.vocabulary import ItemStatus, UserKind
+from network_common.vocabulary import ItemStatus, RequestStatus
 
 from ...domain import borrowing as table
 from ...domain.borrowing import BorrowingEvent, BorrowingStatus
 from ...domain.letters import Letter
-from ...domain.requests import RequestEvent, RequestStatus
+from ...domain.requests import RequestEvent
+from ...domain.vocabulary import UserKind
 from ...store.models import BibRecord, BorrowingRequest, Holding, Item, Library, Request, User
 from ..requests import lifecycle
 from ..requests.placement import Pickup, local_pickup, place_request

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import Forbidden, InvalidInput, NotFound
 from network_common.scope import Scope
 from network_common.tokens import Principal
-from network_common.vocabulary import RESOURCE_SHARING_ROLES, IndependenceModel, StaffRoleType
+from network_common.vocabulary import (
+    RESOURCE_SHARING_ROLES,
+    IndependenceModel,
+    PrincipalKind,
+    StaffRoleType,
+)
 
 from ...store.models import (
     BorrowingRequest,
@@ -70,14 +75,14 @@ SYSTEM = Actor()
 def staff_scope(actor: Principal) -> Scope:
     """The resource sharing libraries of an operator; refused without a resource sharing
     role."""
-    if actor.kind != "staff" or not actor.has_any_role(RESOURCE_SHARING_ROLES):
+    if actor.kind != PrincipalKind.STAFF or not actor.has_any_role(RESOURCE_SHARING_ROLES):
         raise Forbidden("Your roles do not include resource sharing")
     return actor.scope(RESOURCE_SHARING_ROLES)
 
 
 def directory_keeper(actor: Principal) -> None:
     """Partners and rotas are institution configuration: institution-wide managers only."""
-    if actor.kind != "staff" or not actor.has_any_role(DIRECTORY_ROLES):
+    if actor.kind != PrincipalKind.STAFF or not actor.has_any_role(DIRECTORY_ROLES):
         raise Forbidden("Only fulfillment services managers keep the partner directory")
     if not actor.scope(DIRECTORY_ROLES).institution:
         raise Forbidden("The partner directory is kept by institution-wide managers")

@@ -29,10 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from network_common.vocabulary import RequestStatus
 
 from ...domain import lending as table
 from ...domain.lending import LendingEvent, LendingStatus
-from ...domain.requests import RequestEvent, RequestKind, RequestLevel, RequestStatus
+from ...domain.requests import RequestEvent, RequestKind, RequestLevel
 from ...store.models import BibRecord, Item, LendingRequest, Library, Partner, Request
 from ..requests import common as requests_common
 from ..requests import lifecycle

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
-from network_common.vocabulary import FeeStatus, FeeType, ItemStatus, LoanStatus, NextStep
+from network_common.vocabulary import FeeType, ItemStatus, LoanStatus, NextStep, RequestStatus
 
 from ...domain import lending as table
 from ...domain.lending import LendingEvent, LendingStatus
 from ...domain.money import from_minor, parse_amount, to_minor
-from ...domain.requests import RequestStatus
+from ...domain.vocabulary import FeeStatus
 from ...store.models import Desk, Fee, Item, LendingRequest, Loan, Partner, Request
 from .. import fees
 from ..circulation.loans import check_eligibility, open_loan

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Conflict, InvalidInput, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import UserKind
 
 from ...domain.partners import (
     NETWORK_AGENCY_TYPE,
@@ -35,6 +34,7 @@ from ...domain.partners import (
     PartnerProtocol,
     partner_user_id,
 )
+from ...domain.vocabulary import UserKind
 from ...store.models import Library, Partner, PatronRole, User
 from . import common
 

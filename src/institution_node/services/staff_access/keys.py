@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import InvalidInput, NotFound
 from network_common.models_base import utcnow
-from network_common.vocabulary import UserKind
 
 from ...auth import apikeys
+from ...domain.vocabulary import UserKind
 from ...store.models import ApiKey, User
 
 KINDS = ("STAFF", "DISCOVERY")

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Unauthenticated
 from network_common.tokens import Principal
-from network_common.vocabulary import UserKind
+from network_common.vocabulary import PrincipalKind
 
+from ...domain.vocabulary import UserKind
 from ...store.models import ApiKey, StaffLogin, User
 
 ENDED = "The session has ended (credentials revoked or account disabled); sign in again"
@@ -22,7 +23,7 @@ ENDED = "The session has ended (credentials revoked or account disabled); sign i
 
 async def ensure_active(session: AsyncSession, *, principal: Principal) -> None:
     """Raise Unauthenticated when the token's operator or API key may no longer act."""
-    if principal.kind == "staff":
+    if principal.kind == PrincipalKind.STAFF:
         if principal.user_id is None:
             raise Unauthenticated(ENDED)
         query = (
@@ -42,7 +43,7 @@ async def ensure_active(session: AsyncSession, *, principal: Principal) -> None:
             raise Unauthenticated(ENDED)
         if principal.api_key_id is not None and row.revoked is not False:
             raise Unauthenticated(ENDED)
-    elif principal.kind == "discovery" and principal.api_key_id is not None:
+    elif principal.kind == PrincipalKind.DISCOVERY and principal.api_key_id is not None:
         revoked = await session.scalar(
             select(ApiKey.revoked).where(ApiKey.key_id == principal.api_key_id)
         )

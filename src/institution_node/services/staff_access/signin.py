@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import AccountLocked, Unauthenticated
 from network_common.keys import SigningKey
 from network_common.models_base import utcnow
-from network_common.vocabulary import UserKind
 
 from ...auth import passwords
+from ...domain.vocabulary import UserKind
 from ...store.models import StaffLogin, User
 from .tokens import issue_staff_token, staff_user
 

@@ -10,8 +10,9 @@ from network_common import tokens
 from network_common.errors import Unauthenticated
 from network_common.keys import SigningKey
 from network_common.tokens import RoleGrant
-from network_common.vocabulary import StaffRoleType, UserKind
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 
+from ...domain.vocabulary import UserKind
 from ...store.models import StaffLogin, StaffRole, User
 
 
@@ -53,7 +54,7 @@ async def issue_staff_token(
     return tokens.issue(
         key,
         institution=institution,
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         primary_id=user.primary_id,
         user_id=user.id,
         ttl_seconds=ttl_seconds,

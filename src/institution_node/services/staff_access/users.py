@@ -11,9 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from network_common.errors import Conflict, InvalidInput, NotFound
 from network_common.models_base import utcnow
-from network_common.vocabulary import StaffRoleType, UserKind
+from network_common.vocabulary import StaffRoleType
 
 from ...auth import passwords
+from ...domain.vocabulary import UserKind
 from ...store.models import ApiKey, Library, StaffLogin, StaffRole, StaffRoleLibrary, User
 
 

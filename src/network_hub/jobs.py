@@ -1,0 +1,48 @@
+"""The hub's scheduled jobs, started by the app's lifespan (``app.py``).
+
+``index-sync``: every HUB_INDEX_SYNC_SECONDS (and at start-up with HUB_SYNC_INDEX_ON_START);
+members that did not answer are asked again after RETRY_SECONDS. With several replicas one
+of them runs it per period (the kernel's scheduler holds a lock in the hub's database).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from network_common.jobs import Job, RunAgain, Scheduler
+from network_common.observability import JobMetrics
+
+from .runtime import HubRuntime
+from .services.index_sync import sync_index
+from .store.models import JOB_RUN
+
+#: How soon a sync that missed members is tried again.
+RETRY_SECONDS = 30.0
+
+
+def build_scheduler(runtime: HubRuntime) -> Scheduler:
+    """The hub's jobs for ``runtime``, not started."""
+    scheduler = Scheduler(
+        runtime.engine, table=JOB_RUN, metrics=JobMetrics(runtime.metrics.registry)
+    )
+    s = runtime.settings
+    retry = min(RETRY_SECONDS, s.index_sync_seconds or RETRY_SECONDS)
+
+    async def index_sync(*, now: datetime) -> RunAgain | None:
+        counts = await sync_index(runtime=runtime)
+        if any(c is None for c in counts.values()):
+            # Members still starting (or down) are asked again soon, not in ten minutes.
+            return RunAgain(retry)
+        return None
+
+    if s.sync_index_on_start or s.index_sync_seconds > 0:
+        scheduler.add(
+            Job(
+                "index-sync",
+                interval=s.index_sync_seconds,
+                run=index_sync,
+                run_at_start=s.sync_index_on_start,
+                retry_seconds=retry,
+            )
+        )
+    return scheduler
