@@ -82,7 +82,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
-        await runtime.start_jobs(build_scheduler(runtime))
+        await runtime.start_jobs(build_scheduler(runtime=runtime))
         yield
         await runtime.close()
 

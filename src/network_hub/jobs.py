@@ -20,7 +20,7 @@ from .store.models import JOB_RUN
 RETRY_SECONDS = 30.0
 
 
-def build_scheduler(runtime: HubRuntime) -> Scheduler:
+def build_scheduler(*, runtime: HubRuntime) -> Scheduler:
     """The hub's jobs for ``runtime``, not started."""
     scheduler = Scheduler(
         runtime.engine, table=JOB_RUN, metrics=JobMetrics(runtime.metrics.registry)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from institution_node.store.models import Item
 from tests.conftest import NodeFactory
 from tests.support.builders import desk, holding, library, patron, record, two_library_institution
 from tests.support.nodes import GraphQLErrors, NodeHarness
 from tests.support.service_tokens import hub_key, hub_settings, service_token
+from tests.support.statements import count_statements
 
 NETWORK = "/network/graphql"
 KEY = hub_key()
@@ -242,21 +241,6 @@ async def test_brief_batch_counts_without_item_lists(
     assert anonymous["records"][0]["requestable"] is False
 
 
-@contextmanager
-def _count_statements(node: NodeHarness) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = node.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 @pytest.mark.parametrize("query", [BRIEF, FULL], ids=["brief", "full"])
 async def test_statement_count_does_not_grow_with_the_batch(
     node_factory: NodeFactory, query: str
@@ -268,9 +252,9 @@ async def test_statement_count_does_not_grow_with_the_batch(
     ]
     node = await node_factory(data, **hub_settings(KEY))
     await _ask(node, query, ["rec-1"], VISITOR)  # warm the institution-code cache
-    with _count_statements(node) as one:
+    with count_statements(node.runtime.engine) as one:
         await _ask(node, query, ["rec-1"], VISITOR)
-    with _count_statements(node) as many:
+    with count_statements(node.runtime.engine) as many:
         answer = await _ask(node, query, [f"bulk-{n}" for n in range(30)] + ["rec-3"], VISITOR)
     assert all(r["totalItems"] == 2 for r in answer["records"][:30])
     # 6, plus the fulfilment rules and the viewer's statistical categories (terms of use).

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from institution_node.services.circulation import loans as circulation
 from institution_node.store.models import Item, Loan, Notification, Request
@@ -17,6 +15,7 @@ from tests.conftest import NodeFactory
 from tests.support.builders import api_key, holding, record, two_library_institution
 from tests.support.circ_queries import LOAN, RETURN, USER_FEES, USER_LOANS
 from tests.support.nodes import GraphQLErrors, NodeHarness
+from tests.support.statements import count_statements
 
 
 async def test_two_desks_loan_the_same_item_at_once(node_factory: NodeFactory, db_url: str) -> None:
@@ -110,31 +109,16 @@ def _with_loans(count: int) -> dict[str, Any]:
     return data
 
 
-@contextmanager
-def _count_statements(node: NodeHarness) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listener(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = node.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-
-
 async def test_loans_and_fees_lists_cost_constant_statements(node_factory: NodeFactory) -> None:
     counts: dict[int, tuple[int, int]] = {}
     for size in (3, 40):
         node = await node_factory(_with_loans(size))
         token = await node.token(api_key("unia-main-op"))
-        with _count_statements(node) as statements:
+        with count_statements(node.runtime.engine) as statements:
             loans = (await node.gql(USER_LOANS, {"id": "P1"}, token=token))["user"]["loans"]
         assert len(loans) == size
         assert [x["itemBarcode"] for x in loans][:2] == ["Q-0", "Q-1"]  # soonest due first
-        with _count_statements(node) as fee_statements:
+        with count_statements(node.runtime.engine) as fee_statements:
             fees = (await node.gql(USER_FEES, {"id": "P1"}, token=token))["user"]["fees"]
         assert len(fees) == size
         counts[size] = (len(statements), len(fee_statements))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from institution_node.store.models import BibRecord, Fee, Library, Request, User
 from tests.conftest import NodeFactory
 from tests.support.network_data import member_with_linked_patrons
 from tests.support.nodes import NodeHarness
 from tests.support.service_tokens import hub_key, hub_settings, service_token
+from tests.support.statements import count_statements
 
 NETWORK = "/network/graphql"
 KEY = hub_key()
@@ -156,28 +155,13 @@ async def test_only_linked_accounts_answer(node_factory: NodeFactory) -> None:
     assert [own["found"], wrong_home["found"], mixed["found"]] == [False, False, False]
 
 
-@contextmanager
-def count_statements(node: NodeHarness) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = node.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 async def test_statement_count_does_not_grow_with_patrons(node_factory: NodeFactory) -> None:
     node = await node_factory(member_with_linked_patrons(patrons=20), **hub_settings(KEY))
     await activity(node, who("L1"))  # warm up (institution code, key cache)
 
-    with count_statements(node) as one:
+    with count_statements(node.runtime.engine) as one:
         answer = await activity(node, who("L1"))
-    with count_statements(node) as twenty:
+    with count_statements(node.runtime.engine) as twenty:
         answers = await activity(node, who(*(f"L{n}" for n in range(1, 21))))
 
     assert answer[0]["found"]

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from institution_node.store.models import Item, Notification, Request
 from tests.conftest import NodeFactory
@@ -21,6 +21,7 @@ from tests.support.request_queries import (
     REQUEST,
     SCAN_IN,
 )
+from tests.support.statements import count_statements
 
 
 async def _tokens(node: NodeHarness) -> dict[str, str]:
@@ -243,22 +244,15 @@ async def test_monitor_costs_the_same_statements_for_one_or_many_requests(
     data = two_library_institution()
     node = await node_factory(data)
     t = await _tokens(node)
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(node.runtime.engine.sync_engine, "before_cursor_execute", count)
     await place(node, t["admin"], patronPrimaryId="P1", barcode="M-1", pickupLibraryCode="LAW")
-    statements.clear()
-    await node.gql(MONITOR, {"first": 50}, token=t["main-op"])
-    one = len(statements)
+    with count_statements(node.runtime.engine) as one:
+        await node.gql(MONITOR, {"first": 50}, token=t["main-op"])
     await place(node, t["admin"], patronPrimaryId="P2", barcode="M-2", pickupLibraryCode="LAW")
     await place(node, t["admin"], patronPrimaryId="P1", recordId="rec-2", pickupLibraryCode="MAIN")
-    statements.clear()
-    page = (await node.gql(MONITOR, {"first": 50}, token=t["main-op"]))["requestsMonitor"]
+    with count_statements(node.runtime.engine) as three:
+        page = (await node.gql(MONITOR, {"first": 50}, token=t["main-op"]))["requestsMonitor"]
     assert page["totalCount"] == 3
-    assert len(statements) == one
+    assert len(three) == len(one)
 
 
 CREATE_WORK_ORDER_Q = """

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from network_common.vocabulary import AvailabilityDisplay, RemoteRegister
 from network_hub.getit.shaping import home_shaper, remote_shaper
 
 TERMS = {"loanPeriodDays": 14, "renewalsAllowed": 2, "requestable": True, "fees": []}
@@ -24,8 +25,8 @@ def remote(setting: str, *, display: str = "HOLDINGS", patron: bool = True, link
     shaper = remote_shaper(
         code="UNIB",
         name="B",
-        setting=setting,
-        display=display,
+        setting=RemoteRegister(setting),
+        display=AvailabilityDisplay(display),
         patron=patron,
         personalised=linked,
     )

@@ -25,11 +25,16 @@ OPERATOR = Principal(
 async def test_an_unknown_desk_is_named_as_the_callers_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def no_such_desk(*_args: Any) -> dict[str, Any]:
+    async def no_such_desk(**_kwargs: Any) -> dict[str, Any]:
         raise refusal("University UNIC", ErrorCode.NOT_FOUND)
 
     monkeypatch.setattr(access, "call", no_such_desk)
     with pytest.raises(DomainError) as refused:
-        await access.acting_desk(None, OPERATOR, desk_code="NO-DESK", roles=DESK_ROLES)  # type: ignore[arg-type]
+        await access.acting_desk(
+            runtime=None,  # type: ignore[arg-type]
+            principal=OPERATOR,
+            desk_code="NO-DESK",
+            roles=DESK_ROLES,
+        )
     assert refused.value.code is ErrorCode.NOT_FOUND
     assert refused.value.message == "Your institution has no desk NO-DESK"

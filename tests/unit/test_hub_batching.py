@@ -82,3 +82,31 @@ async def test_malformed_error_lists_are_a_member_error_not_a_crash() -> None:
             client._parse(200, body)
         assert failure.value.code is UnavailableCode.MEMBER_ERROR
     await members.aclose()
+
+
+@pytest.mark.parametrize(
+    ("part", "row"),
+    [("requests", {"status": "LOST_IN_SPACE"}), ("fees", {"type": "PARKING"})],
+)
+async def test_a_value_outside_a_closed_set_is_a_member_error(
+    monkeypatch: pytest.MonkeyPatch, part: str, row: dict[str, Any]
+) -> None:
+    """Request statuses and fee types are decoded into enums at the hub: a member answering
+    a value the network does not know is named, not passed on or crashing the answer."""
+    from network_hub.activity import upstream
+
+    members = registry("B")
+    answer = {"homeInstitution": "A", "homeUserId": "p1", "found": True, part: [row]}
+
+    async def query(_document: str, _variables: Any = None) -> dict[str, Any]:
+        return {"networkActivity": [answer]}
+
+    client = members.get("B")
+    assert client is not None
+    monkeypatch.setattr(client, "query", query)
+    [result] = await load_settled(
+        MemberLoader(members, upstream.fetch_activity), [("B", ("A", "p1"))]
+    )
+    assert isinstance(result, MemberFailure)
+    assert result.code is UnavailableCode.MEMBER_ERROR
+    await members.aclose()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from network_common.vocabulary import FeeType, RequestStatus
+
 from ..members.client import MemberClient
 
 Identity = tuple[str, str]  # (home institution, home user id)
@@ -24,7 +26,15 @@ query HubNetworkActivity($patrons: [NetworkIdentityInput!]!) {
 
 
 async def fetch_activity(client: MemberClient, identities: list[Any]) -> dict[Any, Any]:
-    """identity -> the member's PatronActivity answer (a dict as sent)."""
+    """identity -> the member's PatronActivity answer (a dict as sent, its closed sets
+    decoded). A value outside a closed set raises ValueError: the member is named as
+    MEMBER_ERROR (members/batching.py) instead of breaking the whole answer."""
     patrons = [{"homeInstitution": h, "homeUserId": u} for h, u in identities]
     data = await client.query(NETWORK_ACTIVITY_QUERY, {"patrons": patrons})
-    return {(a["homeInstitution"], a["homeUserId"]): a for a in data["networkActivity"]}
+    answers = data["networkActivity"]
+    for answer in answers:
+        for request in answer.get("requests") or ():
+            request["status"] = RequestStatus(request["status"])
+        for fee in answer.get("fees") or ():
+            fee["type"] = FeeType(fee["type"])
+    return {(a["homeInstitution"], a["homeUserId"]): a for a in answers}

@@ -28,7 +28,7 @@ def operator(principal: Principal, roles: frozenset[StaffRoleType], what: str) -
     return principal
 
 
-def other_owner(runtime: HubRuntime, principal: Principal, owner: str) -> str:
+def other_owner(*, runtime: HubRuntime, principal: Principal, owner: str) -> str:
     """The owner must be another member (at home the desk's own API does the work)."""
     if owner == principal.institution:
         raise InvalidInput("Your own institution's items are handled at your own desk")
@@ -38,15 +38,20 @@ def other_owner(runtime: HubRuntime, principal: Principal, owner: str) -> str:
 
 
 async def acting_desk(
+    *,
     runtime: HubRuntime,
     principal: Principal,
-    *,
     desk_code: str,
     roles: frozenset[StaffRoleType],
 ) -> dict[str, str | None]:
     """The ``ActingInput`` for the operator's desk, checked with the operator's member."""
     try:
-        data = await call(runtime, principal.institution, documents.DESK, {"code": desk_code})
+        data = await call(
+            runtime=runtime,
+            member=principal.institution,
+            document=documents.DESK,
+            variables={"code": desk_code},
+        )
     except DomainError as exc:
         if exc.code is ErrorCode.NOT_FOUND:
             # Named as the caller's own desk (the generic text speaks of the owner's items).

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from network_common.errors import DomainError, ErrorCode, NotFound
+from network_common.tokens import Principal
 
 from ..members.failures import MemberFailure, UnavailableCode
 from ..store.models import HubIdempotencyRecord
@@ -51,7 +52,7 @@ def unavailable(failure: MemberFailure) -> DomainError:
 
 
 async def call(
-    runtime: HubRuntime, member: str, document: str, variables: dict[str, Any]
+    *, runtime: HubRuntime, member: str, document: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
     """One network call to ``member``; its data, or a DomainError with a stable code."""
     client = runtime.registry.get(member)
@@ -78,8 +79,13 @@ def derived_key(client_key: str, *, institution: str, user: str) -> str:
     return f"hub-ff:{digest[:48]}"
 
 
+def caller_key(principal: Principal, client_key: str) -> str:
+    """The key sent to the member for this caller's ``client_key``."""
+    return derived_key(client_key, institution=principal.institution, user=principal.primary_id)
+
+
 async def claim_key(
-    runtime: HubRuntime, key: str, *, member: str, operation: str, payload: dict[str, Any]
+    *, runtime: HubRuntime, key: str, member: str, operation: str, payload: dict[str, Any]
 ) -> None:
     """Tie a derived key to one step (member, operation, what it is about) at the hub, so the
     same client key reused for a different step — even at another member, which could not

@@ -11,10 +11,10 @@ from typing import Any
 
 import strawberry
 
-from network_common.vocabulary import DESK_ROLES
+from network_common.graphql_vocabulary import LoanStatus, NextStep, RequestStatus
 
 from ..schema.context import HubInfo
-from . import documents, service
+from . import desk, service
 
 # Field names are the wire's camelCase: the answer is the owner's dict, read as it came.
 
@@ -28,15 +28,15 @@ class OwnerStep:
     barcode: str | None
     title: str | None
     requestId: int | None
-    requestStatus: str | None
+    requestStatus: RequestStatus | None
     pickupInstitution: str | None
     pickupLibraryCode: str | None
     pickupLibraryName: str | None
     holdShelfExpiry: str | None
-    loanStatus: str | None
+    loanStatus: LoanStatus | None
     loanInstitution: str | None
     dueDate: str | None
-    nextStep: str | None = strawberry.field(description="HOLD_SHELF, TRANSIT or RESHELVE")
+    nextStep: NextStep | None
     destinationInstitution: str | None
     destinationLibraryCode: str | None
     destinationLibraryName: str | None
@@ -74,15 +74,12 @@ class FulfilmentQuery:
         self, info: HubInfo, owner: str, barcode: str, desk_code: str
     ) -> OwnerStep:
         ctx = info.context
-        step = await service.act_for_owner(
-            ctx.runtime,
+        step = await desk.owner_item(
+            runtime=ctx.runtime,
             principal=ctx.caller(),
             owner=owner,
             desk_code=desk_code,
             barcode=barcode,
-            document=documents.ITEM,
-            roles=service.SCAN_ROLES | DESK_ROLES,
-            idempotency_key=None,
         )
         return _step(step)
 
@@ -115,7 +112,7 @@ class FulfilmentMutation:
             home_user_id=home_user_id,
         )
         step = await service.network_request(
-            ctx.runtime, principal=ctx.caller(), ask=ask, idempotency_key=idempotency_key
+            runtime=ctx.runtime, principal=ctx.caller(), ask=ask, idempotency_key=idempotency_key
         )
         return _step(step)
 
@@ -131,7 +128,7 @@ class FulfilmentMutation:
     ) -> OwnerStep:
         ctx = info.context
         step = await service.cancel_network_request(
-            ctx.runtime,
+            runtime=ctx.runtime,
             principal=ctx.caller(),
             owner=owner,
             request_id=request_id,
@@ -149,14 +146,12 @@ class FulfilmentMutation:
         self, info: HubInfo, owner: str, barcode: str, desk_code: str, idempotency_key: str
     ) -> OwnerStep:
         ctx = info.context
-        step = await service.act_for_owner(
-            ctx.runtime,
+        step = await desk.receive_for_owner(
+            runtime=ctx.runtime,
             principal=ctx.caller(),
             owner=owner,
             desk_code=desk_code,
             barcode=barcode,
-            document=documents.RECEIVE,
-            roles=service.SCAN_ROLES,
             idempotency_key=idempotency_key,
         )
         return _step(step)
@@ -176,16 +171,15 @@ class FulfilmentMutation:
         idempotency_key: str,
     ) -> OwnerStep:
         ctx = info.context
-        step = await service.act_for_owner(
-            ctx.runtime,
+        step = await desk.loan_for_owner(
+            runtime=ctx.runtime,
             principal=ctx.caller(),
             owner=owner,
             desk_code=desk_code,
             barcode=barcode,
-            document=documents.LOAN,
-            roles=DESK_ROLES,
+            home_institution=home_institution,
+            home_user_id=home_user_id,
             idempotency_key=idempotency_key,
-            extra={"patron": {"homeInstitution": home_institution, "homeUserId": home_user_id}},
         )
         return _step(step)
 
@@ -197,14 +191,12 @@ class FulfilmentMutation:
         self, info: HubInfo, owner: str, barcode: str, desk_code: str, idempotency_key: str
     ) -> OwnerStep:
         ctx = info.context
-        step = await service.act_for_owner(
-            ctx.runtime,
+        step = await desk.return_for_owner(
+            runtime=ctx.runtime,
             principal=ctx.caller(),
             owner=owner,
             desk_code=desk_code,
             barcode=barcode,
-            document=documents.RETURN,
-            roles=DESK_ROLES,
             idempotency_key=idempotency_key,
         )
         return _step(step)
@@ -224,7 +216,7 @@ class FulfilmentMutation:
     ) -> WalkInAccount:
         ctx = info.context
         account = await service.walk_in_register(
-            ctx.runtime,
+            runtime=ctx.runtime,
             principal=ctx.caller(),
             home=home_institution,
             home_user_id=home_user_id,

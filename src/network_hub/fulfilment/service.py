@@ -20,23 +20,19 @@ from network_common.vocabulary import (
     DESK_ROLES,
     REQUEST_ROLES,
     USER_ROLES,
+    AvailabilityDisplay,
     PrincipalKind,
-    StaffRoleType,
 )
 
 from ..getit import linking
 from ..store import index
 from . import documents
 from .access import acting_desk, operator, other_owner
-from .calls import call, claim_key, derived_key
+from .calls import call, caller_key, claim_key
 
 if TYPE_CHECKING:
     from ..runtime import HubRuntime
 
-#: Scanning in for a request is request work (as at the owner's own desks).
-SCAN_ROLES: frozenset[StaffRoleType] = REQUEST_ROLES | frozenset(
-    {StaffRoleType.CIRCULATION_DESK_OPERATOR_LIMITED}
-)
 REQUESTING_STAFF = REQUEST_ROLES | DESK_ROLES
 
 
@@ -63,15 +59,16 @@ def _patron(principal: Principal, home_user_id: str | None) -> tuple[str, str]:
     raise Forbidden("Only a patron, or staff of the patron's home institution, may do this")
 
 
-def _key(principal: Principal, client_key: str) -> str:
-    return derived_key(client_key, institution=principal.institution, user=principal.primary_id)
-
-
-async def _pickup_library(runtime: HubRuntime, ask: NetworkRequestAsk) -> dict[str, Any]:
+async def _pickup_library(*, runtime: HubRuntime, ask: NetworkRequestAsk) -> dict[str, Any]:
     """The pickup place, checked with the pickup member itself (the owner checks its own)."""
     if ask.pickup_institution == ask.owner:
         return {"institution": ask.owner, "libraryCode": ask.pickup_library_code}
-    data = await call(runtime, ask.pickup_institution, documents.PICKUP_LIBRARIES, {})
+    data = await call(
+        runtime=runtime,
+        member=ask.pickup_institution,
+        document=documents.PICKUP_LIBRARIES,
+        variables={},
+    )
     for lib in data["pickupLibraries"]:
         if lib["code"] == ask.pickup_library_code:
             return {
@@ -85,7 +82,7 @@ async def _pickup_library(runtime: HubRuntime, ask: NetworkRequestAsk) -> dict[s
     )
 
 
-async def _remember(runtime: HubRuntime, owner: str, step: dict[str, Any]) -> None:
+async def _remember(*, runtime: HubRuntime, owner: str, step: dict[str, Any]) -> None:
     if not step.get("networkLinkId") or not step.get("homeInstitution"):
         return
     async with runtime.sessions() as session:
@@ -103,7 +100,7 @@ async def _remember(runtime: HubRuntime, owner: str, step: dict[str, Any]) -> No
     runtime.getit_cache.invalidate(owner)
 
 
-async def _direct_requests_offered(runtime: HubRuntime, home: str) -> None:
+async def _direct_requests_offered(*, runtime: HubRuntime, home: str) -> None:
     """DOMAIN §5: a home showing other members as availability only sends its patrons
     through its own resource sharing; no direct request at another member (for the patron,
     nor for home staff acting for them)."""
@@ -114,7 +111,7 @@ async def _direct_requests_offered(runtime: HubRuntime, home: str) -> None:
             "Your institution cannot be asked about its network settings now; try again later",
             code=ErrorCode.MEMBER_UNAVAILABLE,
         )
-    if info.get("networkAvailabilityDisplay") != "HOLDINGS":
+    if info.availability_display is not AvailabilityDisplay.HOLDINGS:
         raise Forbidden(
             "Your institution shows other members' availability only: request this through "
             "your institution's resource sharing",
@@ -123,20 +120,21 @@ async def _direct_requests_offered(runtime: HubRuntime, home: str) -> None:
 
 
 async def network_request(
-    runtime: HubRuntime, *, principal: Principal, ask: NetworkRequestAsk, idempotency_key: str
+    *, runtime: HubRuntime, principal: Principal, ask: NetworkRequestAsk, idempotency_key: str
 ) -> dict[str, Any]:
     """Request the owner's title or item for pickup at a member library (DOMAIN §6.1)."""
-    key = _key(principal, idempotency_key)
+    key = caller_key(principal, idempotency_key)
     home, user_id = _patron(principal, ask.home_user_id)
     if ask.owner == home:
         raise InvalidInput("Request your own institution's items at your own institution")
     if (ask.record_id is None) == (ask.barcode is None):
         raise InvalidInput("Give either a record id (title level) or a barcode (item level)")
-    other_owner(runtime, principal, ask.owner)
-    await _direct_requests_offered(runtime, home)
+    other_owner(runtime=runtime, principal=principal, owner=ask.owner)
+    await _direct_requests_offered(runtime=runtime, home=home)
     # Both reads at once: neither writes, so a failure of either leaves nothing behind.
     pickup, record = await asyncio.gather(
-        _pickup_library(runtime, ask), linking.home_record(runtime, home=home, user_id=user_id)
+        _pickup_library(runtime=runtime, ask=ask),
+        linking.home_record(runtime=runtime, home=home, user_id=user_id),
     )
     patron = {
         "homeInstitution": home,
@@ -151,8 +149,8 @@ async def network_request(
         "barcode": ask.barcode,
     }
     await claim_key(
-        runtime,
-        key,
+        runtime=runtime,
+        key=key,
         member=ask.owner,
         operation="PLACE",
         payload={
@@ -162,14 +160,16 @@ async def network_request(
             "barcode": ask.barcode,
         },
     )
-    step: dict[str, Any] = (await call(runtime, ask.owner, documents.PLACE, variables))["step"]
-    await _remember(runtime, ask.owner, step)
+    step: dict[str, Any] = (
+        await call(runtime=runtime, member=ask.owner, document=documents.PLACE, variables=variables)
+    )["step"]
+    await _remember(runtime=runtime, owner=ask.owner, step=step)
     return step
 
 
 async def cancel_network_request(
-    runtime: HubRuntime,
     *,
+    runtime: HubRuntime,
     principal: Principal,
     owner: str,
     request_id: int,
@@ -179,9 +179,9 @@ async def cancel_network_request(
 ) -> dict[str, Any]:
     """The patron (or home staff for them) cancels a request at the owner; a moving item
     goes home."""
-    key = _key(principal, idempotency_key)
+    key = caller_key(principal, idempotency_key)
     home, user_id = _patron(principal, home_user_id)
-    other_owner(runtime, principal, owner)
+    other_owner(runtime=runtime, principal=principal, owner=owner)
     variables = {
         "patron": {"homeInstitution": home, "homeUserId": user_id},
         "id": request_id,
@@ -189,70 +189,21 @@ async def cancel_network_request(
         "key": key,
     }
     await claim_key(
-        runtime,
-        key,
+        runtime=runtime,
+        key=key,
         member=owner,
         operation="CANCEL",
         payload={"patron": [home, user_id], "id": request_id, "reason": reason},
     )
-    step: dict[str, Any] = (await call(runtime, owner, documents.CANCEL, variables))["step"]
-    return step
-
-
-async def _fresh_home_record(
-    runtime: HubRuntime, identity: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The patron's limited record from the home, so the owner refreshes the linked account
-    the loan is made to (DOMAIN §3). Best effort: a home that cannot answer now does not
-    stop a loan at the desk; the account is refreshed on the next use."""
-    home, user_id = str(identity["homeInstitution"]), str(identity["homeUserId"])
-    try:
-        record = await linking.home_record(runtime, home=home, user_id=user_id)
-    except DomainError:
-        return None
-    return {
-        "homeInstitution": home,
-        "homeUserId": user_id,
-        **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
-    }
-
-
-async def act_for_owner(
-    runtime: HubRuntime,
-    *,
-    principal: Principal,
-    owner: str,
-    desk_code: str,
-    barcode: str,
-    document: str,
-    roles: frozenset[StaffRoleType],
-    idempotency_key: str | None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One step on the owner's item at the caller's desk (receive, loan, return, look up)."""
-    operator(principal, roles, "act on another member's item")
-    variables: dict[str, Any] = {"barcode": barcode, **(extra or {})}
-    if idempotency_key is not None:
-        variables["key"] = _key(principal, idempotency_key)
-    other_owner(runtime, principal, owner)
-    variables["acting"] = await acting_desk(runtime, principal, desk_code=desk_code, roles=roles)
-    if document == documents.LOAN and extra is not None:
-        variables["record"] = await _fresh_home_record(runtime, extra["patron"])
-    if "key" in variables:
-        await claim_key(
-            runtime,
-            variables["key"],
-            member=owner,
-            operation=document,
-            payload={"desk": desk_code, "barcode": barcode, **(extra or {})},
-        )
-    step: dict[str, Any] = (await call(runtime, owner, document, variables))["step"]
+    step: dict[str, Any] = (
+        await call(runtime=runtime, member=owner, document=documents.CANCEL, variables=variables)
+    )["step"]
     return step
 
 
 async def walk_in_register(
-    runtime: HubRuntime,
     *,
+    runtime: HubRuntime,
     principal: Principal,
     home: str,
     home_user_id: str,
@@ -263,28 +214,32 @@ async def walk_in_register(
     caller's member (origin WALK_IN) from the home record found through the network, under
     the desk's registration rules (checked: the operator's desk roles cover the desk)."""
     operator(principal, DESK_ROLES | USER_ROLES, "register walk-in patrons")
-    key = _key(principal, idempotency_key)
-    other_owner(runtime, principal, home)  # a member, and not the caller's own
-    desk = await acting_desk(runtime, principal, desk_code=desk_code, roles=DESK_ROLES | USER_ROLES)
-    record = await linking.home_record(runtime, home=home, user_id=home_user_id)
+    key = caller_key(principal, idempotency_key)
+    other_owner(
+        runtime=runtime, principal=principal, owner=home
+    )  # a member, and not the caller's own
+    desk = await acting_desk(
+        runtime=runtime, principal=principal, desk_code=desk_code, roles=DESK_ROLES | USER_ROLES
+    )
+    record = await linking.home_record(runtime=runtime, home=home, user_id=home_user_id)
     patron = {
         "homeInstitution": home,
         "homeUserId": home_user_id,
         **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
     }
     await claim_key(
-        runtime,
-        key,
+        runtime=runtime,
+        key=key,
         member=principal.institution,
         operation="WALK_IN",
         payload={"patron": [home, home_user_id], "desk": desk["deskCode"]},
     )
     data = await call(
-        runtime,
-        principal.institution,
-        documents.ENSURE,
-        {"patron": patron, "key": key, "desk": desk["deskCode"]},
+        runtime=runtime,
+        member=principal.institution,
+        document=documents.ENSURE,
+        variables={"patron": patron, "key": key, "desk": desk["deskCode"]},
     )
     account: dict[str, Any] = data["ensureLinkedAccount"]
-    await _remember(runtime, principal.institution, account)
+    await _remember(runtime=runtime, owner=principal.institution, step=account)
     return {**account, "institutionCode": principal.institution}

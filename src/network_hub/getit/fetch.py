@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from network_common.vocabulary import AvailabilityDisplay, RemoteRegister
+
 from ..members.client import MemberClient
 from ..members.failures import MemberFailure, UnavailableCode
 from .cache import AnswerCache
+from .shaping import GetItShape
 
 _ITEMS = """
 holdings {
@@ -38,7 +41,7 @@ _RECORD = {
 
 
 @functools.cache
-def document(detail: str, *, with_display: bool, with_viewer: bool = False) -> str:
+def document(detail: GetItShape, *, with_display: bool, with_viewer: bool = False) -> str:
     """The member's availability document (with the home's display setting if asked, and
     the viewer's limited-information digest for a viewer)."""
     display = "member { networkAvailabilityDisplay }" if with_display else ""
@@ -62,11 +65,11 @@ class MemberAnswer:
 
     code: str
     name: str
-    setting: str
+    setting: RemoteRegister
     viewer_linked: bool
     personalised: bool
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    display: str | None = None
+    display: AvailabilityDisplay | None = None
     #: The viewer's limited-information digest at this member (None: no account, anonymous).
     viewer_digest: str | None = None
 
@@ -77,7 +80,7 @@ _META = "\0meta"
 
 @dataclass(frozen=True, slots=True)
 class Ask:
-    detail: str  # BRIEF / FULL
+    detail: GetItShape
     viewer: dict[str, str] | None  # NetworkIdentityInput, None: anonymous
     home: str
 
@@ -112,14 +115,18 @@ async def ask_member(
             block = data["availability"]
             meta = {
                 "name": block["institutionName"],
-                "setting": block["uresolverRemoteRegister"],
+                "setting": RemoteRegister(block["uresolverRemoteRegister"]),
                 "viewerLinked": bool(block["viewerLinked"]),
                 "personalised": bool(block["personalised"]),
-                "display": data["member"]["networkAvailabilityDisplay"] if is_home else None,
+                "display": (
+                    AvailabilityDisplay(data["member"]["networkAvailabilityDisplay"])
+                    if is_home
+                    else None
+                ),
                 "digest": block.get("viewerDigest"),
             }
             fresh = {r["recordId"]: r for r in block["records"]}
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # an answer off the contract
             raise MemberFailure(code, client.member.name, UnavailableCode.MEMBER_ERROR) from exc
         if cacheable:
             cache.put_many(code, ask.detail, {**fresh, _META: meta}, ttl=ttl)

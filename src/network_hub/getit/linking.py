@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from network_common.errors import DomainError, ErrorCode, Forbidden, NotFound
+from network_common.vocabulary import LinkOrigin
 
 from ..members.failures import MemberFailure
 from ..store import index
@@ -66,7 +67,13 @@ clock = time.time
 
 
 def idempotency_key(
-    member: str, home: str, user_id: str, origin: str, record: Any, *, now: float | None = None
+    member: str,
+    home: str,
+    user_id: str,
+    origin: str,  # a LinkOrigin, or REFRESH
+    record: Any,
+    *,
+    now: float | None = None,
 ) -> str:
     """Same patron, member, origin and home record within a window: same key (a replay)."""
     window = int((clock() if now is None else now) // KEY_WINDOW_SECONDS)
@@ -76,7 +83,7 @@ def idempotency_key(
     return f"hub-link:{digest[:48]}"
 
 
-async def home_record(runtime: HubRuntime, *, home: str, user_id: str) -> dict[str, Any]:
+async def home_record(*, runtime: HubRuntime, home: str, user_id: str) -> dict[str, Any]:
     """The patron's limited record from the home member (NotFound when it has none)."""
     client = runtime.registry.get(home)
     if client is None:
@@ -92,12 +99,12 @@ async def home_record(runtime: HubRuntime, *, home: str, user_id: str) -> dict[s
 
 
 async def ensure_link(
-    runtime: HubRuntime,
     *,
+    runtime: HubRuntime,
     member: str,
     home: str,
     user_id: str,
-    origin: str,
+    origin: LinkOrigin,
     record: dict[str, Any],
 ) -> Link:
     """The patron's linked account at ``member``, created once or refreshed."""
@@ -139,7 +146,7 @@ async def ensure_link(
 
 
 async def refresh_link(
-    runtime: HubRuntime, *, member: str, home: str, user_id: str, record: dict[str, Any]
+    *, runtime: HubRuntime, member: str, home: str, user_id: str, record: dict[str, Any]
 ) -> bool:
     """Bring the patron's existing linked account at ``member`` up to the home record;
     False when the member has no account for them (any more)."""

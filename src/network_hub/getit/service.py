@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from network_common.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from network_common.tokens import Principal
-from network_common.vocabulary import PrincipalKind
+from network_common.vocabulary import AvailabilityDisplay, LinkOrigin, PrincipalKind, RemoteRegister
 
 from ..members.failures import MemberFailure
 from . import linking, shaping
 from .fetch import Ask, MemberAnswer, fan_out
+from .shaping import GetItShape, ViewerKind
 
 if TYPE_CHECKING:
     from ..runtime import HubRuntime
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 MAX_BRIEF = 100
 MAX_FULL = 10
 #: When the home member cannot tell its display setting, show the least (DOMAIN §5).
-FALLBACK_DISPLAY = "AVAILABILITY_ONLY"
+FALLBACK_DISPLAY = AvailabilityDisplay.AVAILABILITY_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +45,16 @@ class Viewer:
 
 @dataclass
 class GetItResult:
-    shape: str
+    shape: GetItShape
     home_institution: str
-    availability_display: str
-    viewer: str  # PATRON / ANONYMOUS
+    availability_display: AvailabilityDisplay
+    viewer: ViewerKind
     records: list[dict[str, Any]]
     unavailable: list[MemberFailure] = field(default_factory=list)
 
 
 def resolve_viewer(
-    runtime: HubRuntime, *, principal: Principal | None, home_institution: str | None
+    *, runtime: HubRuntime, principal: Principal | None, home_institution: str | None
 ) -> Viewer:
     """A patron from their token, or anonymous for the given (or the token's) home."""
     if principal is not None:
@@ -68,9 +69,9 @@ def resolve_viewer(
     return Viewer(home_institution, None)
 
 
-def _clean(record_ids: Sequence[str], shape: str) -> list[str]:
+def _clean(record_ids: Sequence[str], shape: GetItShape) -> list[str]:
     ids = list(dict.fromkeys(r.strip() for r in record_ids if r.strip()))
-    limit = MAX_BRIEF if shape == "BRIEF" else MAX_FULL
+    limit = MAX_BRIEF if shape is GetItShape.BRIEF else MAX_FULL
     if not ids:
         raise InvalidInput("Give at least one record id")
     if len(ids) > limit:
@@ -79,7 +80,7 @@ def _clean(record_ids: Sequence[str], shape: str) -> list[str]:
 
 
 async def get_it(
-    runtime: HubRuntime, *, viewer: Viewer, record_ids: Sequence[str], shape: str
+    *, runtime: HubRuntime, viewer: Viewer, record_ids: Sequence[str], shape: GetItShape
 ) -> GetItResult:
     """Get It for a page (BRIEF) or a record's full view (FULL), across every member."""
     ids = _clean(record_ids, shape)
@@ -88,19 +89,23 @@ async def get_it(
     ttl = runtime.settings.getit_cache_ttl
     answers, failures = await fan_out(clients, ids, ask, cache=runtime.getit_cache, ttl=ttl)
     display = _display(answers, viewer.home)
-    if shape == "FULL" and viewer.user_id is not None and display == "HOLDINGS":
-        failures += await _auto_register(runtime, viewer, ids, ask, answers)
+    full = shape is GetItShape.FULL
+    if full and viewer.user_id is not None and display is AvailabilityDisplay.HOLDINGS:
+        failures += await _auto_register(
+            runtime=runtime, viewer=viewer, ids=ids, ask=ask, answers=answers
+        )
     if viewer.user_id is not None:
-        await _refresh_stale_links(runtime, viewer, answers)
+        await _refresh_stale_links(runtime=runtime, viewer=viewer, answers=answers)
     return _result(shape, viewer, display, ids, answers, failures, [c.member.code for c in clients])
 
 
-def _display(answers: dict[str, MemberAnswer], home: str) -> str:
+def _display(answers: dict[str, MemberAnswer], home: str) -> AvailabilityDisplay:
     answer = answers.get(home)
     return (answer.display if answer else None) or FALLBACK_DISPLAY
 
 
 async def _auto_register(
+    *,
     runtime: HubRuntime,
     viewer: Viewer,
     ids: list[str],
@@ -111,19 +116,24 @@ async def _auto_register(
     codes = [
         a.code
         for a in answers.values()
-        if a.code != viewer.home and a.setting == "AUTO" and not a.viewer_linked
+        if a.code != viewer.home and a.setting is RemoteRegister.AUTO and not a.viewer_linked
     ]
     if not codes or viewer.user_id is None:
         return []
     user_id = viewer.user_id
     try:
-        record = await linking.home_record(runtime, home=viewer.home, user_id=user_id)
+        record = await linking.home_record(runtime=runtime, home=viewer.home, user_id=user_id)
     except DomainError:
         return []  # the home cannot vouch for the patron now: they keep the anonymous view
 
     async def one(code: str) -> None:
         await linking.ensure_link(
-            runtime, member=code, home=viewer.home, user_id=user_id, origin="AUTO", record=record
+            runtime=runtime,
+            member=code,
+            home=viewer.home,
+            user_id=user_id,
+            origin=LinkOrigin.AUTO,
+            record=record,
         )
 
     outcomes = await asyncio.gather(*(one(c) for c in codes), return_exceptions=True)
@@ -136,7 +146,7 @@ async def _auto_register(
 
 
 async def _refresh_stale_links(
-    runtime: HubRuntime, viewer: Viewer, answers: dict[str, MemberAnswer]
+    *, runtime: HubRuntime, viewer: Viewer, answers: dict[str, MemberAnswer]
 ) -> None:
     """DOMAIN §3: the patron's linked accounts follow the home record when the patron next
     uses the network. Each answer carries the digest of the viewer's record there; only the
@@ -156,13 +166,13 @@ async def _refresh_stale_links(
         return
     user_id = viewer.user_id
     try:
-        record = await linking.home_record(runtime, home=viewer.home, user_id=user_id)
+        record = await linking.home_record(runtime=runtime, home=viewer.home, user_id=user_id)
     except DomainError:
         return
     await asyncio.gather(
         *(
             linking.refresh_link(
-                runtime, member=code, home=viewer.home, user_id=user_id, record=record
+                runtime=runtime, member=code, home=viewer.home, user_id=user_id, record=record
             )
             for code in stale
         ),
@@ -171,9 +181,9 @@ async def _refresh_stale_links(
 
 
 def _result(
-    shape: str,
+    shape: GetItShape,
     viewer: Viewer,
-    display: str,
+    display: AvailabilityDisplay,
     ids: list[str],
     answers: dict[str, MemberAnswer],
     failures: list[MemberFailure],
@@ -216,7 +226,7 @@ def _result(
         shape=shape,
         home_institution=viewer.home,
         availability_display=display,
-        viewer="PATRON" if patron else "ANONYMOUS",
+        viewer=ViewerKind.PATRON if patron else ViewerKind.ANONYMOUS,
         records=records,
         unavailable=_unique(failures),
     )
@@ -238,7 +248,7 @@ class Registration:
 
 
 async def register_at_member(
-    runtime: HubRuntime, *, principal: Principal | None, member: str, record_ids: Sequence[str]
+    *, runtime: HubRuntime, principal: Principal | None, member: str, record_ids: Sequence[str]
 ) -> Registration:
     """Register the calling patron at ``member``; idempotent (one linked account results)."""
     if principal is None:
@@ -251,19 +261,24 @@ async def register_at_member(
     if member == principal.institution:
         raise InvalidInput("A patron is already registered at their home institution")
     # Checked before anything is made: a refused call leaves no linked account behind.
-    ids = _clean(record_ids, "FULL") if record_ids else []
+    ids = _clean(record_ids, GetItShape.FULL) if record_ids else []
     home, user_id = principal.institution, principal.primary_id
-    record = await linking.home_record(runtime, home=home, user_id=user_id)
+    record = await linking.home_record(runtime=runtime, home=home, user_id=user_id)
     link = await linking.ensure_link(
-        runtime, member=member, home=home, user_id=user_id, origin="REGISTER", record=record
+        runtime=runtime,
+        member=member,
+        home=home,
+        user_id=user_id,
+        origin=LinkOrigin.REGISTER,
+        record=record,
     )
     viewer = Viewer(home, user_id)
     answer = None
     if ids:
-        ask = Ask(detail="FULL", viewer=viewer.identity, home=home)
+        ask = Ask(detail=GetItShape.FULL, viewer=viewer.identity, home=home)
         answers, failures = await fan_out([client], ids, ask, cache=runtime.getit_cache, ttl=0)
         status = await runtime.member_info.one(home)
         info = status.info if status is not None else None
-        display = str((info or {}).get("networkAvailabilityDisplay") or FALLBACK_DISPLAY)
-        answer = _result("FULL", viewer, display, ids, answers, failures, [member])
+        display = info.availability_display if info is not None else FALLBACK_DISPLAY
+        answer = _result(GetItShape.FULL, viewer, display, ids, answers, failures, [member])
     return Registration(member, client.member.name, link.network_link_id, answer)

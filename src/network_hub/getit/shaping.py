@@ -23,6 +23,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from network_common.vocabulary import AvailabilityDisplay, RemoteRegister
+
+
+class GetItShape(StrEnum):
+    """BRIEF: a results page (counts); FULL: one record's full view."""
+
+    BRIEF = "BRIEF"
+    FULL = "FULL"
+
+
+class ViewerKind(StrEnum):
+    PATRON = "PATRON"
+    ANONYMOUS = "ANONYMOUS"
+
 
 class Access(StrEnum):
     AVAILABILITY_ONLY = "AVAILABILITY_ONLY"
@@ -46,8 +60,8 @@ def _template(code: str, name: str) -> dict[str, Any]:
         "found": False,
         "available": False,
         "availableCount": 0,
-        "access": Access.AVAILABILITY_ONLY.value,
-        "registration": Registration.NOT_OFFERED.value,
+        "access": Access.AVAILABILITY_ONLY,
+        "registration": Registration.NOT_OFFERED,
         "registerOption": False,
         "requestable": False,
         "resourceSharing": False,
@@ -96,29 +110,35 @@ class Shaper:
 
 
 def remote_shaper(
-    *, code: str, name: str, setting: str, display: str, patron: bool, personalised: bool
+    *,
+    code: str,
+    name: str,
+    setting: RemoteRegister,
+    display: AvailabilityDisplay,
+    patron: bool,
+    personalised: bool,
 ) -> Shaper:
     """How another member's sections look to the home's patron (or to anyone)."""
     template = _template(code, name)
-    if display != "HOLDINGS":
+    if display is not AvailabilityDisplay.HOLDINGS:
         # No direct request here: the home's resource sharing request is the way (§5).
         template["resourceSharing"] = patron
         return Shaper(template)
-    if patron and personalised and setting != "NONE":
-        template["access"] = Access.PERSONAL.value
-        template["registration"] = Registration.LINKED.value
+    if patron and personalised and setting is not RemoteRegister.NONE:
+        template["access"] = Access.PERSONAL
+        template["registration"] = Registration.LINKED
         return Shaper(template)
-    template["access"] = Access.ANONYMOUS.value
-    if patron and setting == "MANUAL":
-        template["registration"] = Registration.OFFERED.value
+    template["access"] = Access.ANONYMOUS
+    if patron and setting is RemoteRegister.MANUAL:
+        template["registration"] = Registration.OFFERED
         template["registerOption"] = True
-    elif patron and setting == "AUTO":
-        template["registration"] = Registration.ON_OPEN.value
+    elif patron and setting is RemoteRegister.AUTO:
+        template["registration"] = Registration.ON_OPEN
     return Shaper(template)
 
 
 def home_shaper(*, code: str, name: str, personalised: bool) -> Shaper:
     """The home member's own inventory: always with holdings; personal for its patron."""
     template = _template(code, name)
-    template["access"] = (Access.PERSONAL if personalised else Access.ANONYMOUS).value
+    template["access"] = Access.PERSONAL if personalised else Access.ANONYMOUS
     return Shaper(template)

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from network_common.vocabulary import AvailabilityDisplay, RemoteRegister
+
 from .client import MemberClient
 from .failures import MemberFailure
 from .registry import MemberRegistry
@@ -22,12 +24,40 @@ query HubMember {
 
 
 @dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """A member's ``member`` answer, decoded (its settings as enums)."""
+
+    code: str
+    name: str
+    remote_register: RemoteRegister
+    availability_display: AvailabilityDisplay
+    cross_consortia_identifiers: bool
+    pickup_anywhere: tuple[str, ...]
+    return_anywhere: bool
+
+    @classmethod
+    def decode(cls, answer: Any) -> MemberInfo:
+        """Raises KeyError, TypeError or ValueError for an answer off the contract."""
+        if not isinstance(answer, dict):
+            raise TypeError("member answer is not an object")
+        return cls(
+            code=str(answer["code"]),
+            name=str(answer["name"]),
+            remote_register=RemoteRegister(answer["uresolverRemoteRegister"]),
+            availability_display=AvailabilityDisplay(answer["networkAvailabilityDisplay"]),
+            cross_consortia_identifiers=bool(answer["crossConsortiaIdentifiers"]),
+            pickup_anywhere=tuple(str(c) for c in answer["pickupAnywhere"]),
+            return_anywhere=bool(answer["returnAnywhere"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MemberStatus:
     code: str
     name: str
     reachable: bool
-    #: The member's own answer (camelCase keys as on its network API), or None.
-    info: dict[str, Any] | None
+    #: What the member reports about itself, or None when it did not answer.
+    info: MemberInfo | None
     failure: MemberFailure | None = None
 
 
@@ -38,7 +68,7 @@ class MemberInfoCache:
     def __init__(self, registry: MemberRegistry, *, ttl: float) -> None:
         self._registry = registry
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._cache: dict[str, tuple[float, MemberInfo]] = {}
 
     def invalidate(self, code: str | None = None) -> None:
         if code is None:
@@ -53,12 +83,10 @@ class MemberInfoCache:
             return MemberStatus(member.code, member.name, True, cached[1])
         try:
             data = await client.query(MEMBER_QUERY)
-            info = data["member"]
-            if not isinstance(info, dict):
-                raise TypeError("member answer is not an object")
+            info = MemberInfo.decode(data["member"])
         except MemberFailure as failure:
             return MemberStatus(member.code, member.name, False, None, failure)
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             return MemberStatus(member.code, member.name, False, None)
         self._cache[member.code] = (time.monotonic(), info)
         return MemberStatus(member.code, member.name, True, info)

@@ -12,6 +12,8 @@ from typing import Annotated, cast
 
 import strawberry
 
+from network_common.graphql_vocabulary import FeeType, RequestStatus
+
 from ..activity.merge import ActivityView, InstitutionSummary, MoneyTotal
 from ..activity.upstream import fetch_activity
 from ..services import network_activity as service
@@ -40,7 +42,7 @@ class NetworkRequest:
     institutionName: str
     title: str
     author: str | None
-    status: str
+    status: RequestStatus
     pickupInstitution: str
     pickupLocation: str | None
     placedDate: str = strawberry.field(description="ISO 8601, as the member reports it")
@@ -55,7 +57,7 @@ class NetworkRequest:
 class NetworkFee:
     institutionCode: str
     institutionName: str
-    type: str
+    type: FeeType
     original: str = strawberry.field(description='Exact decimal amount, e.g. "12.50"')
     balance: str
     currency: str

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
-from ..members.failures import MemberFailure
+from ..members.failures import MemberFailure, UnavailableCode
+
+strawberry.enum(UnavailableCode, description="Why a member is missing from an answer.")
 
 
 @strawberry.type(description="A member that could not answer; the rest of the answer stands.")
 class MemberUnavailable:
     institution_code: str
     institution_name: str
-    code: str = strawberry.field(
-        description="MEMBER_TIMEOUT, MEMBER_UNAVAILABLE, MEMBER_ERROR or CIRCUIT_OPEN"
-    )
+    code: UnavailableCode
     message: str
 
     @classmethod
@@ -21,6 +21,6 @@ class MemberUnavailable:
         return cls(
             institution_code=failure.member_code,
             institution_name=failure.member_name,
-            code=failure.code.value,
+            code=failure.code,
             message=failure.message,
         )

@@ -3,8 +3,8 @@
 graphql-core completes every leaf of every list item through its generic machinery (resolve
 info, resolver call, completion), which dominates the hub's time for hundreds of merged rows
 (ARCHITECTURE.md: strawberry cost is per field). Rows of the types in ``FLAT_ROW_TYPES`` are
-plain dicts whose keys are the GraphQL field names and whose fields are all scalars, so they
-can be projected onto the selection directly: same selection semantics (aliases, fragments,
+plain dicts whose keys are the GraphQL field names and whose fields are all scalars or enums,
+so they can be projected onto the selection directly: same selection semantics (aliases, fragments,
 ``@skip``/``@include``, ``__typename`` come from graphql-core's own field collection), same
 scalar serialisation. Anything unusual (a null in a non-null field, ``@defer``, a non-dict
 item) falls back to the generic path, which then reports errors exactly as usual.
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -23,6 +24,7 @@ from graphql import (
     get_nullable_type,
     is_non_null_type,
 )
+from graphql.error import GraphQLError
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -86,7 +88,7 @@ class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if field is None:
                 return None
             leaf = get_nullable_type(field.type)
-            if not isinstance(leaf, GraphQLScalarType):
+            if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
                 return None
             steps.append((response_key, name, None, is_non_null_type(field.type), leaf.serialize))
         return steps
@@ -108,7 +110,12 @@ def project(rows: list[Any], plan: list[Step]) -> list[dict[str, Any]] | None:
                 if non_null:
                     return None
                 item[response_key] = None
+            elif serialize is None:
+                item[response_key] = value
             else:
-                item[response_key] = serialize(value) if serialize is not None else value
+                try:
+                    item[response_key] = serialize(value)
+                except (GraphQLError, TypeError, ValueError):
+                    return None  # the generic path reports it as graphql-core does
         out.append(item)
     return out

@@ -6,27 +6,44 @@ through as the member sent them, so types below name their fields as the wire do
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 import strawberry
 
+from network_common.graphql_vocabulary import AvailabilityDisplay, FeeTermKind, ItemStatus
+
 from ..getit import service
+from ..getit.shaping import Access, GetItShape, ViewerKind
+from ..getit.shaping import Registration as RegistrationOption
 from .common import MemberUnavailable
 from .context import HubInfo
 
 # Field names are the wire's camelCase: the answer is member dicts, read as they came.
 
 
-@strawberry.enum(description="BRIEF: a results page (counts); FULL: one record's full view.")
-class GetItShape(StrEnum):
-    BRIEF = "BRIEF"
-    FULL = "FULL"
+strawberry.enum(
+    GetItShape, description="BRIEF: a results page (counts); FULL: one record's full view."
+)
+strawberry.enum(ViewerKind, name="GetItViewer", description="A logged-in patron or anyone.")
+strawberry.enum(
+    Access,
+    name="GetItAccess",
+    description="What a section shows: AVAILABILITY_ONLY (available or not), ANONYMOUS "
+    "(holdings as to a user who is not logged in) or PERSONAL (the viewer's terms and "
+    "request options).",
+)
+strawberry.enum(
+    RegistrationOption,
+    name="GetItRegistration",
+    description="NOT_OFFERED, OFFERED (the Register option, MANUAL), ON_OPEN (AUTO: made "
+    "when the full view is opened) or LINKED (the viewer's account there personalises the "
+    "view).",
+)
 
 
 @strawberry.type
 class GetItFee:
-    kind: str
+    kind: FeeTermKind
     amount: str = strawberry.field(description="Decimal string in `currency`.")
     currency: str
 
@@ -51,7 +68,7 @@ class GetItTerms:
 @strawberry.type
 class GetItItem:
     barcode: str
-    status: str = strawberry.field(description="ON_SHELF, ON_LOAN, IN_TRANSIT or ON_HOLD_SHELF")
+    status: ItemStatus
     dueAt: str | None
     loanable: bool
     terms: GetItTerms | None
@@ -81,11 +98,8 @@ class GetItSection:
     available: bool
     availableCount: int
     totalCount: int | None = strawberry.field(description="Null under AVAILABILITY_ONLY.")
-    access: str = strawberry.field(description="AVAILABILITY_ONLY, ANONYMOUS or PERSONAL")
-    registration: str = strawberry.field(
-        description="NOT_OFFERED, OFFERED (Register option), ON_OPEN (AUTO: made when the "
-        "full view is opened) or LINKED"
-    )
+    access: Access
+    registration: RegistrationOption
     registerOption: bool
     requestable: bool = strawberry.field(description="Request options are offered.")
     resourceSharing: bool = strawberry.field(
@@ -107,10 +121,10 @@ class GetItRecord:
 class GetItAnswer:
     shape: GetItShape
     home_institution: str
-    availability_display: str = strawberry.field(
+    availability_display: AvailabilityDisplay = strawberry.field(
         description="The home member's network_availability_display."
     )
-    viewer: str = strawberry.field(description="PATRON or ANONYMOUS")
+    viewer: ViewerKind
     records: list[GetItRecord]
     unavailable: list[MemberUnavailable]
 
@@ -118,7 +132,7 @@ class GetItAnswer:
     def from_domain(cls, result: service.GetItResult) -> GetItAnswer:
         records: list[Any] = result.records  # dicts, read by the schema's default resolver
         return cls(
-            shape=GetItShape(result.shape),
+            shape=result.shape,
             home_institution=result.home_institution,
             availability_display=result.availability_display,
             viewer=result.viewer,
@@ -164,10 +178,10 @@ class GetItQuery:
         if ctx.auth_error is not None:
             raise ctx.auth_error
         viewer = service.resolve_viewer(
-            ctx.runtime, principal=ctx.principal, home_institution=home_institution
+            runtime=ctx.runtime, principal=ctx.principal, home_institution=home_institution
         )
         result = await service.get_it(
-            ctx.runtime, viewer=viewer, record_ids=record_ids, shape=shape.value
+            runtime=ctx.runtime, viewer=viewer, record_ids=record_ids, shape=shape
         )
         return GetItAnswer.from_domain(result)
 
@@ -184,6 +198,6 @@ class GetItMutation:
         if ctx.auth_error is not None:
             raise ctx.auth_error
         result = await service.register_at_member(
-            ctx.runtime, principal=ctx.principal, member=member, record_ids=record_ids or []
+            runtime=ctx.runtime, principal=ctx.principal, member=member, record_ids=record_ids or []
         )
         return Registration.from_domain(result)

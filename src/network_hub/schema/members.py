@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from network_common.graphql_vocabulary import RemoteRegister
+
 from ..members.info import MemberStatus
 from .context import HubInfo
 
@@ -13,19 +15,17 @@ class NetworkMember:
     code: str
     name: str
     reachable: bool
-    uresolver_remote_register: str | None = strawberry.field(
+    uresolver_remote_register: RemoteRegister | None = strawberry.field(
         description="The member's own setting as it reports it (null when unreachable)"
     )
 
     @classmethod
     def from_domain(cls, status: MemberStatus) -> NetworkMember:
-        info = status.info or {}
-        setting = info.get("uresolverRemoteRegister")
         return cls(
             code=status.code,
             name=status.name,
             reachable=status.reachable,
-            uresolver_remote_register=setting if isinstance(setting, str) else None,
+            uresolver_remote_register=status.info.remote_register if status.info else None,
         )
 
 

@@ -35,14 +35,14 @@ async def _links(
     return identity, True, links
 
 
-async def _cross_consortia(runtime: HubRuntime, institution: str) -> bool:
+async def _cross_consortia(*, runtime: HubRuntime, institution: str) -> bool:
     status = await runtime.member_info.one(institution)
     if status is None or status.info is None:
         raise DomainError(
             "Your institution's network settings cannot be read right now",
             code=ErrorCode.MEMBER_UNAVAILABLE,
         )
-    return bool(status.info.get("crossConsortiaIdentifiers"))
+    return status.info.cross_consortia_identifiers
 
 
 async def network_activity(
@@ -61,7 +61,9 @@ async def network_activity(
     )
     if is_linked_user:
         access.check_linked_user(
-            cross_consortia_identifiers=await _cross_consortia(runtime, institution)
+            cross_consortia_identifiers=await _cross_consortia(
+                runtime=runtime, institution=institution
+            )
         )
     codes = [
         link.member_code
@@ -89,7 +91,7 @@ async def network_activity(
             )
             answers.append(MemberAnswer(member, *rows))
     if gone:
-        await _forget(runtime, identity, gone)
+        await _forget(runtime=runtime, identity=identity, members=gone)
     return merge_activity(
         answers,
         failures,
@@ -99,7 +101,7 @@ async def network_activity(
     )
 
 
-async def _forget(runtime: HubRuntime, identity: Identity, members: list[str]) -> None:
+async def _forget(*, runtime: HubRuntime, identity: Identity, members: list[str]) -> None:
     """Members said found=false: the linked account was deleted there (DOMAIN §3)."""
     log.info("dropping index rows of %s at %s", identity, members)
     async with runtime.sessions() as session, session.begin():
