@@ -41,7 +41,12 @@ class AccountQuery:
     )
     async def pickup_libraries(self, info: HubInfo, member: str) -> list[PickupLibrary]:
         info.context.caller()
-        data = await calls.call(info.context.runtime, member, documents.PICKUP_LIBRARIES, {})
+        data = await calls.call(
+            runtime=info.context.runtime,
+            member=member,
+            document=documents.PICKUP_LIBRARIES,
+            variables={},
+        )
         return [
             PickupLibrary(institution_code=member, code=lib["code"], name=lib["name"])
             for lib in data["pickupLibraries"]

@@ -46,7 +46,9 @@ async def _checked(request: Request) -> session.StaffSession | Response:
     if found is None:
         return _graphql_error("UNAUTHENTICATED", "Your session has ended; sign in again", 401)
     if not session.csrf_ok(
-        request.app.state.runtime, found.token, request.headers.get("x-csrf-token")
+        runtime=request.app.state.runtime,
+        token=found.token,
+        given=request.headers.get("x-csrf-token"),
     ):
         return _graphql_error("FORBIDDEN", "The request did not come from the console", 403)
     return found

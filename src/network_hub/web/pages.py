@@ -94,7 +94,7 @@ async def sign_in_form(request: Request) -> Response:
     return _sign_in_page(request)
 
 
-async def _exchange(runtime: HubRuntime, code: str, form: dict[str, str]) -> tuple[str, int]:
+async def _exchange(*, runtime: HubRuntime, code: str, form: dict[str, str]) -> tuple[str, int]:
     """Credentials → the operator's token, asked of the operator's own node (server side)."""
     client = runtime.registry.get(code)
     if client is None:
@@ -134,7 +134,7 @@ async def sign_in(request: Request) -> Response:
     form = await session.read_form(request)
     code = form.get("institution", "")
     try:
-        token, ttl = await _exchange(_runtime(request), code, form)
+        token, ttl = await _exchange(runtime=_runtime(request), code=code, form=form)
     except ValueError as exc:
         kept = {"institution": code, "username": form.get("username", "")}
         return _sign_in_page(request, error=str(exc), status=401, **kept)
@@ -156,7 +156,7 @@ async def sign_out(request: Request) -> Response:
     form = await session.read_form(request)
     if found is not None and not (
         session.same_origin(request)
-        and session.csrf_ok(_runtime(request), found.token, form.get("csrf"))
+        and session.csrf_ok(runtime=_runtime(request), token=found.token, given=form.get("csrf"))
     ):
         return RedirectResponse("/staff/activity", 303)
     response = RedirectResponse("/staff/sign-in?notice=signed-out", 303)

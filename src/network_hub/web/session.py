@@ -28,18 +28,18 @@ COOKIE_PATH = "/staff"
 MAX_FORM_BYTES = 8 * 1024
 
 
-def _secret(runtime: HubRuntime) -> bytes:
+def _secret(*, runtime: HubRuntime) -> bytes:
     value = runtime.signing_key.private_key.private_numbers().private_value
     return hashlib.sha256(b"lfn staff console csrf\0" + value.to_bytes(32, "big")).digest()
 
 
-def csrf_for(runtime: HubRuntime, token: str) -> str:
+def csrf_for(*, runtime: HubRuntime, token: str) -> str:
     """The CSRF token of one session (stable for the session, useless without it)."""
-    return hmac.new(_secret(runtime), token.encode(), hashlib.sha256).hexdigest()[:40]
+    return hmac.new(_secret(runtime=runtime), token.encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def csrf_ok(runtime: HubRuntime, token: str, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(csrf_for(runtime, token), given or "")
+def csrf_ok(*, runtime: HubRuntime, token: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(csrf_for(runtime=runtime, token=token), given or "")
 
 
 def same_origin(request: Request) -> bool:
@@ -85,4 +85,4 @@ async def current(request: Request) -> StaffSession | None:
         return None
     if principal.kind != "staff":
         return None
-    return StaffSession(token, principal, csrf_for(runtime, token))
+    return StaffSession(token, principal, csrf_for(runtime=runtime, token=token))
