@@ -7,6 +7,10 @@ runs a sequential loan-then-return loop over ``--items`` items at one desk. Prin
 and writes the figures to ``bench/results/node_loans.json``.
 
     .venv/bin/python -m bench.bench_node_loans [--loans 500] [--rounds 50] [--items 300]
+        [--rules 20]
+
+``--rules N`` loads N fulfilment rules (N - 1 that the desk's patron does not match, tried
+first, then a default one), so every loan walks the rule book before it matches.
 """
 
 from __future__ import annotations
@@ -54,7 +58,19 @@ mutation($barcode: String!) {
 }"""
 
 
-def data(n_loans: int, n_items: int) -> dict[str, Any]:
+def rules(n: int) -> list[dict[str, Any]]:
+    """``n`` rules: ``n - 1`` for other user groups first, then the one that matches."""
+    if n <= 0:
+        return []
+    others = [
+        {"name": f"Group {g}", "position": g, "user_groups": [f"GROUP-{g}"], "loan_period_days": 7}
+        for g in range(n - 1)
+    ]
+    return [*others, {"name": "Default", "position": n, "loan_period_days": 21,
+                      "fine_per_day": "0.25", "lost_after_days_overdue": 30}]  # fmt: skip
+
+
+def data(n_loans: int, n_items: int, n_rules: int = 0) -> dict[str, Any]:
     borrowed = [f"BIG-{n:04d}" for n in range(n_loans)]
     free = [f"RUN-{n:04d}" for n in range(n_items)]
     now = datetime.now(UTC)
@@ -80,15 +96,16 @@ def data(n_loans: int, n_items: int) -> dict[str, Any]:
             }
             for n, code in enumerate(borrowed)
         ],
+        "fulfilment_rules": rules(n_rules),
     }
 
 
-async def populate(url: str, n_loans: int, n_items: int) -> None:
+async def populate(url: str, n_loans: int, n_items: int, n_rules: int) -> None:
     engine = make_engine(url)
     try:
         await upgrade(engine)
         async with make_sessionmaker(engine)() as session:
-            await load(session, json.dumps(data(n_loans, n_items)))
+            await load(session, json.dumps(data(n_loans, n_items, n_rules)))
     finally:
         await engine.dispose()
 
@@ -130,7 +147,7 @@ def measure(base: str, n_loans: int, rounds: int, n_items: int) -> dict[str, Any
 
 def run_backend(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    asyncio.run(populate(url, args.loans, args.items))
+    asyncio.run(populate(url, args.loans, args.items, args.rules))
     print(f"== {label}: loaded in {time.perf_counter() - started:.1f}s", flush=True)
     port = free_ports(1)[0]
     proc = serve_node(data_dir, url, port)
@@ -147,6 +164,7 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--items", type=int, default=300)
+    parser.add_argument("--rules", type=int, default=0, help="fulfilment rules to load")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
