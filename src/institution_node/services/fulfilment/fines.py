@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from network_common.vocabulary import FeeType, LoanStatus
@@ -124,11 +124,18 @@ class FinesReport:
     batches: int
 
 
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Loan.status == LoanStatus.ACTIVE.value,
+        Loan.due_at < now,
+        Loan.terms.is_not(None),
+    )
+
+
 async def accrue_batch(
-    session: AsyncSession, *, now: datetime, after: int, batch_size: int
-) -> tuple[int, int, int, int | None]:
-    """One batch (no commit): ``(loans, created, updated, last loan id)``; last id None
-    when there was nothing left."""
+    session: AsyncSession, *, now: datetime, loan_ids: list[int]
+) -> tuple[int, int, int]:
+    """One batch of loans (no commit), re-checked under lock: ``(loans, created, updated)``."""
     rows = (
         await session.execute(
             select(
@@ -153,19 +160,13 @@ async def accrue_batch(
                     Fee.accruing.is_(True),
                 ),
             )
-            .where(
-                Loan.status == LoanStatus.ACTIVE.value,
-                Loan.due_at < now,
-                Loan.terms.is_not(None),
-                Loan.id > after,
-            )
+            .where(_overdue(now), Loan.id.in_(loan_ids))
             .order_by(Loan.id)
-            .limit(batch_size)
             .with_for_update(of=Loan)
         )
     ).all()
     if not rows:
-        return 0, 0, 0, None
+        return 0, 0, 0
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     for row in rows:
@@ -206,20 +207,22 @@ async def accrue_batch(
         await session.execute(insert(Fee), inserts)
     if updates:
         await session.execute(update(Fee), updates)
-    return len(rows), len(inserts), len(updates), rows[-1].id
+    return len(rows), len(inserts), len(updates)
 
 
 async def accrue_fines(
     sessions: async_sessionmaker[AsyncSession], *, now: datetime, batch_size: int = BATCH_SIZE
 ) -> FinesReport:
-    """The fines job: every overdue active loan's fine brought to its amount at ``now``."""
-    after, loans, created, updated, batches = 0, 0, 0, 0, 0
-    while True:
+    """The fines job: every overdue active loan's fine brought to its amount at ``now``.
+    The overdue loans' ids are read once (one statement), then handled in batches by id."""
+    async with sessions() as session:
+        ids = list(
+            (await session.scalars(select(Loan.id).where(_overdue(now)).order_by(Loan.id))).all()
+        )
+    loans, created, updated, batches = 0, 0, 0, 0
+    for start in range(0, len(ids), batch_size):
         async with sessions() as session:
-            n, c, u, last = await accrue_batch(session, now=now, after=after, batch_size=batch_size)
+            n, c, u = await accrue_batch(session, now=now, loan_ids=ids[start : start + batch_size])
             await session.commit()
-        if last is None:
-            break
-        after = last
         loans, created, updated, batches = loans + n, created + c, updated + u, batches + 1
     return FinesReport(loans=loans, created=created, updated=updated, batches=batches)

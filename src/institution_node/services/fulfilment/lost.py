@@ -369,22 +369,19 @@ async def declare_overdue_lost(
         Loan.lost_at.is_not(None),
         Loan.lost_at <= now,
     )
-    after, loans, fees, letters, cancelled, batches = 0, 0, 0, 0, 0, 0
-    while True:
+    async with sessions() as session:
+        # The patrons concerned, read once (one statement); then batches of patrons.
+        patrons = list(
+            (
+                await session.scalars(
+                    select(Loan.user_id).where(due).group_by(Loan.user_id).order_by(Loan.user_id)
+                )
+            ).all()
+        )
+    loans, fees, letters, cancelled, batches = 0, 0, 0, 0, 0
+    for start in range(0, len(patrons), batch_size):
+        users = patrons[start : start + batch_size]
         async with sessions() as session:
-            users = list(
-                (
-                    await session.scalars(
-                        select(Loan.user_id)
-                        .where(due, Loan.user_id > after)
-                        .group_by(Loan.user_id)
-                        .order_by(Loan.user_id)
-                        .limit(batch_size)
-                    )
-                ).all()
-            )
-            if not users:
-                break
             ids = list(
                 (
                     await session.scalars(
@@ -394,7 +391,6 @@ async def declare_overdue_lost(
             )
             done = await declare_lost_many(session, loan_ids=ids, now=now, by=LostBy.JOB)
             await session.commit()
-        after = users[-1]
         loans, fees, letters = loans + done.loans, fees + done.fees, letters + done.letters
         cancelled, batches = cancelled + done.cancelled, batches + 1
     return LostReport(

@@ -58,26 +58,12 @@ async def notice_batch(
     session: AsyncSession,
     *,
     now: datetime,
-    after_user: int,
-    batch_size: int,
+    users: list[int],
     days_before: int,
     separate: bool,
-) -> tuple[int, int, int, int | None]:
-    """One batch of patrons (no commit): ``(courtesy, overdue, loans, last user id)``."""
+) -> tuple[int, int, int]:
+    """One batch of patrons (no commit): ``(courtesy letters, overdue letters, loans)``."""
     due = _due_for_notice(now, days_before)
-    users = list(
-        (
-            await session.scalars(
-                select(Loan.user_id)
-                .where(due, Loan.user_id > after_user)
-                .group_by(Loan.user_id)
-                .order_by(Loan.user_id)
-                .limit(batch_size)
-            )
-        ).all()
-    )
-    if not users:
-        return 0, 0, 0, None
     rows = (
         await session.execute(
             select(
@@ -130,7 +116,7 @@ async def notice_batch(
         )
     await send_letters(session, drafts, created_at=now)
     courtesy = sum(1 for (letter, _, _) in groups if letter is Letter.COURTESY)
-    return courtesy, len(groups) - courtesy, len(rows), users[-1]
+    return courtesy, len(groups) - courtesy, len(rows)
 
 
 def _draft(letter: Letter, user_id: int, owner: int | None, entries: list[Any]) -> LetterDraft:
@@ -173,21 +159,29 @@ async def send_loan_notices(
         ).first()
     if inst is None:
         raise NotFound("No institution is loaded on this node")
-    after, courtesy, overdue, loans, batches = 0, 0, 0, 0, 0
-    while True:
+    async with sessions() as session:
+        # The patrons due a notice, read once (one statement); then batches of patrons.
+        users = list(
+            (
+                await session.scalars(
+                    select(Loan.user_id)
+                    .where(_due_for_notice(now, inst.courtesy_notice_days))
+                    .group_by(Loan.user_id)
+                    .order_by(Loan.user_id)
+                )
+            ).all()
+        )
+    courtesy, overdue, loans, batches = 0, 0, 0, 0
+    for start in range(0, len(users), batch_size):
         async with sessions() as session:
-            c, o, n, last = await notice_batch(
+            c, o, n = await notice_batch(
                 session,
                 now=now,
-                after_user=after,
-                batch_size=batch_size,
+                users=users[start : start + batch_size],
                 days_before=inst.courtesy_notice_days,
                 separate=inst.separate_patron_notifications_by_library,
             )
             await session.commit()
-        if last is None:
-            break
-        after = last
         courtesy, overdue, loans, batches = courtesy + c, overdue + o, loans + n, batches + 1
     return NoticesReport(
         courtesy_letters=courtesy, overdue_letters=overdue, loans=loans, batches=batches
