@@ -19,8 +19,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        # The delivery loop's scan: due messages of a status, oldest first.
-        Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+        # The delivery loop's scan: open messages oldest first, so a claim reads only the
+        # first due rows (an index led by the due time made it sort every pending row).
+        Index("ix_outbox_status_id", "status", "id"),
         # "Is an older message of this conversation still open?"
         Index("ix_outbox_ordering", "ordering_key", "status", "id"),
     )
