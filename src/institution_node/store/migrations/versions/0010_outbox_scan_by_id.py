@@ -1,7 +1,7 @@
 """outbox scan by id
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 00:34:54.475192
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from alembic import op
 
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
