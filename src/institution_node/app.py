@@ -15,7 +15,7 @@ from network_common import graphiql
 from network_common.errors import DomainError
 from network_common.observability import MetricsMiddleware
 
-from .api import auth_endpoints
+from .api import auth_endpoints, oidc_endpoints
 from .api.network.endpoint import NetworkGraphQL
 from .api.staff.endpoint import StaffGraphQL
 from .runtime import NodeRuntime
@@ -51,6 +51,8 @@ def create_app(
         Route("/metrics", metrics.guarded_endpoint(settings.metrics_token)),
         Route("/auth/token", auth_endpoints.token_endpoint, methods=["POST"]),
         Route("/auth/login", auth_endpoints.login_endpoint, methods=["POST"]),
+        Route("/auth/oidc/login", oidc_endpoints.oidc_login),
+        Route("/auth/oidc/callback", oidc_endpoints.oidc_callback),
         Route("/auth/patron-token", auth_endpoints.patron_token_endpoint, methods=["POST"]),
         Route("/.well-known/jwks.json", auth_endpoints.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),

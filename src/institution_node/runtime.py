@@ -12,14 +12,17 @@ from network_common.db import make_engine, make_sessionmaker
 from network_common.errors import Unauthenticated
 from network_common.jobs import Clock, Scheduler
 from network_common.jwks import JwksCache
-from network_common.keys import SigningKey, load_or_create
+from network_common.keys import KeyRing, SigningKey
 from network_common.observability import Metrics
 
+from .auth.oidc import OidcClient, OidcConfig
 from .auth.static_jwks import StaticJwks
 from .mail import SmtpSender, session_info
 from .outbox import SenderRegistry
 from .settings import NodeSettings
 from .store.models import Institution
+
+SIGNING_KEY_FILE = "signing-key.pem"
 
 
 @dataclass
@@ -27,9 +30,11 @@ class NodeRuntime:
     settings: NodeSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    signing_key: SigningKey
+    keyring: KeyRing
     http: httpx.AsyncClient
     hub_keys: JwksCache | StaticJwks | None = None
+    #: Staff sign-in through the institution's identity provider (None: not configured).
+    oidc: OidcClient | None = None
     #: Sessions for pure reads (no write lock on SQLite); defaults to ``sessions``.
     read_sessions: async_sessionmaker[AsyncSession] | None = None
     #: The outbox's senders by channel (e-mail, and the protocols that register theirs).
@@ -44,8 +49,10 @@ class NodeRuntime:
         engine = make_engine(settings.resolved_database_url())
         http = httpx.AsyncClient(timeout=10.0)
         hub_keys: JwksCache | StaticJwks | None = None
-        if (document := settings.hub_jwks_document()) is not None:
-            hub_keys = StaticJwks(document)
+        if settings.hub_jwks_json:
+            hub_keys = StaticJwks(settings.hub_jwks_json)
+        elif settings.hub_jwks_file is not None:
+            hub_keys = StaticJwks.from_file(settings.hub_jwks_file)
         elif settings.hub_jwks_url:
             hub_keys = JwksCache(settings.hub_jwks_url, http)
         info = session_info(smtp_host=settings.smtp_host)
@@ -64,16 +71,35 @@ class NodeRuntime:
                     connections=settings.smtp_connections,
                 )
             )
+        oidc = None
+        if settings.oidc_issuer and settings.oidc_client_id:
+            redirect = settings.oidc_redirect_url or (
+                settings.public_url.rstrip("/") + "/auth/oidc/callback"
+            )
+            config = OidcConfig(
+                issuer=settings.oidc_issuer,
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret,
+                redirect_url=redirect,
+                scopes=settings.oidc_scopes,
+            )
+            oidc = OidcClient(config, http)
         return cls(
+            oidc=oidc,
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine, info=info),
             read_sessions=make_sessionmaker(engine, read_only=True, info=info),
-            signing_key=load_or_create(settings.data_dir / "signing-key.pem"),
+            keyring=KeyRing(settings.data_dir / SIGNING_KEY_FILE),
             http=http,
             hub_keys=hub_keys,
             senders=senders,
         )
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key new tokens are signed with (follows a rotation by the CLI)."""
+        return self.keyring.current
 
     def read_session(self) -> AsyncSession:
         """A session for a read-only unit of work."""

@@ -37,6 +37,15 @@ class NodeSettings(BaseSettings):
     #: First lockout; each further failure after a lockout doubles it, up to the maximum.
     login_lockout_seconds: int = Field(default=60, ge=1, le=86400)
     login_lockout_max_seconds: int = Field(default=3600, ge=1, le=604800)
+    #: OpenID Connect sign-in of staff through the institution's identity provider: its
+    #: issuer URL (metadata at <issuer>/.well-known/openid-configuration), this node's
+    #: client id and secret there, and the redirect URL registered with it (default
+    #: <public_url>/auth/oidc/callback). Off unless issuer and client id are set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_redirect_url: str | None = None
+    oidc_scopes: str = "openid"
     #: Artificial delay added to network API answers (benchmarks and timeout tests only).
     network_delay_ms: int = Field(default=0, ge=0)
     #: Bearer token for /metrics; unset: /metrics answers only direct loopback clients.

@@ -13,11 +13,16 @@ from network_common.errors import Unauthenticated
 
 
 class JwksCache:
-    """Public keys of one issuer, refetched after ``ttl`` seconds or on an unknown ``kid``
-    (at most once per ``min_refresh`` seconds, so forged kids cannot flood the issuer)."""
+    """Public keys of one issuer, refetched after ``ttl`` seconds or on an unknown ``kid``.
+
+    An unknown ``kid`` is how a key rotation shows: the refetch happens at once, or — when
+    the last fetch is younger than ``min_refresh`` seconds — as soon as that has passed (the
+    caller waits for it rather than being refused), so a token signed with a new key never
+    fails, while forged kids cannot make more than one fetch per ``min_refresh``.
+    """
 
     def __init__(
-        self, url: str, client: httpx.AsyncClient, *, ttl: float = 300.0, min_refresh: float = 10.0
+        self, url: str, client: httpx.AsyncClient, *, ttl: float = 300.0, min_refresh: float = 1.0
     ) -> None:
         self.url = url
         self._client = client
@@ -27,10 +32,15 @@ class JwksCache:
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, kid: str | None = None) -> None:
         async with self._lock:
-            if time.monotonic() - self._fetched_at < self._min_refresh and self._keys:
-                return
+            if kid is not None and kid in self._keys:
+                return  # fetched by another caller meanwhile
+            age = time.monotonic() - self._fetched_at
+            if age < self._min_refresh and self._keys:
+                if kid is None:
+                    return
+                await asyncio.sleep(self._min_refresh - age)
             try:
                 response = await self._client.get(self.url, timeout=5.0)
                 response.raise_for_status()
@@ -51,8 +61,9 @@ class JwksCache:
             self._fetched_at = time.monotonic()
 
     async def key_for(self, kid: str | None) -> Any:
-        stale = time.monotonic() - self._fetched_at > self._ttl
-        if stale or kid not in self._keys:
+        if kid not in self._keys:
+            await self._refresh(kid)
+        elif time.monotonic() - self._fetched_at > self._ttl:
             await self._refresh()
         if kid is None or kid not in self._keys:
             raise Unauthenticated("The access token is not valid")

@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 
 from network_common.errors import Unauthenticated
-from network_common.keys import SigningKey
+from network_common.keys import KeyRing, SigningKey
 from network_common.scope import Scope
 from network_common.vocabulary import PrincipalKind, StaffRoleType
 
@@ -140,7 +140,18 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated("The access token is not valid") from exc
 
 
-def verify_local(token: str, key: SigningKey, institution: str) -> Principal:
-    """Verify a token this node issued."""
-    claims = decode(token, key.private_key.public_key(), issuer=institution)
+def verify_local(token: str, key: SigningKey | KeyRing, institution: str) -> Principal:
+    """Verify a token this node issued (with its current key, or one still in its overlap
+    window after a rotation)."""
+    if isinstance(key, KeyRing):
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The access token is not valid") from exc
+        public = key.public_key(None if kid is None else str(kid))
+        if public is None:
+            raise Unauthenticated("The access token is not valid")
+    else:
+        public = key.private_key.public_key()
+    claims = decode(token, public, issuer=institution)
     return principal_from_claims(claims)

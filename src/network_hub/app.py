@@ -70,7 +70,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def jwks(request: Request) -> JSONResponse:
     runtime: HubRuntime = request.app.state.runtime
-    return JSONResponse(runtime.signing_key.jwks())
+    return JSONResponse(runtime.keyring.jwks())
 
 
 def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None = None) -> Starlette:

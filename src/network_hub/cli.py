@@ -1,4 +1,4 @@
-"""``network-hub``: serve, sync-index. (The demo network is ``network-demo``.)"""
+"""``network-hub``: serve, sync-index, check-network, keys. (The demo is ``network-demo``.)"""
 
 from __future__ import annotations
 
@@ -6,10 +6,26 @@ import argparse
 import asyncio
 import gc
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from .network_file import NetworkFileError
+from network_common.cli_support import CliError, check_database_url, run
+from network_common.keys import KeyRing
+
+from .network_file import NetworkFileError, load_network
 from .settings import HubSettings
+
+PROG = "network-hub"
+
+
+def _prepare(settings: HubSettings) -> None:
+    """Said before anything starts: a bad network file, data directory or database URL."""
+    load_network(settings.network_file)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"{settings.data_dir}: cannot create the data directory ({exc})") from exc
+    check_database_url(settings.resolved_database_url())
 
 
 def _serve(settings: HubSettings) -> int:
@@ -20,11 +36,8 @@ def _serve(settings: HubSettings) -> int:
     from .app import create_app
 
     configure_logging()
-    try:
-        app = create_app(settings)
-    except NetworkFileError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    _prepare(settings)
+    app = create_app(settings)
     # Everything built so far (schema, modules, settings) lives as long as the process: keep it
     # out of the collector's full passes, which otherwise show up in the hub's tail latency.
     gc.freeze()
@@ -37,6 +50,7 @@ async def _sync_index(settings: HubSettings) -> int:
     from .services.index_sync import sync_index
     from .store.migrate import upgrade
 
+    _prepare(settings)
     runtime = HubRuntime.create(settings)
     try:
         await upgrade(runtime.engine)
@@ -48,19 +62,104 @@ async def _sync_index(settings: HubSettings) -> int:
     return 0 if all(c is not None for c in counts.values()) else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="network-hub", description=__doc__)
+async def _check_network(settings: HubSettings) -> int:
+    """Every member of the network file against its node (docs/ONBOARDING.md)."""
+    from .members.registry import MemberRegistry
+    from .members.service_tokens import ServiceTokens
+    from .members.vetting import check_member
+    from .runtime import SIGNING_KEY_FILE
+
+    members = load_network(settings.network_file)
+    ring = _keyring(settings, SIGNING_KEY_FILE)
+    tokens = ServiceTokens(ring, issuer=settings.issuer)
+    registry = MemberRegistry.create(members, settings=settings, tokens=tokens)
+    try:
+        checks = await asyncio.gather(
+            *(
+                check_member(c, hub_kid=ring.current.kid, hub_issuer=settings.issuer)
+                for c in registry
+            )
+        )
+    finally:
+        await registry.aclose()
+    for check in checks:
+        if check.ok:
+            print(f"{check.code}\tok\t{check.url}")
+        elif check.mismatch is not None:
+            print(f"{check.code}\tREFUSED\t{check.mismatch}")
+        else:
+            print(f"{check.code}\tUNREACHABLE\t{check.unreachable}")
+    bad = [c for c in checks if not c.ok]
+    print(
+        f"{len(checks) - len(bad)} of {len(checks)} member(s) agree with {settings.network_file}",
+        file=sys.stderr,
+    )
+    return 0 if not bad else 1
+
+
+def _keyring(settings: HubSettings, name: str) -> KeyRing:
+    if not settings.data_dir.is_dir():
+        raise CliError(
+            f"{settings.data_dir}: no such data directory (the hub makes it on its first start)"
+        )
+    return KeyRing(settings.data_dir / name)
+
+
+def _keys(settings: HubSettings, args: argparse.Namespace) -> int:
+    import json
+
+    from .runtime import SERVICE_TOKEN_OVERLAP_SECONDS, SIGNING_KEY_FILE
+
+    ring = _keyring(settings, SIGNING_KEY_FILE)
+    if args.action == "rotate":
+        overlap = args.overlap if args.overlap is not None else SERVICE_TOKEN_OVERLAP_SECONDS
+        if overlap < SERVICE_TOKEN_OVERLAP_SECONDS - 60:
+            raise CliError(f"--overlap {overlap} is shorter than a service token's life (300 s)")
+        old = ring.current.kid
+        new = ring.rotate(overlap_seconds=overlap)
+        print(f"new hub signing key {new.kid}; {old} stays published for {overlap} s")
+        print(
+            "nodes that fetch NODE_HUB_JWKS_URL follow by themselves; give nodes with "
+            "NODE_HUB_JWKS_FILE/_JSON the output of `network-hub keys jwks`",
+            file=sys.stderr,
+        )
+    elif args.action == "jwks":
+        print(json.dumps(ring.jwks(), indent=2))
+    else:
+        print("kid\tstate\tuntil")
+        print(f"{ring.current.kid}\tcurrent\t-")
+        now = datetime.now(UTC).timestamp()
+        for r in ring.retired():
+            until = datetime.fromtimestamp(r.until, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+            print(f"{r.key.kid}\t{'retired' if r.until > now else 'expired'}\t{until}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="overrides HUB_DATA_DIR")
     parser.add_argument("--network-file", type=Path, help="overrides HUB_NETWORK_FILE")
     parser.add_argument("--database-url", help="overrides HUB_DATABASE_URL")
+    parser.add_argument("--traceback", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the hub's HTTP API with uvicorn")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     sub.add_parser("sync-index", help="rebuild the linked-account index from every member")
-    args = parser.parse_args(args_list)
+    sub.add_parser(
+        "check-network",
+        help="check every member of the network file against its node (code, keys, URL)",
+    )
+    keys = sub.add_parser("keys", help="the hub's service-token signing keys")
+    k = keys.add_subparsers(dest="action", required=True)
+    k.add_parser("list", help="current and retired keys")
+    k.add_parser("jwks", help="print the published key set (for nodes given NODE_HUB_JWKS_FILE)")
+    rotate = k.add_parser("rotate", help="new key; the old one stays published for --overlap s")
+    rotate.add_argument("--overlap", type=int, help="seconds (default 360)")
+    return parser
 
+
+def _dispatch(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     for name in ("data_dir", "network_file", "database_url", "host", "port"):
         value = getattr(args, name, None)
@@ -69,11 +168,23 @@ def main(argv: list[str] | None = None) -> int:
     settings = HubSettings(**overrides)  # type: ignore[arg-type]
     if args.command == "serve":
         return _serve(settings)
-    try:
-        return asyncio.run(_sync_index(settings))
-    except NetworkFileError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    if args.command == "keys":
+        return _keys(settings, args)
+    if args.command == "check-network":
+        return asyncio.run(_check_network(settings))
+    return asyncio.run(_sync_index(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+
+    def command() -> int:
+        try:
+            return _dispatch(args)
+        except NetworkFileError as exc:
+            raise CliError(str(exc)) from exc
+
+    return run(PROG, command, traceback=args.traceback)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ class HubSettings(BaseSettings):
     index_sync_seconds: float = Field(default=600.0, ge=0)
     #: How long a member's self-description (``members``) is reused.
     member_info_ttl_seconds: float = Field(default=30.0, ge=0)
+    #: How long a member's vetting (declared code, published keys) is trusted before the
+    #: hub checks again (docs/ONBOARDING.md).
+    member_check_seconds: float = Field(default=60.0, ge=0)
     #: Serve GraphiQL and introspection (switch off in production).
     introspection: bool = True
     max_depth: int = Field(default=10, ge=1)

@@ -35,11 +35,26 @@ def test_network_file_round_trip(tmp_path: Path) -> None:
         (
             {
                 "members": [
-                    {"code": "A", "name": "A", "url": "u"},
-                    {"code": "A", "name": "B", "url": "v"},
+                    {"code": "A", "name": "A", "url": "http://a.example"},
+                    {"code": "A", "name": "B", "url": "http://b.example"},
                 ]
             },
             "twice",
+        ),
+        ({"members": [{"code": "A", "name": "A", "url": "ftp://a"}]}, "http:// or https://"),
+        ({"members": [{"code": "A", "name": "A", "url": "a.example:80"}]}, "http:// or https://"),
+        ({"members": [{"code": "A", "name": "A", "url": "http://"}]}, "has no host"),
+        ({"members": [{"code": "A", "name": "A", "url": "http://h:99999"}]}, "not a URL"),
+        ({"members": [{"code": "A", "name": "A", "url": "http://h/?x=1"}]}, "query"),
+        ({"members": [{"code": "A B", "name": "A", "url": "http://h"}]}, "letters, digits"),
+        ({"members": [{"code": "A", "name": " ", "url": "http://h"}]}, "name is empty"),
+        (
+            {"members": [{"code": "A", "name": "A", "url": "http://h", "jwks": "x"}]},
+            "unknown key.s. jwks",
+        ),
+        (
+            {"member": [], "members": [{"code": "A", "name": "A", "url": "http://h"}]},
+            "unknown key.s. member",
         ),
     ],
 )

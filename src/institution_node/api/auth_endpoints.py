@@ -79,7 +79,7 @@ async def local_principal(request: Request) -> Principal | None:
     if token is None:
         return None
     runtime = runtime_of(request)
-    principal = verify_local(token, runtime.signing_key, await runtime.institution_code())
+    principal = verify_local(token, runtime.keyring, await runtime.institution_code())
     # Stateless tokens would outlive a revoked key or a disabled operator: check each time.
     async with runtime.read_session() as session:
         await staff_sessions.ensure_active(session, principal=principal)
@@ -180,5 +180,5 @@ async def patron_token_endpoint(request: Request) -> JSONResponse:
 
 async def jwks_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(
-        runtime_of(request).signing_key.jwks(), headers={"cache-control": "public, max-age=300"}
+        runtime_of(request).keyring.jwks(), headers={"cache-control": "public, max-age=300"}
     )

@@ -9,7 +9,9 @@ import sys
 from datetime import UTC, datetime
 
 from network_common.cli_support import CliError
+from network_common.keys import KeyRing
 
+from ..runtime import SIGNING_KEY_FILE
 from ..services.staff_access import keys as key_service
 from ..services.staff_access import users as user_service
 from ..settings import NodeSettings
@@ -84,6 +86,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     kr.add_argument("key_id")
     kv = k.add_parser("revoke", help="revoke a key; its tokens are refused at once")
     kv.add_argument("key_id")
+    k.add_parser("signing", help="list the node's token-signing keys (current and retired)")
+    ks = k.add_parser(
+        "rotate-signing",
+        help="make a new token-signing key; the old one stays published for --overlap seconds",
+    )
+    ks.add_argument(
+        "--overlap",
+        type=int,
+        help="seconds the old key keeps verifying (default: token lifetime + 60)",
+    )
 
 
 async def users_command(settings: NodeSettings, args: argparse.Namespace) -> int:
@@ -141,7 +153,40 @@ async def users_command(settings: NodeSettings, args: argparse.Namespace) -> int
     return 0
 
 
+def signing_command(settings: NodeSettings, args: argparse.Namespace) -> int:
+    """The node's signing keys: ``keys signing`` and ``keys rotate-signing``."""
+    path = settings.data_dir / SIGNING_KEY_FILE
+    if not settings.data_dir.is_dir():
+        raise CliError(
+            f"{settings.data_dir}: no such data directory: run `institution-node migrate` first"
+        )
+    ring = KeyRing(path)
+    if args.action == "rotate-signing":
+        overlap = args.overlap
+        if overlap is None:
+            overlap = settings.token_ttl_seconds + 60
+        if overlap < settings.token_ttl_seconds:
+            raise CliError(
+                f"--overlap {overlap} is shorter than the token lifetime "
+                f"({settings.token_ttl_seconds} s): tokens signed just now would break"
+            )
+        old = ring.current.kid
+        new = ring.rotate(overlap_seconds=overlap)
+        print(f"new signing key {new.kid}; {old} stays published for {overlap} s")
+        return 0
+    print("kid\tstate\tuntil")
+    print(f"{ring.current.kid}\tcurrent\t-")
+    now = datetime.now(UTC).timestamp()
+    for r in ring.retired():
+        state = "retired" if r.until > now else "expired"
+        until = datetime.fromtimestamp(r.until, UTC)
+        print(f"{r.key.kid}\t{state}\t{_when(until)}")
+    return 0
+
+
 async def keys_command(settings: NodeSettings, args: argparse.Namespace) -> int:
+    if args.action in ("signing", "rotate-signing"):
+        return signing_command(settings, args)
     async with node_session(settings) as session:
         if args.action == "create":
             new = await key_service.create_key(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from network_common.errors import Unauthenticated
 from network_common.jwks import JwksCache, unverified_header_kid, unverified_issuer
@@ -17,8 +18,16 @@ REMEMBERED_TOKENS = 4096
 class CallerVerifier:
     """Verifies member-issued tokens; keys per member are fetched lazily and cached."""
 
-    def __init__(self, registry: MemberRegistry, *, remember: int = REMEMBERED_TOKENS) -> None:
+    def __init__(
+        self,
+        registry: MemberRegistry,
+        *,
+        remember: int = REMEMBERED_TOKENS,
+        gate: Callable[[str], Awaitable[str | None]] | None = None,
+    ) -> None:
         self._registry = registry
+        #: Why a member's tokens are refused now (members/vetting.py), None: accepted.
+        self._gate = gate
         self._caches: dict[str, JwksCache] = {}
         # Staff UIs send the same token with every request; checking its signature once is
         # enough (parsing and verifying costs a noticeable share of the hub's own time).
@@ -36,17 +45,24 @@ class CallerVerifier:
             self._caches[code] = cache
         return cache
 
+    async def _admitted(self, issuer: str) -> None:
+        if self._gate is not None and await self._gate(issuer) is not None:
+            raise Unauthenticated("The issuing member is not accepted by this hub right now")
+
     async def verify(self, token: str) -> Principal:
-        """The verified caller, or Unauthenticated (non-member, forged, expired, malformed)."""
+        """The verified caller, or Unauthenticated (non-member, forged, expired, malformed,
+        or issued in the name of a member the hub refuses)."""
         known = self._verified.get(token)
         if known is not None:
             if time.time() < known[1]:
                 self._verified.move_to_end(token)
+                await self._admitted(known[0].institution)
                 return known[0]
             del self._verified[token]
         issuer = unverified_issuer(token)
         if issuer not in self._registry:
             raise Unauthenticated("The token was not issued by a member of this network")
+        await self._admitted(issuer)
         key = await self._cache(issuer).key_for(unverified_header_kid(token))
         claims = decode(token, key, issuer=issuer)
         principal = principal_from_claims(claims)

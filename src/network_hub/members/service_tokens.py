@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import jwt
 
-from network_common.keys import SigningKey
+from network_common.keys import KeyRing, SigningKey
 from network_common.vocabulary import PrincipalKind
 
 LIFETIME_SECONDS = 300
@@ -19,17 +19,23 @@ class ServiceTokens:
     """Signs one token per member audience and reuses it until a minute before expiry."""
 
     def __init__(
-        self, key: SigningKey, *, issuer: str, clock: Callable[[], float] = time.time
+        self, key: SigningKey | KeyRing, *, issuer: str, clock: Callable[[], float] = time.time
     ) -> None:
-        self._key = key
+        self._keys = key
         self._issuer = issuer
         self._clock = clock
-        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache: dict[str, tuple[str, float, str]] = {}
+
+    @property
+    def _key(self) -> SigningKey:
+        return self._keys.current if isinstance(self._keys, KeyRing) else self._keys
 
     def for_member(self, member_code: str) -> str:
         now = self._clock()
+        key = self._key
         cached = self._cache.get(member_code)
-        if cached is not None and cached[1] - RENEW_BEFORE_SECONDS > now:
+        # After a rotation new tokens use the new key at once (the old ones stay valid).
+        if cached is not None and cached[1] - RENEW_BEFORE_SECONDS > now and cached[2] == key.kid:
             return cached[0]
         issued = int(now)
         claims = {
@@ -41,8 +47,6 @@ class ServiceTokens:
             "exp": issued + LIFETIME_SECONDS,
             "jti": secrets.token_hex(12),
         }
-        token = jwt.encode(
-            claims, self._key.private_key, algorithm="ES256", headers={"kid": self._key.kid}
-        )
-        self._cache[member_code] = (token, float(issued + LIFETIME_SECONDS))
+        token = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid})
+        self._cache[member_code] = (token, float(issued + LIFETIME_SECONDS), key.kid)
         return token

@@ -122,3 +122,38 @@ async def _count_failure(
             .values(locked_until=now + timedelta(seconds=lock))
         )
     await session.commit()
+
+
+async def oidc_sign_in(
+    session: AsyncSession,
+    *,
+    subject: str,
+    key: SigningKey,
+    institution: str,
+    ttl_seconds: int,
+    now: datetime | None = None,
+) -> tuple[str, int]:
+    """Sign a staff token for the operator tied to the identity provider's ``subject``."""
+    login = await session.scalar(select(StaffLogin).where(StaffLogin.oidc_subject == subject))
+    user = None if login is None else await staff_user(session, login.user_id)
+    if login is None or user is None:
+        raise Unauthenticated(
+            "This identity-provider account is not tied to a staff user here "
+            "(institution-node users set-oidc-subject)"
+        )
+    token = await issue_staff_token(
+        session,
+        user=user,
+        login=login,
+        method="oidc",
+        key=key,
+        institution=institution,
+        ttl_seconds=ttl_seconds,
+    )
+    await session.execute(
+        update(StaffLogin)
+        .where(StaffLogin.user_id == login.user_id)
+        .values(last_sign_in_at=now or utcnow())
+    )
+    await session.commit()
+    return token
