@@ -32,6 +32,7 @@ from .registry import MemberRegistry
 log = logging.getLogger("network_hub.members")
 
 CHECK_TIMEOUT = 5.0
+VET = "query HubVet { member { code } }"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ async def _network_api_problem(
 ) -> MemberCheck | None:
     member = client.member
     try:
-        data = await client.query("query HubVet { member { code } }")
+        data = await client.query(VET)
         network_code = (data.get("member") or {}).get("code")
     except MemberFailure as failure:
         if "UNAUTHENTICATED" in failure.upstream_codes:
