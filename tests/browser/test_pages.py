@@ -30,6 +30,7 @@ from tests.browser.support import (
     offline_context,
     sign_in,
 )
+from tests.network.test_getit import patron_token
 from tests.support.builders import api_key
 from tests.support.network import LiveNetwork, RunningServer, reserve_socket, start_network
 from tests.support.pickup_network import request_for_c
@@ -184,7 +185,12 @@ async def _scan(page: Page, barcode: str) -> str:
 async def test_the_pickup_anywhere_desk_story_with_the_keyboard_only(
     net: LiveNetwork, browser: Browser
 ) -> None:
-    await request_for_c(net, "S-1")  # P1 of UNIA asks for UNIB's S-1, pickup at UNIC
+    # P1 of UNIA registers at UNIB (MANUAL), then asks for its S-1, pickup at UNIC.
+    await net.hub_gql(
+        'mutation { registerAtMember(member: "UNIB") { networkLinkId } }',
+        token=await patron_token(net, "P1"),
+    )
+    await request_for_c(net, "S-1")
     owner = await offline_context(browser)
     pickup = await offline_context(browser)
     b, c = await owner.page(), await pickup.page()
@@ -253,12 +259,12 @@ async def test_walk_in_registration_then_loan(net: LiveNetwork, ctx: OfflineCont
     await page.goto(f"{net.hub_url}/staff/walk-in")
     await check_page(page)
     assert await page.input_value("#home") == "UNIA"
+    await page.fill("#walk-in-desk", "MAIN-DESK")
     await page.fill("#home-id", "P3")
     await page.press("#home-id", "Enter")
     await expect(page.locator("#register-result")).to_contain_text(
         "Registered P3 Reader of University UNIA here as UNIA:P3"
     )
-    await page.fill("#walk-in-desk", "MAIN-DESK")
     await page.fill("#walk-in-barcode", "W-1")
     await page.press("#walk-in-barcode", "Enter")
     await expect(page.locator("#loan-result")).to_contain_text("Loaned “Walk-in W-1” to P3 Reader")

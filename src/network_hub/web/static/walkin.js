@@ -5,8 +5,8 @@
   "use strict";
   var el = LFN.el, me = LFN.operator.institution;
   var $ = function (id) { return document.getElementById(id); };
-  var REGISTER = "mutation WalkIn($home: String!, $user: String!, $key: String!) {" +
-    " walkInRegister(homeInstitution: $home, homeUserId: $user, idempotencyKey: $key) {" +
+  var REGISTER = "mutation WalkIn($home: String!, $user: String!, $desk: String!, $key: String!) {" +
+    " walkInRegister(homeInstitution: $home, homeUserId: $user, deskCode: $desk, idempotencyKey: $key) {" +
     " institutionCode localPrimaryId homeInstitution homeUserId firstName lastName email userGroup expiryDate } }";
   var LOAN = "mutation WalkInLoan($desk: String!, $patron: String!, $barcode: String!) {" +
     " loan(desk: $desk, patron: $patron, barcode: $barcode) { title dueAt } }";
@@ -27,14 +27,16 @@
     $("loan-form").hidden = true;
     $("loan-result").textContent = "";
     try {
-      var a = (await LFN.hub(REGISTER, { home: $("home").value, user: $("home-id").value.trim(), key: LFN.newKey() })).walkInRegister;
+      var desk = $("walk-in-desk").value.trim();
+      localStorage.setItem("lfn-desk", desk);
+      var a = (await LFN.hub(REGISTER, { home: $("home").value, user: $("home-id").value.trim(), desk: desk, key: LFN.newKey() })).walkInRegister;
       account = a;
       var name = a.firstName + " " + a.lastName;
       say("register-result", "Registered " + name + " of " + LFN.memberName(a.homeInstitution) +
         " here as " + a.localPrimaryId + (a.expiryDate ? " (until " + LFN.day(a.expiryDate) + ")" : "") + ".");
       $("walk-in-name").textContent = name;
       $("loan-form").hidden = false;
-      ($("walk-in-desk").value ? $("walk-in-barcode") : $("walk-in-desk")).focus();
+      $("walk-in-barcode").focus();
     } catch (e) {
       account = null;
       say("register-result", e.message, true);
@@ -55,5 +57,5 @@
     $("walk-in-barcode").value = "";
     $("walk-in-barcode").focus();
   });
-  $("home-id").focus();
+  ($("walk-in-desk").value ? $("home-id") : $("walk-in-desk")).focus();
 })();
