@@ -16,6 +16,7 @@ from network_common.errors import DomainError
 from network_common.observability import MetricsMiddleware
 
 from .api import auth_endpoints, oidc_endpoints
+from .api.network.ended_sessions import ended_sessions_endpoint
 from .api.network.endpoint import NetworkGraphQL
 from .api.staff.endpoint import StaffGraphQL
 from .runtime import NodeRuntime
@@ -57,6 +58,7 @@ def create_app(
         Route("/.well-known/jwks.json", auth_endpoints.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),
         Route("/network/graphql", NetworkGraphQL(runtime), methods=["POST"]),
+        Route("/network/ended-sessions", ended_sessions_endpoint, methods=["GET"]),
         graphiql.static_mount(),
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))

@@ -12,6 +12,7 @@ from network_common.keys import KeyRing, SigningKey
 
 from .getit.cache import AnswerCache
 from .members.callers import CallerVerifier
+from .members.ended_sessions import EndedSessions
 from .members.info import MemberInfoCache
 from .members.registry import MemberRegistry
 from .members.service_tokens import ServiceTokens
@@ -66,7 +67,11 @@ class HubRuntime:
             sessions=make_sessionmaker(engine),
             keyring=key,
             registry=registry,
-            callers=CallerVerifier(registry, gate=vetting.refusal),
+            callers=CallerVerifier(
+                registry,
+                gate=vetting.refusal,
+                ended=EndedSessions(registry, ttl=settings.ended_sessions_seconds),
+            ),
             vetting=vetting,
             member_info=MemberInfoCache(registry, ttl=settings.member_info_ttl_seconds),
             metrics=metrics,

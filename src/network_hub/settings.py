@@ -33,6 +33,8 @@ class HubSettings(BaseSettings):
     index_sync_seconds: float = Field(default=600.0, ge=0)
     #: How long a member's self-description (``members``) is reused.
     member_info_ttl_seconds: float = Field(default=30.0, ge=0)
+    #: How long a member's ended sessions (disabled staff, revoked keys) are reused.
+    ended_sessions_seconds: float = Field(default=2.0, ge=0, le=300)
     #: How long a member's vetting (declared code, published keys) is trusted before the
     #: hub checks again (docs/ONBOARDING.md).
     member_check_seconds: float = Field(default=60.0, ge=0)

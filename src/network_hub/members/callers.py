@@ -10,9 +10,11 @@ from network_common.errors import Unauthenticated
 from network_common.jwks import JwksCache, unverified_header_kid, unverified_issuer
 from network_common.tokens import Principal, decode, principal_from_claims
 
+from .ended_sessions import EndedSessions
 from .registry import MemberRegistry
 
 REMEMBERED_TOKENS = 4096
+ENDED = "The session has ended (credentials revoked or account disabled); sign in again"
 
 
 class CallerVerifier:
@@ -24,8 +26,11 @@ class CallerVerifier:
         *,
         remember: int = REMEMBERED_TOKENS,
         gate: Callable[[str], Awaitable[str | None]] | None = None,
+        ended: EndedSessions | None = None,
     ) -> None:
         self._registry = registry
+        #: Tokens the issuing member has ended (disabled staff, revoked keys), None: no check.
+        self._ended = ended
         #: Why a member's tokens are refused now (members/vetting.py), None: accepted.
         self._gate = gate
         self._caches: dict[str, JwksCache] = {}
@@ -49,6 +54,11 @@ class CallerVerifier:
         if self._gate is not None and await self._gate(issuer) is not None:
             raise Unauthenticated("The issuing member is not accepted by this hub right now")
 
+    async def _still_valid(self, principal: Principal) -> Principal:
+        if self._ended is not None and await self._ended.refuses(principal):
+            raise Unauthenticated(ENDED)
+        return principal
+
     async def verify(self, token: str) -> Principal:
         """The verified caller, or Unauthenticated (non-member, forged, expired, malformed,
         or issued in the name of a member the hub refuses)."""
@@ -57,7 +67,7 @@ class CallerVerifier:
             if time.time() < known[1]:
                 self._verified.move_to_end(token)
                 await self._admitted(known[0].institution)
-                return known[0]
+                return await self._still_valid(known[0])
             del self._verified[token]
         issuer = unverified_issuer(token)
         if issuer not in self._registry:
@@ -69,7 +79,7 @@ class CallerVerifier:
         self._verified[token] = (principal, float(claims["exp"]))
         if len(self._verified) > self._remember:
             self._verified.popitem(last=False)
-        return principal
+        return await self._still_valid(principal)
 
     async def from_header(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):

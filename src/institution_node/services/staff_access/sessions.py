@@ -8,7 +8,10 @@ bench/README.md gives its cost.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import Unauthenticated
@@ -49,3 +52,32 @@ async def ensure_active(session: AsyncSession, *, principal: Principal) -> None:
         )
         if revoked is not False:
             raise Unauthenticated(ENDED)
+
+
+@dataclass(frozen=True, slots=True)
+class EndedSessions:
+    """What the hub needs to refuse this node's tokens at once too (docs/NETWORK.md)."""
+
+    #: API keys revoked since ``since`` (older revocations outlived every token they made).
+    revoked_key_ids: tuple[str, ...]
+    #: (user id, current session epoch, disabled) of staff whose tokens may have ended.
+    staff: tuple[tuple[int, int, bool], ...]
+
+
+async def ended_sessions(session: AsyncSession, *, since: datetime) -> EndedSessions:
+    """Revoked keys and disabled or re-epoched staff, for the hub's caller checks."""
+    keys = await session.scalars(
+        select(ApiKey.key_id)
+        .where(ApiKey.revoked.is_(True))
+        .where(or_(ApiKey.revoked_at.is_(None), ApiKey.revoked_at >= since))
+        .order_by(ApiKey.key_id)
+    )
+    staff = await session.execute(
+        select(StaffLogin.user_id, StaffLogin.session_epoch, StaffLogin.disabled)
+        .where(or_(StaffLogin.disabled.is_(True), StaffLogin.session_epoch > 0))
+        .order_by(StaffLogin.user_id)
+    )
+    return EndedSessions(
+        revoked_key_ids=tuple(keys),
+        staff=tuple((r.user_id, r.session_epoch, bool(r.disabled)) for r in staff),
+    )
