@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from network_common.query_limits import GraphQLLimits
+
 
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NODE_", env_file=None, extra="ignore")
@@ -77,6 +79,25 @@ class NodeSettings(BaseSettings):
     smtp_connections: int = Field(default=4, ge=1, le=64)
     #: The envelope sender and From address of letters; default ``letters@<public host>``.
     mail_from: str | None = None
+    #: Limits of both GraphQL APIs (/graphql and /network/graphql), as the hub's HUB_MAX_*.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_query_length: int = Field(default=32 * 1024, ge=256)
+    max_string_length: int = Field(default=10_000, ge=64)
+    max_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=2000, ge=10)
+    max_fields: int = Field(default=300, ge=1)
+
+    def graphql_limits(self) -> GraphQLLimits:
+        return GraphQLLimits(
+            max_body_bytes=self.max_body_bytes,
+            max_query_length=self.max_query_length,
+            max_string_length=self.max_string_length,
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_tokens,
+            max_fields=self.max_fields,
+        )
 
     def hub_jwks_document(self) -> str | None:
         """The configured hub JWKS (inline or from its file), if any."""

@@ -51,6 +51,10 @@ class ErrorCode(StrEnum):
     MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"
     MEMBER_TIMEOUT = "MEMBER_TIMEOUT"
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    #: The HTTP request is not one the endpoint can read (not JSON, not an object, ...).
+    BAD_REQUEST = "BAD_REQUEST"
+    #: The body, the query document or a string in it is larger than the endpoint allows.
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL = "INTERNAL"
 
 

@@ -3,12 +3,16 @@
 Domain errors become ``{"message", "extensions": {"code"}}`` with the domain's stable code;
 GraphQL validation/parse errors keep their message with ``GRAPHQL_VALIDATION_FAILED``;
 anything else is logged and masked as ``INTERNAL`` so that stack traces, SQL and internal
-URLs never reach a caller.
+URLs never reach a caller. :class:`QuietSchema` makes sure of it for every error of an answer
+(also those strawberry produces outside the extensions, e.g. an exception while validating),
+and with introspection off drops graphql-core's "Did you mean ...?" suggestions, which would
+otherwise let a caller rebuild the schema field by field.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,76 +27,124 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.types.execution import ExecutionResult
 
 from network_common.errors import DomainError, ErrorCode
 from network_common.known_documents import cached_validation
+from network_common.query_limits import (
+    VALIDATION_FAILED,
+    GraphQLLimits,
+    document_limits,
+    string_length_rule,
+)
 
 log = logging.getLogger("graphql.errors")
 
-VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+__all__ = [
+    "VALIDATION_FAILED",
+    "GraphQLLimits",
+    "QuietSchema",
+    "ShapeErrors",
+    "shape",
+    "standard_extensions",
+]
+
+INTERNAL_MESSAGE = "Internal server error"
+#: graphql-core's suggestions in a message: " Did you mean 'user'?" (names are quoted, so the
+#: first question mark ends it; in a variable's error more text follows).
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def shape(error: GraphQLError) -> GraphQLError:
+    """The error as a caller may see it: a domain error's code and message, GraphQL's own
+    errors before execution with their message, anything else masked as INTERNAL."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": original.code.value},
+        )
+    if isinstance(original, RecursionError):
+        # A document or value nested beyond what the interpreter can walk: the caller's.
+        return GraphQLError(
+            "The query is nested too deeply", extensions={"code": VALIDATION_FAILED}
+        )
+    if original is None or (isinstance(original, GraphQLError) and error.path is None):
+        # No original error, or GraphQL's own before execution (a variable it cannot
+        # coerce): the caller's request is at fault and the message names what is wrong.
+        # (GraphQL's own errors inside a field, e.g. a value the schema cannot
+        # serialise, are the server's and stay masked below.)
+        code = (error.extensions or {}).get("code", VALIDATION_FAILED)
+        return GraphQLError(
+            error.message, nodes=error.nodes, path=error.path, extensions={"code": code}
+        )
+    log.error("unexpected error in %s", error.path, exc_info=original)
+    return GraphQLError(
+        INTERNAL_MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": ErrorCode.INTERNAL.value},
+    )
 
 
 class ShapeErrors(MaskErrors):
     def __init__(self) -> None:
-        super().__init__(error_message="Internal server error")
+        super().__init__(error_message=INTERNAL_MESSAGE)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._shape(e) for e in errors]
-
-    def _shape(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, DomainError):
-            return GraphQLError(
-                original.message,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": original.code.value},
-            )
-        if original is None or (isinstance(original, GraphQLError) and error.path is None):
-            # No original error, or GraphQL's own before execution (a variable it cannot
-            # coerce): the caller's request is at fault and the message names what is wrong.
-            # (GraphQL's own errors inside a field, e.g. a value the schema cannot
-            # serialise, are the server's and stay masked below.)
-            code = (error.extensions or {}).get("code", VALIDATION_FAILED)
-            return GraphQLError(
-                error.message, nodes=error.nodes, path=error.path, extensions={"code": code}
-            )
-        log.error("unexpected error in %s", error.path, exc_info=original)
-        return GraphQLError(
-            self.error_message,
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": ErrorCode.INTERNAL.value},
-        )
+        return [shape(e) for e in errors]
 
 
 class QuietSchema(strawberry.Schema):
-    """A schema that does not log every error with a traceback: refusals are normal
-    answers, and :class:`ShapeErrors` already logs the unexpected ones."""
+    """A schema that does not log every error with a traceback (refusals are normal
+    answers, and :func:`shape` logs the unexpected ones), whose answers carry a code on
+    every error, and that gives no suggestions when ``hide_suggestions`` (introspection
+    off)."""
+
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
 
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [self._finish(e) for e in result.errors]
+        return result
+
+    def _finish(self, error: GraphQLError) -> GraphQLError:
+        if not (error.extensions or {}).get("code"):
+            error = shape(error)  # escaped the extensions (e.g. raised while validating)
+        if self.hide_suggestions and "Did you mean" in error.message:
+            error.message = _SUGGESTION.sub("", error.message)
+        return error
+
 
 def standard_extensions(
-    *,
-    introspection: bool,
-    max_depth: int = 10,
-    max_aliases: int = 30,
-    max_tokens: int = 2000,
+    *, introspection: bool, limits: GraphQLLimits | None = None
 ) -> Sequence[Callable[[], SchemaExtension]]:
     """For one schema: a query text accepted before skips parsing and validation; limits
-    on depth, aliases and tokens; masked errors; optional introspection.
+    on tokens (while parsing), fields and fragment nesting (before validation), depth,
+    aliases and string literals (while validating); masked errors; optional introspection.
 
     Factories, so each request gets fresh extension instances (the limit rules are built
-    once per schema)."""
+    once per schema). Build the schema as ``QuietSchema(..., hide_suggestions=not
+    introspection)`` too."""
+    limits = limits or GraphQLLimits()
     rules = [
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        string_length_rule(limits.max_string_length),
     ]
+    max_tokens = limits.max_tokens
     extensions: list[Callable[[], SchemaExtension]] = [
         cached_validation(),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        document_limits(max_fields=limits.max_fields),
         lambda: AddValidationRules(rules),
         ShapeErrors,
     ]

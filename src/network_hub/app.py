@@ -10,15 +10,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-from strawberry.asgi import GraphQL
+from starlette.routing import BaseRoute, Route, request_response
 
 from network_common import graphiql
+from network_common.body_limit import LimitedBody
 from network_common.errors import DomainError
+from network_common.graphql_http import LimitedGraphQL
 from network_common.observability import MetricsMiddleware
 
 from .daia.endpoint import daia
-from .export import export_csv, export_xlsx
+from .export import export_csv, export_xlsx, too_large
 from .jobs import build_scheduler
 from .runtime import HubRuntime
 from .schema.context import HubContext
@@ -27,16 +28,13 @@ from .settings import HubSettings
 from .web import routes as web_routes
 
 
-class HubGraphQL(GraphQL[HubContext, None]):
+class HubGraphQL(LimitedGraphQL[HubContext, None]):
     def __init__(self, runtime: HubRuntime) -> None:
         s = runtime.settings
+        limits = s.graphql_limits()
         super().__init__(
-            build_schema(
-                introspection=s.introspection,
-                max_depth=s.max_depth,
-                max_aliases=s.max_aliases,
-                max_tokens=s.max_tokens,
-            ),
+            build_schema(introspection=s.introspection, limits=limits),
+            limits=limits,
             graphql_ide="graphiql" if s.introspection else None,
             allow_queries_via_get=False,
             subscription_protocols=(),
@@ -87,13 +85,20 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
         await runtime.close()
 
     graphql_app = HubGraphQL(runtime)
+
+    def capped(endpoint: Any) -> LimitedBody:
+        # The exports take no body; one sent anyway is read only up to the cap.
+        return LimitedBody(
+            request_response(endpoint), max_bytes=settings.max_body_bytes, refuse=too_large
+        )
+
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/metrics", metrics.guarded_endpoint(settings.metrics_token)),
         Route("/.well-known/jwks.json", jwks),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
-        Route("/export/network-activity.csv", export_csv, methods=["GET"]),
-        Route("/export/network-activity.xlsx", export_xlsx, methods=["GET"]),
+        Route("/export/network-activity.csv", capped(export_csv), methods=["GET"]),
+        Route("/export/network-activity.xlsx", capped(export_xlsx), methods=["GET"]),
         Route("/daia", daia, methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]),
         graphiql.static_mount(),
         # Pages (staff console, Get It widget, account, /): they use the endpoints above.

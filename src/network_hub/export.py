@@ -92,8 +92,19 @@ def _error(exc: DomainError) -> JSONResponse:
         ErrorCode.UNAUTHENTICATED: 401,
         ErrorCode.FORBIDDEN: 403,
         ErrorCode.INVALID_INPUT: 400,
+        ErrorCode.PAYLOAD_TOO_LARGE: 413,
     }.get(exc.code, 503)
     return JSONResponse({"error": {"code": exc.code.value, "message": exc.message}}, status)
+
+
+def too_large(max_bytes: int) -> Response:
+    """The export's answer to a body beyond ``HUB_MAX_BODY_BYTES`` (it takes none)."""
+    error = DomainError(
+        f"The request body is larger than {max_bytes} bytes", code=ErrorCode.PAYLOAD_TOO_LARGE
+    )
+    response = _error(error)
+    response.headers["connection"] = "close"
+    return response
 
 
 async def export_csv(request: Request) -> Response:
@@ -106,6 +117,11 @@ async def export_xlsx(request: Request) -> Response:
 
 async def _export(request: Request, fmt: str) -> Response:
     runtime: HubRuntime = request.app.state.runtime
+    limit = runtime.settings.max_string_length
+    if len(request.scope.get("query_string", b"")) > limit:
+        # Refused before the parameters are parsed; real ones are a few short ids.
+        message = f"The query string is longer than {limit} characters"
+        return _error(DomainError(message, code=ErrorCode.PAYLOAD_TOO_LARGE))
     params = request.query_params
     kind = params.get("kind", "loans")
     patron_id = params.get("patronId")

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from network_common.query_limits import GraphQLLimits
+
 
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", env_file=None, extra="ignore")
@@ -43,12 +45,31 @@ class HubSettings(BaseSettings):
     max_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=10)
+    #: Fields written in one query document (checked before validation).
+    max_fields: int = Field(default=300, ge=1)
+    #: Request bodies of /graphql and the export endpoints (bytes; more: HTTP 413).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: The query document (characters; checked before it is parsed).
+    max_query_length: int = Field(default=32 * 1024, ge=256)
+    #: Any string argument, in the variables or the document (characters).
+    max_string_length: int = Field(default=10_000, ge=64)
     #: Get It answer cache for anonymous answers (issue 5); 0 = off.
     getit_cache_ttl: float = Field(default=0.0, ge=0)
     #: Bearer token for /metrics; unset: /metrics answers only direct loopback clients.
     metrics_token: str | None = None
     #: Sync the linked-account index when the app starts.
     sync_index_on_start: bool = True
+
+    def graphql_limits(self) -> GraphQLLimits:
+        return GraphQLLimits(
+            max_body_bytes=self.max_body_bytes,
+            max_query_length=self.max_query_length,
+            max_string_length=self.max_string_length,
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_tokens,
+            max_fields=self.max_fields,
+        )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

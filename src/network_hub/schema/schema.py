@@ -11,7 +11,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from network_common.graphql_errors import QuietSchema, standard_extensions
+from network_common.graphql_errors import GraphQLLimits, QuietSchema, standard_extensions
 
 from ..fulfilment import schema as fulfilment_api
 from . import account as account_api
@@ -38,11 +38,7 @@ def resolve_attribute(source: Any, name: str) -> Any:
 
 
 def build_schema(
-    *,
-    introspection: bool = True,
-    max_depth: int = 10,
-    max_aliases: int = 30,
-    max_tokens: int = 2000,
+    *, introspection: bool = True, limits: GraphQLLimits | None = None
 ) -> strawberry.Schema:
     query = merge_types("Query", QUERIES)
     mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
@@ -51,10 +47,6 @@ def build_schema(
         mutation=mutation,
         config=StrawberryConfig(default_resolver=resolve_attribute),
         execution_context_class=FastRowsExecutionContext,
-        extensions=standard_extensions(
-            introspection=introspection,
-            max_depth=max_depth,
-            max_aliases=max_aliases,
-            max_tokens=max_tokens,
-        ),
+        extensions=standard_extensions(introspection=introspection, limits=limits),
+        hide_suggestions=not introspection,
     )

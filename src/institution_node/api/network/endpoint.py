@@ -8,9 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
 from network_common.errors import ErrorCode, Unauthenticated
+from network_common.graphql_http import LimitedGraphQL
 
 from ...runtime import NodeRuntime
 from .context import REFUSED, NetworkContext, ServiceCaller, caller_of
@@ -19,11 +19,13 @@ from .schema import build_schema
 _STATE_KEY = "network_caller"
 
 
-class NetworkGraphQL(GraphQL[NetworkContext, None]):
+class NetworkGraphQL(LimitedGraphQL[NetworkContext, None]):
     def __init__(self, runtime: NodeRuntime) -> None:
         introspection = runtime.settings.introspection
+        limits = runtime.settings.graphql_limits()
         super().__init__(
-            build_schema(introspection=introspection),
+            build_schema(introspection=introspection, limits=limits),
+            limits=limits,
             graphql_ide=None,
             allow_queries_via_get=False,
             # No websockets: every operation comes through the checked HTTP path.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from network_common.graphql_errors import QuietSchema, standard_extensions
+from network_common.graphql_errors import GraphQLLimits, QuietSchema, standard_extensions
 
 from . import activity as activity_api
 from . import availability as availability_api
@@ -35,10 +35,14 @@ Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # The hub batches many patrons into one document, hence a larger token budget.
+def build_schema(
+    *, introspection: bool = True, limits: GraphQLLimits | None = None
+) -> strawberry.Schema:
+    # The same limits as the staff API: the hub's documents are fixed texts that carry
+    # their batches (up to 500 patrons or records) in variables, not in the document.
     return QuietSchema(
         query=Query,
         mutation=Mutation,
-        extensions=standard_extensions(introspection=introspection, max_tokens=20000),
+        extensions=standard_extensions(introspection=introspection, limits=limits),
+        hide_suggestions=not introspection,
     )

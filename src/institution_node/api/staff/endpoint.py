@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.asgi import GraphQL
 
 from network_common import graphiql
 from network_common.errors import DomainError
+from network_common.graphql_http import LimitedGraphQL
 
 from ...runtime import NodeRuntime
 from .. import auth_endpoints
@@ -18,11 +17,13 @@ from ..context import StaffContext
 from .schema import build_schema
 
 
-class StaffGraphQL(GraphQL[StaffContext, None]):
+class StaffGraphQL(LimitedGraphQL[StaffContext, None]):
     def __init__(self, runtime: NodeRuntime) -> None:
         introspection = runtime.settings.introspection
+        limits = runtime.settings.graphql_limits()
         super().__init__(
-            build_schema(introspection=introspection),
+            build_schema(introspection=introspection, limits=limits),
+            limits=limits,
             graphql_ide="graphiql" if introspection else None,
             allow_queries_via_get=False,
         )
@@ -31,13 +32,6 @@ class StaffGraphQL(GraphQL[StaffContext, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from this app's own files (works offline), not from a CDN."""
         return graphiql.response(title="Institution node: staff API")
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Invalid UTF-8 is a body that is not JSON (400), not a server error."""
-        try:
-            return json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("The request body is not UTF-8", "", 0) from exc
 
     async def get_context(self, request: Any, response: Any) -> StaffContext:
         principal = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from network_common.graphql_errors import QuietSchema, standard_extensions
+from network_common.graphql_errors import GraphQLLimits, QuietSchema, standard_extensions
 
 from . import circulation as circulation_api
 from . import fees as fees_api
@@ -40,9 +40,12 @@ Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, limits: GraphQLLimits | None = None
+) -> strawberry.Schema:
     return QuietSchema(
         query=Query,
         mutation=Mutation,
-        extensions=standard_extensions(introspection=introspection),
+        extensions=standard_extensions(introspection=introspection, limits=limits),
+        hide_suggestions=not introspection,
     )
