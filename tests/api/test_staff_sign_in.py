@@ -87,9 +87,10 @@ async def test_bad_credentials_get_one_answer(node: NodeHarness, body: dict[str,
         (b"[1]", 400),
         (b'{"username": "desk-ann"}', 400),
         (b'{"username": 3, "password": "x"}', 400),
-        (b'{"username": "a", "password": "' + b"x" * 20000 + b'"}', 400),
+        (b'{"username": "a", "password": "' + b"x" * 2000 + b'"}', 400),
+        (b"[" * 5000 + b"]" * 5000, 400),
     ],
-    ids=["not-json", "not-object", "no-password", "not-text", "too-large"],
+    ids=["not-json", "not-object", "no-password", "not-text", "too-long", "too-deep"],
 )
 async def test_malformed_bodies_are_400(node: NodeHarness, raw: bytes, status: int) -> None:
     response = await node.client.post(
@@ -97,6 +98,15 @@ async def test_malformed_bodies_are_400(node: NodeHarness, raw: bytes, status: i
     )
     assert response.status_code == status
     assert response.json()["error"]["code"] == "INVALID_INPUT"
+
+
+async def test_a_body_beyond_the_cap_is_413_before_it_is_read(node: NodeHarness) -> None:
+    big = b'{"username": "a", "password": "' + b"x" * 20000 + b'"}'
+    response = await node.client.post(
+        "/auth/login", content=big, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_repeated_failures_lock_the_account_then_back_off(node: NodeHarness) -> None:

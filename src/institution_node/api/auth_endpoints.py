@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from network_common.body_limit import BodyIncomplete, BodyTooLarge, read_body
 from network_common.errors import (
     AccountLocked,
     DomainError,
@@ -29,13 +30,19 @@ _STATUS = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.INVALID_INPUT: 400,
     ErrorCode.ACCOUNT_LOCKED: 429,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
 }
-#: Bodies of the /auth endpoints are small JSON objects.
+#: Bodies of the /auth endpoints are small JSON objects of two or three short strings: a
+#: fixed cap (not a setting) well above any real one.
 MAX_BODY_BYTES = 16 * 1024
+#: An API key or a patron's primary id is never longer than this.
+MAX_VALUE_LENGTH = 256
 
 
 def error_response(error: DomainError) -> JSONResponse:
     headers = {"cache-control": "no-store"}
+    if error.code is ErrorCode.PAYLOAD_TOO_LARGE:
+        headers["connection"] = "close"  # the rest of the body is not read
     if isinstance(error, AccountLocked):
         headers["retry-after"] = str(error.retry_after)
     return JSONResponse(
@@ -51,14 +58,15 @@ def runtime_of(request: Request) -> NodeRuntime:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise InvalidInput("The request body is too large")
+    try:
+        raw = await read_body(request, max_bytes=MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        raise DomainError(str(exc), code=ErrorCode.PAYLOAD_TOO_LARGE) from exc
+    except BodyIncomplete as exc:
+        raise InvalidInput("The request body is incomplete") from exc
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput("The request body must be a JSON object") from exc
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object")
@@ -97,9 +105,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     try:
         body = await _json_body(request)
-        api_key = body.get("api_key")
-        if not isinstance(api_key, str) or not api_key:
-            raise InvalidInput("Give 'api_key' in the JSON body")
+        api_key = _text(body, "api_key", MAX_VALUE_LENGTH)
         async with runtime.sessions() as session:
             token, ttl = await auth_service.exchange_api_key(
                 session,
@@ -161,9 +167,7 @@ async def patron_token_endpoint(request: Request) -> JSONResponse:
         if caller is None:
             raise Unauthenticated("A discovery client's bearer token is required")
         body = await _json_body(request)
-        primary_id = body.get("primary_id")
-        if not isinstance(primary_id, str) or not primary_id:
-            raise InvalidInput("Give the patron's 'primary_id' in the JSON body")
+        primary_id = _text(body, "primary_id", MAX_VALUE_LENGTH)
         async with runtime.sessions() as session:
             token, ttl = await auth_service.patron_token(
                 session,
