@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from network_hub.web import session
 from tests.network.conftest import NetworkFactory
 from tests.network.test_network_activity import home_unia
 from tests.support.builders import api_key
@@ -38,11 +39,11 @@ async def _exchange(url: str, path: str, head: bytes, chunks: list[bytes]) -> tu
     return int(status_line.split()[1]), body
 
 
-def _head(path: str, framing: str) -> bytes:
+def _head(path: str, framing: str, extra: str = "") -> bytes:
     method = "GET" if path.startswith("/export/") else "POST"  # the exports are GETs
     return (
         f"{method} {path} HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n"
-        f"{framing}\r\n\r\n"
+        f"{extra}{framing}\r\n\r\n"
     ).encode()
 
 
@@ -59,21 +60,27 @@ async def net(network_factory: NetworkFactory) -> LiveNetwork:
     )
 
 
-def _targets(net: LiveNetwork) -> list[tuple[str, str]]:
+async def _targets(net: LiveNetwork) -> list[tuple[str, str, str]]:
+    """(base URL, path, extra header lines) of every endpoint taking a body."""
     node = net.nodes["UNIA"].url
+    token = await net.staff_token("UNIA", api_key("unia-admin"))
+    csrf = session.csrf_for(runtime=net.hub_runtime, token=token)
+    console = f"cookie: {session.COOKIE}={token}\r\nx-csrf-token: {csrf}\r\n"
     return [
-        (net.hub_url, "/graphql"),
-        (net.hub_url, "/export/network-activity.csv"),
-        (node, "/graphql"),
-        (node, "/network/graphql"),  # refused before the body (no service token): no 413
-        (node, "/auth/token"),
+        (net.hub_url, "/graphql", ""),
+        (net.hub_url, "/export/network-activity.csv", ""),
+        (net.hub_url, "/staff/api/graphql", console),
+        (net.hub_url, "/staff/api/member/graphql", console),
+        (node, "/graphql", ""),
+        (node, "/network/graphql", ""),  # refused before the body (no service token): no 413
+        (node, "/auth/token", ""),
     ]
 
 
 async def test_a_declared_50_mb_body_is_refused_at_once(net: LiveNetwork) -> None:
     start = b'{"query": "{ __typename }", "variables": {"x": "' + b"a" * 4096
-    for url, path in _targets(net):
-        head = _head(path, f"content-length: {50 * 1024 * 1024}")
+    for url, path, extra in await _targets(net):
+        head = _head(path, f"content-length: {50 * 1024 * 1024}", extra)
         status, body = await _exchange(url, path, head, [start])
         expected = 200 if path == "/network/graphql" else 413
         assert status == expected, (path, body)
@@ -86,10 +93,11 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_cap(net: LiveNetwork
     # Just past the cap and no last chunk. (Only a little past it: data the server never reads
     # would make its closing socket reset the connection, losing the answer in flight.)
     chunks += [_chunked(b"a" * 8192) for _ in range(CAP // 8192 + 1)]
-    for url, path in _targets(net):
+    for url, path, extra in await _targets(net):
         if path == "/network/graphql":
             continue
-        status, body = await _exchange(url, path, _head(path, "transfer-encoding: chunked"), chunks)
+        head = _head(path, "transfer-encoding: chunked", extra)
+        status, body = await _exchange(url, path, head, chunks)
         assert status == 413, (path, body)
         assert "PAYLOAD_TOO_LARGE" in body.decode(), (path, body)
     # Nothing of the refused bodies lingers: both apps go on answering.

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from network_common.body_limit import BodyIncomplete, BodyTooLarge, read_body
+
 from ..runtime import HubRuntime
 from . import session
 
@@ -97,12 +99,16 @@ async def member_gateway(request: Request) -> Response:
     client = runtime.registry.get(found.principal.institution)
     if client is None:
         return _graphql_error("FORBIDDEN", "Your institution is not a member of this network")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _graphql_error("BAD_REQUEST", "The request is too large", 413)
+    try:
+        # Refused while it arrives (a declared length at once), not after reading it whole.
+        body = await read_body(request, max_bytes=MAX_BODY)
+    except BodyTooLarge:
+        return _graphql_error("PAYLOAD_TOO_LARGE", "The request is too large", 413)
+    except BodyIncomplete:
+        return _graphql_error("BAD_REQUEST", "The request body is incomplete", 400)
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _graphql_error("BAD_REQUEST", "The request body must be JSON", 400)
     try:
         answer = await client.http.post(

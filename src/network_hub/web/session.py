@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from network_common.body_limit import BodyIncomplete, BodyTooLarge, read_body
 from network_common.errors import DomainError
 from network_common.tokens import Principal
 
@@ -54,11 +55,10 @@ def same_origin(request: Request) -> bool:
 
 async def read_form(request: Request) -> dict[str, str]:
     """A small urlencoded form (the console's forms are a few fields)."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return {}
+    try:
+        body = await read_body(request, max_bytes=MAX_FORM_BYTES)
+    except (BodyTooLarge, BodyIncomplete):
+        return {}
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):
