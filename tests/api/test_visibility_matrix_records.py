@@ -28,6 +28,7 @@ MODELS = ("NONE", "FULL", "PARTIAL")
 OPERATORS = ("main", "law", "law2", "sci", "art", "inst")
 LIBS_OF = {"main": "MAIN", "law": "LAW", "law2": "LAW", "sci": "SCI", "art": "ART"}
 ALL = frozenset(OPERATORS)
+LIBRARIES = ("MAIN", "LAW", "SCI", "ART")
 
 # Who sees each loan (FULL / PARTIAL; NONE: everyone), held against DOMAIN §7.
 LOANS: dict[str, dict[str, frozenset[str]]] = {
@@ -82,12 +83,14 @@ def _data(model: str) -> dict[str, Any]:
             fulfillment_independence_model=model,
             limit_user_search_by_library_scope=True,
         ),
-        "libraries": [b.library(code) for code in ("MAIN", "LAW", "SCI", "ART")],
+        "libraries": [b.library(code) for code in LIBRARIES],
         "users": [
             *staff,
             b.staff("fa-main", role="FULFILLMENT_ADMINISTRATOR", libraries=["MAIN"]),
-            b.patron("P1"),
-            b.patron("P2"),
+            # P1 and P2 hold a role at every library, so every operator may look them up
+            # (limit_user_search_by_library_scope is on) and visibility alone decides.
+            b.patron("P1", patron_roles=[{"library": c} for c in LIBRARIES]),
+            b.patron("P2", patron_roles=[{"library": c} for c in LIBRARIES]),
             b.patron("PL", library="LAW"),
             b.patron("PM", library="MAIN"),
         ],
@@ -275,11 +278,11 @@ async def test_patron_role_renewal_within_scope(world: World, operator: str) -> 
 
 
 SEARCH_FINDS = {
-    "main": {"PM"},
-    "law": {"PL"},
-    "law2": {"PL"},
-    "sci": set(),
-    "art": set(),
+    "main": {"P1", "P2", "PM"},
+    "law": {"P1", "P2", "PL"},
+    "law2": {"P1", "P2", "PL"},
+    "sci": {"P1", "P2"},
+    "art": {"P1", "P2"},
     "inst": {"P1", "P2", "PL", "PM"},
 }
 
