@@ -153,6 +153,13 @@ CLOSED = frozenset({S.COMPLETED, S.CANCELLED})
 ACTIVE = frozenset(BorrowingStatus) - CLOSED
 
 
+class BorrowingFormat(StrEnum):
+    """What is asked for: a book (returnable) or an article (a copy)."""
+
+    BOOK = "BOOK"
+    ARTICLE = "ARTICLE"
+
+
 class BorrowingAction(StrEnum):
     """What staff may do to a borrowing request (the API lists those allowed now)."""
 

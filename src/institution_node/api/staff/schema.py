@@ -15,6 +15,9 @@ from . import letters as letters_api
 from . import linked as linked_api
 from . import records as records_api
 from . import requests as requests_api
+from . import rs_borrowing as rs_borrowing_api
+from . import rs_lending as rs_lending_api
+from . import rs_partners as rs_partners_api
 from . import users as users_api
 
 QUERIES: tuple[type, ...] = (
@@ -24,6 +27,9 @@ QUERIES: tuple[type, ...] = (
     circulation_api.CirculationQuery,
     fulfilment_api.FulfilmentQuery,
     letters_api.LetterQuery,
+    rs_partners_api.PartnerQuery,
+    rs_borrowing_api.BorrowingQuery,
+    rs_lending_api.LendingQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     institution_api.InstitutionMutation,
@@ -34,6 +40,9 @@ MUTATIONS: tuple[type, ...] = (
     records_api.RecordMutation,
     fulfilment_api.FulfilmentMutation,
     letters_api.LetterMutation,
+    rs_partners_api.PartnerMutation,
+    rs_borrowing_api.BorrowingMutation,
+    rs_lending_api.LendingMutation,
 )
 
 Query = merge_types("Query", QUERIES)

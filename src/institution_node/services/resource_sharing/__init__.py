@@ -9,7 +9,8 @@
 - ``annotations.py`` — notes, general messages both ways, assignment, alerts;
 - ``messages.py`` / ``outgoing.py`` — what goes to a partner, in protocol-neutral words,
   through the outbox (a protocol's sender renders it);
-- ``views.py`` — staff lists with facets and keyset paging, one request with history.
+- ``views.py`` — staff lists with facets and keyset paging, one request with history;
+- ``patron.py`` — a patron's own request at home, through the hub (idempotent).
 
 Protocol modules (``institution_node/iso18626``, NCIP) parse their messages and call these
 functions with an ``Actor`` naming the partner; staff resolvers call them with the

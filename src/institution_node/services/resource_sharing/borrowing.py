@@ -46,7 +46,7 @@ from .messages import Bibliographic, MessageKind
 
 E, S = BorrowingEvent, BorrowingStatus
 TEMP_LOCATION = "RESOURCE_SHARING"
-FORMATS = ("BOOK", "ARTICLE")
+FORMATS = tuple(f.value for f in table.BorrowingFormat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,19 @@ async def create_request(
     if actor.principal is not None:
         scope = common.staff_scope(actor.principal)
     bib = ask.bibliographic
-    title = _text(bib.title, "title", 512)
+    title, author = _text(bib.title, "title", 512), _text(bib.author, "author", 255)
+    if not title and bib.record_id:
+        # From a network record: what our catalogue knows of it, if anything.
+        known = (
+            await session.execute(
+                select(BibRecord.title, BibRecord.author).where(
+                    BibRecord.network_record_id == bib.record_id,
+                    BibRecord.suppressed.is_(False),
+                )
+            )
+        ).first()
+        if known is not None:
+            title, author = known.title, author or known.author
     if not title:
         raise InvalidInput("A borrowing request needs a title")
     if bib.format not in FORMATS:
@@ -110,7 +122,7 @@ async def create_request(
         library_id=library_id,
         pickup_library_id=pickup.library_id,
         title=title,
-        author=_text(bib.author, "author", 255),
+        author=author,
         isbn=_text(bib.isbn, "isbn", 32),
         issn=_text(bib.issn, "issn", 32),
         publication_date=_text(bib.publication_date, "year", 32),
@@ -229,11 +241,21 @@ async def _ask_current(
 
 
 async def send_request(
-    session: AsyncSession, *, actor: common.Actor, request_id: int
+    session: AsyncSession,
+    *,
+    actor: common.Actor,
+    request_id: int,
+    partner_codes: Sequence[str] = (),
+    rota_code: str | None = None,
 ) -> BorrowingRequest:
-    """Send a request that is ready to the first partner of its rota. No commit."""
+    """Send a request that is ready to the first partner of its rota (given now as
+    partners or a rota, else the one it has). No commit."""
     request = await for_change(session, actor=actor, request_id=request_id)
     table.next_status(BorrowingStatus(request.status), E.SEND)
+    if partner_codes or rota_code:
+        request.rota = await rotas.rota_partner_ids(
+            session, rota_code=rota_code, partner_codes=list(partner_codes)
+        )
     await _send(session, request, actor=actor)
     await session.flush()
     return request

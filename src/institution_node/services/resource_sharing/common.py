@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +41,9 @@ DIRECTORY_ROLES = frozenset(
 NOTE_MAX = 1000  # seed 003: notes and assignment notes are limited to 1,000 characters
 
 
-class HistoryCategory:
+class HistoryCategory(StrEnum):
+    """What a history line records."""
+
     MESSAGE_IN = "MESSAGE_IN"
     MESSAGE_OUT = "MESSAGE_OUT"
     STATUS = "STATUS"

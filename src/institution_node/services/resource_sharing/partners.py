@@ -411,3 +411,18 @@ async def partner_user(session: AsyncSession, partner: Partner) -> int:
     partner.user_id = existing
     await session.flush()
     return existing
+
+
+async def set_partner_active(
+    session: AsyncSession, *, actor: Principal, code: str, active: bool
+) -> PartnerView:
+    """Deactivate (or reactivate) a partner: an inactive one is asked nothing and its
+    messages are refused; requests in flight keep it. Commits."""
+    common.directory_keeper(actor)
+    row = await session.scalar(select(Partner).where(Partner.code == code).with_for_update())
+    if row is None:
+        raise NotFound(f"No partner {code}")
+    row.active = active
+    answer = await view(session, row)
+    await session.commit()
+    return answer
