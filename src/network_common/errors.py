@@ -51,6 +51,8 @@ class ErrorCode(StrEnum):
     MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"
     MEMBER_TIMEOUT = "MEMBER_TIMEOUT"
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    #: The caller asked more often than a limit allows (e.g. walk-in lookups per operator).
+    RATE_LIMITED = "RATE_LIMITED"
     #: The HTTP request is not one the endpoint can read (not JSON, not an object, ...).
     BAD_REQUEST = "BAD_REQUEST"
     #: The body, the query document or a string in it is larger than the endpoint allows.

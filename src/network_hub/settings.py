@@ -57,6 +57,10 @@ class HubSettings(BaseSettings):
     getit_cache_ttl: float = Field(default=0.0, ge=0)
     #: Bearer token for /metrics; unset: /metrics answers only direct loopback clients.
     metrics_token: str | None = None
+    #: Walk-in lookups of other members' patrons one operator may make per window
+    #: (docs/PRIVACY_LEDGER.md); more are refused with RATE_LIMITED.
+    walk_in_lookups_per_window: int = Field(default=20, ge=1)
+    walk_in_lookup_window_seconds: float = Field(default=900.0, gt=0)
     #: Sync the linked-account index when the app starts.
     sync_index_on_start: bool = True
 

@@ -261,6 +261,7 @@ async def test_walk_in_registration_then_loan(net: LiveNetwork, ctx: OfflineCont
     assert await page.input_value("#home") == "UNIA"
     await page.fill("#walk-in-desk", "MAIN-DESK")
     await page.fill("#home-id", "P3")
+    await page.fill("#home-last-name", "reader")  # matched at home, case aside
     await page.press("#home-id", "Enter")
     await expect(page.locator("#register-result")).to_contain_text(
         "Registered P3 Reader of University UNIA here as UNIA:P3"

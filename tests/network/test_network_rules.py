@@ -115,6 +115,9 @@ async def test_walk_in_registration_applies_the_desks_registration_rules(
 ) -> None:
     owner = two_library_institution("UNIB", registration_role_scope="LIBRARY")
     owner["libraries"][0]["registration_fee"] = "5.00"  # MAIN
+    for user in owner["users"]:  # walk-in registration needs the consortial privilege
+        for role in user.get("staff_roles", []):
+            role["consortial_services"] = True
     net = await network_factory([two_library_institution("UNIA"), owner])
     law_desk = await staff(net, "UNIB", "law-op")
     with pytest.raises(GraphQLErrors) as caught:  # not a desk of the operator's library

@@ -91,8 +91,9 @@ query($owner: String!, $barcode: String!, $desk: String!) {{
 }}
 """
 HUB_WALK_IN = """
-mutation($home: String!, $user: String!, $key: String!, $desk: String! = "MAIN-DESK") {
-  walkInRegister(homeInstitution: $home, homeUserId: $user, deskCode: $desk,
+mutation($home: String!, $user: String!, $key: String!, $desk: String! = "MAIN-DESK",
+         $last: String! = "Reader") {
+  walkInRegister(homeInstitution: $home, homeUserId: $user, lastName: $last, deskCode: $desk,
                  idempotencyKey: $key) {
     institutionCode localPrimaryId homeInstitution homeUserId networkLinkId firstName
   }

@@ -12,6 +12,7 @@ from network_common.tokens import Principal
 from network_common.vocabulary import DESK_ROLES, REQUEST_ROLES, StaffRoleType
 
 from ..getit import linking
+from ..ledger import entries as ledger
 from . import documents
 from .access import acting_desk, operator, other_owner
 from .calls import call, caller_key, claim_key
@@ -77,6 +78,22 @@ async def _act_for_owner(
     step: dict[str, Any] = (
         await call(runtime=runtime, member=owner, document=document, variables=variables)
     )["step"]
+    record = variables.get("record")
+    if record is not None:  # the owner refreshed the borrower's linked account from home
+        await ledger.record(
+            runtime=runtime,
+            crossings=[
+                ledger.Crossing(
+                    kind=ledger.LedgerKind.LINKED_ACCOUNT,
+                    patron=(str(record["homeInstitution"]), str(record["homeUserId"])),
+                    actor=ledger.Actor.of(principal),
+                    from_member=str(record["homeInstitution"]),
+                    to_member=owner,
+                    fields=ledger.PATRON_FIELDS,
+                    purpose=f"loan at {principal.institution} desk {desk_code}",
+                )
+            ],
+        )
     return step
 
 

@@ -60,3 +60,10 @@ mutation HubWalkIn($patron: NetworkPatronInput!, $key: String!, $desk: String!) 
   }
 }
 """
+DESK_PATRON = """
+query HubDeskPatron($id: String!, $lastName: String!) {
+  deskPatron(primaryId: $id, lastName: $lastName) {
+    homeInstitution homeUserId firstName lastName email userGroup expiryDate
+  }
+}
+"""

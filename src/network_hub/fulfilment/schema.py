@@ -14,7 +14,7 @@ import strawberry
 from network_common.graphql_vocabulary import LoanStatus, NextStep, RequestStatus
 
 from ..schema.context import HubInfo
-from . import desk, service
+from . import desk, service, walk_in
 
 # Field names are the wire's camelCase: the answer is the owner's dict, read as it came.
 
@@ -203,23 +203,27 @@ class FulfilmentMutation:
 
     @strawberry.mutation(
         description="Register a visiting patron of another member at your institution "
-        "(walk-in) at one of your desks: a linked account from the home record under that "
-        "desk's registration rules; then loan at your desk as usual."
+        "(walk-in) at one of your desks: their home primary id and last name, matched at "
+        "their home, make a linked account from the home record under that desk's "
+        "registration rules; then loan at your desk as usual. Needs the consortial services "
+        "privilege; lookups are rate-limited per operator (RATE_LIMITED) and ledgered."
     )
     async def walk_in_register(
         self,
         info: HubInfo,
         home_institution: str,
         home_user_id: str,
+        last_name: str,
         desk_code: str,
         idempotency_key: str,
     ) -> WalkInAccount:
         ctx = info.context
-        account = await service.walk_in_register(
+        account = await walk_in.walk_in_register(
             runtime=ctx.runtime,
             principal=ctx.caller(),
             home=home_institution,
             home_user_id=home_user_id,
+            last_name=last_name,
             desk_code=desk_code,
             idempotency_key=idempotency_key,
         )

@@ -19,15 +19,15 @@ from network_common.tokens import Principal
 from network_common.vocabulary import (
     DESK_ROLES,
     REQUEST_ROLES,
-    USER_ROLES,
     AvailabilityDisplay,
     PrincipalKind,
 )
 
 from ..getit import linking
+from ..ledger import entries as ledger
 from ..store import index
 from . import documents
-from .access import acting_desk, operator, other_owner
+from .access import other_owner
 from .calls import call, caller_key, claim_key
 
 if TYPE_CHECKING:
@@ -82,7 +82,8 @@ async def _pickup_library(*, runtime: HubRuntime, ask: NetworkRequestAsk) -> dic
     )
 
 
-async def _remember(*, runtime: HubRuntime, owner: str, step: dict[str, Any]) -> None:
+async def remember(*, runtime: HubRuntime, owner: str, step: dict[str, Any]) -> None:
+    """Put the owner's linked account (named in its answer) in the hub's index."""
     if not step.get("networkLinkId") or not step.get("homeInstitution"):
         return
     async with runtime.sessions() as session:
@@ -163,7 +164,22 @@ async def network_request(
     step: dict[str, Any] = (
         await call(runtime=runtime, member=ask.owner, document=documents.PLACE, variables=variables)
     )["step"]
-    await _remember(runtime=runtime, owner=ask.owner, step=step)
+    # The owner made (or refreshed) the patron's linked account from the home record.
+    await ledger.record(
+        runtime=runtime,
+        crossings=[
+            ledger.Crossing(
+                kind=ledger.LedgerKind.LINKED_ACCOUNT,
+                patron=(home, user_id),
+                actor=ledger.Actor.of(principal),
+                from_member=home,
+                to_member=ask.owner,
+                fields=ledger.PATRON_FIELDS,
+                purpose=f"network request for pickup at {ask.pickup_institution}",
+            )
+        ],
+    )
+    await remember(runtime=runtime, owner=ask.owner, step=step)
     return step
 
 
@@ -199,47 +215,3 @@ async def cancel_network_request(
         await call(runtime=runtime, member=owner, document=documents.CANCEL, variables=variables)
     )["step"]
     return step
-
-
-async def walk_in_register(
-    *,
-    runtime: HubRuntime,
-    principal: Principal,
-    home: str,
-    home_user_id: str,
-    desk_code: str,
-    idempotency_key: str,
-) -> dict[str, Any]:
-    """The caller's desk registers a visiting patron of ``home``: a linked account at the
-    caller's member (origin WALK_IN) from the home record found through the network, under
-    the desk's registration rules (checked: the operator's desk roles cover the desk)."""
-    operator(principal, DESK_ROLES | USER_ROLES, "register walk-in patrons")
-    key = caller_key(principal, idempotency_key)
-    other_owner(
-        runtime=runtime, principal=principal, owner=home
-    )  # a member, and not the caller's own
-    desk = await acting_desk(
-        runtime=runtime, principal=principal, desk_code=desk_code, roles=DESK_ROLES | USER_ROLES
-    )
-    record = await linking.home_record(runtime=runtime, home=home, user_id=home_user_id)
-    patron = {
-        "homeInstitution": home,
-        "homeUserId": home_user_id,
-        **{k: record.get(k) for k in ("firstName", "lastName", "email", "userGroup", "expiryDate")},
-    }
-    await claim_key(
-        runtime=runtime,
-        key=key,
-        member=principal.institution,
-        operation="WALK_IN",
-        payload={"patron": [home, home_user_id], "desk": desk["deskCode"]},
-    )
-    data = await call(
-        runtime=runtime,
-        member=principal.institution,
-        document=documents.ENSURE,
-        variables={"patron": patron, "key": key, "desk": desk["deskCode"]},
-    )
-    account: dict[str, Any] = data["ensureLinkedAccount"]
-    await _remember(runtime=runtime, owner=principal.institution, step=account)
-    return {**account, "institutionCode": principal.institution}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from network_common.errors import DomainError, ErrorCode, Forbidden, NotFound
 from network_common.vocabulary import LinkOrigin
 
+from ..ledger import entries as ledger
 from ..members.failures import MemberFailure
 from ..store import index
 
@@ -106,8 +107,9 @@ async def ensure_link(
     user_id: str,
     origin: LinkOrigin,
     record: dict[str, Any],
+    actor: ledger.Actor,
 ) -> Link:
-    """The patron's linked account at ``member``, created once or refreshed."""
+    """The patron's linked account at ``member``, created once or refreshed (ledgered)."""
     client = runtime.registry.get(member)
     if client is None:
         raise NotFound("No such member institution")
@@ -142,11 +144,41 @@ async def ensure_link(
         )
         await session.commit()
     runtime.getit_cache.invalidate(member)
+    await ledger.record(
+        runtime=runtime,
+        crossings=[
+            ledger.Crossing(
+                kind=ledger.LedgerKind.GETIT_REGISTRATION
+                if origin is LinkOrigin.REGISTER
+                else ledger.LedgerKind.LINKED_ACCOUNT,
+                patron=(home, user_id),
+                actor=actor,
+                from_member=home,
+                to_member=member,
+                fields=ledger.PATRON_FIELDS,
+                purpose=_PURPOSES[origin],
+            )
+        ],
+    )
     return link
 
 
+_PURPOSES = {
+    LinkOrigin.REGISTER: "Register in Get It",
+    LinkOrigin.AUTO: "Get It opened at a member that registers automatically",
+    LinkOrigin.WALK_IN: "walk-in registration",
+    LinkOrigin.REQUEST: "network request",
+}
+
+
 async def refresh_link(
-    *, runtime: HubRuntime, member: str, home: str, user_id: str, record: dict[str, Any]
+    *,
+    runtime: HubRuntime,
+    member: str,
+    home: str,
+    user_id: str,
+    record: dict[str, Any],
+    actor: ledger.Actor,
 ) -> bool:
     """Bring the patron's existing linked account at ``member`` up to the home record;
     False when the member has no account for them (any more)."""
@@ -160,4 +192,20 @@ async def refresh_link(
         data = await client.query(REFRESH, {"patron": patron, "key": key})
     except MemberFailure as failure:
         raise _unreachable(failure) from failure
-    return data.get("refreshLinkedAccount") is not None
+    refreshed = data.get("refreshLinkedAccount") is not None
+    if refreshed:
+        await ledger.record(
+            runtime=runtime,
+            crossings=[
+                ledger.Crossing(
+                    kind=ledger.LedgerKind.LINKED_ACCOUNT,
+                    patron=(home, user_id),
+                    actor=actor,
+                    from_member=home,
+                    to_member=member,
+                    fields=ledger.PATRON_FIELDS,
+                    purpose="linked account refreshed from the home record (Get It)",
+                )
+            ],
+        )
+    return refreshed

@@ -17,6 +17,7 @@ from network_common.errors import DomainError, Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
 from network_common.vocabulary import AvailabilityDisplay, LinkOrigin, PrincipalKind, RemoteRegister
 
+from ..ledger.entries import Actor, ActorKind
 from ..members.failures import MemberFailure
 from . import linking, shaping
 from .fetch import Ask, MemberAnswer, fan_out
@@ -134,6 +135,7 @@ async def _auto_register(
             user_id=user_id,
             origin=LinkOrigin.AUTO,
             record=record,
+            actor=Actor(ActorKind.PATRON, viewer.home, user_id),
         )
 
     outcomes = await asyncio.gather(*(one(c) for c in codes), return_exceptions=True)
@@ -172,7 +174,12 @@ async def _refresh_stale_links(
     await asyncio.gather(
         *(
             linking.refresh_link(
-                runtime=runtime, member=code, home=viewer.home, user_id=user_id, record=record
+                runtime=runtime,
+                member=code,
+                home=viewer.home,
+                user_id=user_id,
+                record=record,
+                actor=Actor(ActorKind.PATRON, viewer.home, user_id),
             )
             for code in stale
         ),
@@ -271,6 +278,7 @@ async def register_at_member(
         user_id=user_id,
         origin=LinkOrigin.REGISTER,
         record=record,
+        actor=Actor.of(principal),
     )
     viewer = Viewer(home, user_id)
     answer = None

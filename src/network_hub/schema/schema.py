@@ -17,6 +17,7 @@ from ..fulfilment import schema as fulfilment_api
 from . import account as account_api
 from . import activity as activity_api
 from . import getit as getit_api
+from . import ledger as ledger_api
 from . import members as members_api
 from .fast_rows import FastRowsExecutionContext
 
@@ -26,6 +27,7 @@ QUERIES: tuple[type, ...] = (
     getit_api.GetItQuery,
     fulfilment_api.FulfilmentQuery,
     account_api.AccountQuery,
+    ledger_api.LedgerQuery,
 )
 MUTATIONS: tuple[type, ...] = (getit_api.GetItMutation, fulfilment_api.FulfilmentMutation)
 

@@ -11,6 +11,7 @@ from network_common.tokens import Principal
 from ..activity import access
 from ..activity.merge import ActivityView, MemberAnswer, merge_activity
 from ..activity.upstream import Identity
+from ..ledger import entries as ledger
 from ..members.batching import MemberLoader, load_settled
 from ..members.failures import MemberFailure
 from ..runtime import HubRuntime
@@ -92,12 +93,34 @@ async def network_activity(
             answers.append(MemberAnswer(member, *rows))
     if gone:
         await _forget(runtime=runtime, identity=identity, members=gone)
+    await _ledger(runtime=runtime, principal=principal, identity=identity, answers=answers)
     return merge_activity(
         answers,
         failures,
         patron_id=patron_id,
         home=identity,
         institution_filter=institution_filter,
+    )
+
+
+async def _ledger(
+    *, runtime: HubRuntime, principal: Principal, identity: Identity, answers: list[MemberAnswer]
+) -> None:
+    """Each member that sent the patron's activity to home staff is a crossing (DOMAIN §9)."""
+    await ledger.record(
+        runtime=runtime,
+        crossings=[
+            ledger.Crossing(
+                kind=ledger.LedgerKind.NETWORK_ACTIVITY,
+                patron=identity,
+                actor=ledger.Actor.of(principal),
+                from_member=answer.member.code,
+                to_member=principal.institution,
+                fields=ledger.ACTIVITY_FIELDS,
+                purpose="Network Activity viewed by home staff",
+            )
+            for answer in answers
+        ],
     )
 
 

@@ -49,3 +49,39 @@ class HubIdempotencyRecord(HubBase):
     payload_hash: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PrivacyLedgerEntry(HubBase):
+    """One crossing of a patron's limited information over a member boundary (DOMAIN §9,
+    docs/PRIVACY_LEDGER.md): who (institution, operator), what (fields, from and to which
+    member), when and why. Written by the hub as the crossing happens; never updated."""
+
+    __tablename__ = "privacy_ledger"
+    __table_args__ = (
+        Index("ix_ledger_patron", "patron_institution", "patron_id", "id"),
+        Index("ix_ledger_actor", "actor_institution", "actor_id", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: A ``network_hub.ledger.LedgerKind``.
+    kind: Mapped[str] = mapped_column(String(32))
+    #: The patron's home identity (the ledger is theirs).
+    patron_institution: Mapped[str] = mapped_column(String(64))
+    patron_id: Mapped[str] = mapped_column(String(128))
+    #: Who caused it: a member's operator or patron (``actor_kind``), or the hub itself.
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_institution: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[str] = mapped_column(String(256))
+    #: Where the information came from and where it went.
+    from_member: Mapped[str] = mapped_column(String(64))
+    to_member: Mapped[str] = mapped_column(String(64))
+    #: The fields that crossed, comma-separated (empty: nothing about the patron crossed).
+    fields: Mapped[str] = mapped_column(String(512), default="")
+    purpose: Mapped[str] = mapped_column(String(256))
+    #: ``MATCHED``, ``NO_MATCH`` (a lookup that found nobody still names its target) or
+    #: ``REFUSED`` (a lookup over the operator's rate limit, never asked).
+    outcome: Mapped[str] = mapped_column(String(16), default="MATCHED")
+    #: A walk-in lookup's derived idempotency key: a retry of the same lookup is one entry
+    #: (and counts once against the rate limit).
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)

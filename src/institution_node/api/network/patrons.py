@@ -56,3 +56,16 @@ class PatronsQuery:
         async with info.context.read_session() as session:
             rows = await service.home_patrons(session, primary_ids=primary_ids)
         return [NetworkPatron.from_row(r, code) for r in rows]
+
+    @strawberry.field(
+        description="The patron a visitor at another member's desk says they are, when their "
+        "primary id and last name both match (else null: which part failed is not said)."
+    )
+    async def desk_patron(
+        self, info: NetworkInfo, primary_id: str, last_name: str
+    ) -> NetworkPatron | None:
+        info.context.hub()
+        code = await info.context.runtime.institution_code()
+        async with info.context.read_session() as session:
+            row = await service.desk_patron(session, primary_id=primary_id, last_name=last_name)
+        return None if row is None else NetworkPatron.from_row(row, code)

@@ -28,3 +28,23 @@ async def home_patrons(session: AsyncSession, *, primary_ids: Sequence[str]) -> 
             .order_by(User.primary_id)
         )
     ).all()
+
+
+MAX_NAME = 128
+
+
+async def desk_patron(session: AsyncSession, *, primary_id: str, last_name: str) -> User | None:
+    """The patron a visitor at another member's desk says they are: their primary id and
+    their last name (case and surrounding spaces aside) must both match. A wrong last name
+    answers exactly as an unknown id, so the answer says nothing about which part failed."""
+    if len(primary_id) > MAX_NAME or len(last_name) > MAX_NAME:
+        raise InvalidInput(f"At most {MAX_NAME} characters per id or name")
+    wanted = last_name.strip().casefold()
+    if not primary_id or not wanted:
+        return None
+    user = await session.scalar(
+        select(User).where(User.primary_id == primary_id, User.kind == UserKind.PATRON)
+    )
+    if user is None or user.last_name.strip().casefold() != wanted:
+        return None
+    return user

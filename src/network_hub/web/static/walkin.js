@@ -1,12 +1,12 @@
-// Walk-in registration (DOMAIN §6): find a visiting patron of another member through the
-// network and register them here (walkInRegister), then loan at this desk with the ordinary
+// Walk-in registration (DOMAIN §6): find a visiting patron of another member (home id and
+// last name, matched at their home) through the network and register them here (walkInRegister), then loan at this desk with the ordinary
 // staff API of the operator's own institution.
 (function () {
   "use strict";
   var el = LFN.el, me = LFN.operator.institution;
   var $ = function (id) { return document.getElementById(id); };
-  var REGISTER = "mutation WalkIn($home: String!, $user: String!, $desk: String!, $key: String!) {" +
-    " walkInRegister(homeInstitution: $home, homeUserId: $user, deskCode: $desk, idempotencyKey: $key) {" +
+  var REGISTER = "mutation WalkIn($home: String!, $user: String!, $last: String!, $desk: String!, $key: String!) {" +
+    " walkInRegister(homeInstitution: $home, homeUserId: $user, lastName: $last, deskCode: $desk, idempotencyKey: $key) {" +
     " institutionCode localPrimaryId homeInstitution homeUserId firstName lastName email userGroup expiryDate } }";
   var LOAN = "mutation WalkInLoan($desk: String!, $patron: String!, $barcode: String!) {" +
     " loan(desk: $desk, patron: $patron, barcode: $barcode) { title dueAt } }";
@@ -29,7 +29,7 @@
     try {
       var desk = $("walk-in-desk").value.trim();
       localStorage.setItem("lfn-desk", desk);
-      var a = (await LFN.hub(REGISTER, { home: $("home").value, user: $("home-id").value.trim(), desk: desk, key: LFN.newKey() })).walkInRegister;
+      var a = (await LFN.hub(REGISTER, { home: $("home").value, user: $("home-id").value.trim(), last: $("home-last-name").value.trim(), desk: desk, key: LFN.newKey() })).walkInRegister;
       account = a;
       var name = a.firstName + " " + a.lastName;
       say("register-result", "Registered " + name + " of " + LFN.memberName(a.homeInstitution) +
