@@ -11,6 +11,8 @@ import strawberry
 
 from .vocabulary import (
     AvailabilityDisplay,
+    BorrowingFormat,
+    BorrowingStatus,
     FeeTermKind,
     FeeType,
     IndependenceModel,
@@ -48,9 +50,13 @@ strawberry.enum(FeeType, description="What a fine or fee is for.")
 strawberry.enum(NextStep, description="What to do with an item after a scan.")
 strawberry.enum(RequestStatus, description="Where a request is in its life.")
 strawberry.enum(FeeTermKind, description="A charge named in the terms of use.")
+strawberry.enum(BorrowingStatus, description="Where a resource sharing borrowing request is.")
+strawberry.enum(BorrowingFormat, description="A book (lent) or an article (a copy).")
 
 __all__ = [
     "AvailabilityDisplay",
+    "BorrowingFormat",
+    "BorrowingStatus",
     "FeeTermKind",
     "FeeType",
     "IndependenceModel",

@@ -160,3 +160,33 @@ class PrincipalKind(StrEnum):
     PATRON = "patron"
     DISCOVERY = "discovery"
     SERVICE = "service"  # the hub calling a node's network API
+
+
+class BorrowingStatus(StrEnum):
+    """Where a borrowing request is (the state table is ``institution_node.domain.borrowing``)."""
+
+    READY_TO_SEND = "READY_TO_SEND"
+    REQUEST_SENT = "REQUEST_SENT"
+    WILL_SUPPLY = "WILL_SUPPLY"
+    CONDITIONAL = "CONDITIONAL"  # the partner set conditions: accept or decline
+    CANCEL_REQUESTED = "CANCEL_REQUESTED"
+    SHIPPED = "SHIPPED"
+    RECEIVED = "RECEIVED"
+    LOANED_TO_PATRON = "LOANED_TO_PATRON"
+    RENEW_REQUESTED = "RENEW_REQUESTED"
+    RENEWED_BY_PARTNER = "RENEWED_BY_PARTNER"
+    RENEWAL_REJECTED = "RENEWAL_REJECTED"
+    RETURNED_BY_PATRON = "RETURNED_BY_PATRON"
+    RETURNED_TO_PARTNER = "RETURNED_TO_PARTNER"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    END_OF_ROTA = "END_OF_ROTA"
+    REPORTED_LOST = "REPORTED_LOST"
+    DECLARED_LOST_BY_PARTNER = "DECLARED_LOST_BY_PARTNER"
+
+
+class BorrowingFormat(StrEnum):
+    """What is asked for: a book (returnable) or an article (a copy)."""
+
+    BOOK = "BOOK"
+    ARTICLE = "ARTICLE"

@@ -35,30 +35,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from network_common.errors import Conflict, ErrorCode
+from network_common.vocabulary import BorrowingFormat, BorrowingStatus
 
 #: DOMAIN §8: renewals may not take a borrowed item past this many days in total.
 MAX_LOAN_DAYS = 42
-
-
-class BorrowingStatus(StrEnum):
-    READY_TO_SEND = "READY_TO_SEND"
-    REQUEST_SENT = "REQUEST_SENT"
-    WILL_SUPPLY = "WILL_SUPPLY"
-    CONDITIONAL = "CONDITIONAL"  # the partner set conditions: accept or decline
-    CANCEL_REQUESTED = "CANCEL_REQUESTED"
-    SHIPPED = "SHIPPED"
-    RECEIVED = "RECEIVED"
-    LOANED_TO_PATRON = "LOANED_TO_PATRON"
-    RENEW_REQUESTED = "RENEW_REQUESTED"
-    RENEWED_BY_PARTNER = "RENEWED_BY_PARTNER"
-    RENEWAL_REJECTED = "RENEWAL_REJECTED"
-    RETURNED_BY_PATRON = "RETURNED_BY_PATRON"
-    RETURNED_TO_PARTNER = "RETURNED_TO_PARTNER"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    END_OF_ROTA = "END_OF_ROTA"
-    REPORTED_LOST = "REPORTED_LOST"
-    DECLARED_LOST_BY_PARTNER = "DECLARED_LOST_BY_PARTNER"
 
 
 class BorrowingEvent(StrEnum):
@@ -86,6 +66,8 @@ class BorrowingEvent(StrEnum):
     PARTNER_DECLARED_LOST = "PARTNER_DECLARED_LOST"
     COMPLETE = "COMPLETE"
 
+
+__all__ = ["BorrowingFormat", "BorrowingStatus"]  # the wire's, kept in network_common
 
 S, E = BorrowingStatus, BorrowingEvent
 
@@ -151,13 +133,6 @@ TRANSITIONS: Mapping[tuple[BorrowingStatus, BorrowingEvent], BorrowingStatus] = 
 
 CLOSED = frozenset({S.COMPLETED, S.CANCELLED})
 ACTIVE = frozenset(BorrowingStatus) - CLOSED
-
-
-class BorrowingFormat(StrEnum):
-    """What is asked for: a book (returnable) or an article (a copy)."""
-
-    BOOK = "BOOK"
-    ARTICLE = "ARTICLE"
 
 
 class BorrowingAction(StrEnum):

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from network_common.graphql_errors import GraphQLLimits, QuietSchema, standard_extensions
 
 from ..fulfilment import schema as fulfilment_api
+from ..resource_sharing import schema as resource_sharing_api
 from . import account as account_api
 from . import activity as activity_api
 from . import getit as getit_api
@@ -29,7 +30,11 @@ QUERIES: tuple[type, ...] = (
     account_api.AccountQuery,
     ledger_api.LedgerQuery,
 )
-MUTATIONS: tuple[type, ...] = (getit_api.GetItMutation, fulfilment_api.FulfilmentMutation)
+MUTATIONS: tuple[type, ...] = (
+    getit_api.GetItMutation,
+    fulfilment_api.FulfilmentMutation,
+    resource_sharing_api.ResourceSharingMutation,
+)
 
 
 def resolve_attribute(source: Any, name: str) -> Any:

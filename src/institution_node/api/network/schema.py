@@ -17,6 +17,7 @@ from . import fulfilment as fulfilment_api
 from . import linked as linked_api
 from . import member as member_api
 from . import patrons as patrons_api
+from . import resource_sharing as resource_sharing_api
 
 QUERIES: tuple[type, ...] = (
     member_api.MemberQuery,
@@ -29,6 +30,7 @@ QUERIES: tuple[type, ...] = (
 MUTATIONS: tuple[type, ...] = (
     linked_api.LinkedAccountsMutation,
     fulfilment_api.FulfilmentMutation,
+    resource_sharing_api.ResourceSharingMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -7,7 +7,8 @@ from datetime import date
 
 import strawberry
 
-from ...domain.borrowing import BorrowingFormat
+from network_common.graphql_vocabulary import BorrowingFormat
+
 from ...services.circulation import loans
 from ...services.resource_sharing import annotations as rs_notes
 from ...services.resource_sharing import borrowing, borrowing_loans, views

@@ -9,7 +9,9 @@ from datetime import date, datetime
 
 import strawberry
 
-from ...domain.borrowing import BorrowingAction, BorrowingFormat, BorrowingStatus
+from network_common.graphql_vocabulary import BorrowingFormat, BorrowingStatus
+
+from ...domain.borrowing import BorrowingAction
 from ...domain.lending import LendingAction, LendingStatus
 from ...domain.partners import PartnerAuth, PartnerOrigin, PartnerProtocol
 from ...services.resource_sharing import views
@@ -17,9 +19,7 @@ from ...services.resource_sharing.common import HistoryCategory
 from ...services.resource_sharing.partners import PartnerView
 from ...services.resource_sharing.rotas import RotaView
 
-strawberry.enum(BorrowingStatus, description="Where a borrowing request is (DOMAIN §8).")
 strawberry.enum(BorrowingAction, description="A step staff may take on a borrowing request now.")
-strawberry.enum(BorrowingFormat, description="A book (lent) or an article (a copy).")
 strawberry.enum(LendingStatus, description="Where a lending request is (DOMAIN §8).")
 strawberry.enum(LendingAction, description="A step staff may take on a lending request now.")
 strawberry.enum(PartnerProtocol, description="How we talk to a partner.")

@@ -1,0 +1,96 @@
+"""Resource sharing on the network API: a home patron's own borrowing request, asked for
+through the hub (the hub verified the patron's token; DOMAIN §5, §8). Idempotent by key."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from network_common.graphql_vocabulary import BorrowingFormat, BorrowingStatus
+
+from ...services.resource_sharing import patron as service
+from .context import NetworkInfo
+
+
+@strawberry.input(
+    description="What the patron asks for: a network record, or a book or article by its details."
+)
+class PatronResourceSharingInput:
+    pickup_library_code: str
+    record_id: str | None = None
+    title: str | None = None
+    author: str | None = None
+    isbn: str | None = None
+    issn: str | None = None
+    year: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    article_title: str | None = None
+    article_author: str | None = None
+    format: BorrowingFormat = BorrowingFormat.BOOK
+    needed_by: date | None = None
+    note: str | None = None
+
+    def to_domain(self) -> service.PatronAsk:
+        return service.PatronAsk(
+            pickup_library_code=self.pickup_library_code,
+            record_id=self.record_id,
+            title=self.title,
+            author=self.author,
+            isbn=self.isbn,
+            issn=self.issn,
+            publication_date=self.year,
+            volume=self.volume,
+            issue=self.issue,
+            pages=self.pages,
+            article_title=self.article_title,
+            article_author=self.article_author,
+            format=self.format.value,
+            needed_by=self.needed_by,
+            note=self.note,
+        )
+
+
+@strawberry.type(description="The patron's borrowing request at home, as the patron sees it.")
+class PatronBorrowingRequest:
+    id: int
+    status: BorrowingStatus
+    title: str
+    pickup_library_code: str
+    needed_by: str | None
+
+    @classmethod
+    def from_domain(cls, v: service.PatronBorrowing) -> PatronBorrowingRequest:
+        return cls(
+            id=v.id,
+            status=BorrowingStatus(v.status),
+            title=v.title,
+            pickup_library_code=v.pickup_library_code,
+            needed_by=v.needed_by,
+        )
+
+
+@strawberry.type
+class ResourceSharingMutation:
+    @strawberry.mutation(
+        description="Our patron (homeUserId: their primary id here) asks for a resource "
+        "sharing request; staff review and send it. The same key again answers the same."
+    )
+    async def request_resource_sharing(
+        self,
+        info: NetworkInfo,
+        home_user_id: str,
+        request: PatronResourceSharingInput,
+        idempotency_key: str,
+    ) -> PatronBorrowingRequest:
+        info.context.hub()
+        async with info.context.session() as session:
+            made = await service.request_for_patron(
+                session,
+                patron_primary_id=home_user_id,
+                ask=request.to_domain(),
+                idempotency_key=idempotency_key,
+            )
+        return PatronBorrowingRequest.from_domain(made)

@@ -1,0 +1,12 @@
+"""Network API documents the hub sends for resource sharing (docs/RESOURCE_SHARING.md)."""
+
+from __future__ import annotations
+
+REQUEST = """
+mutation HubResourceSharingRequest($user: String!, $request: PatronResourceSharingInput!,
+                                   $key: String!) {
+  request: requestResourceSharing(homeUserId: $user, request: $request, idempotencyKey: $key) {
+    id status title pickupLibraryCode neededBy
+  }
+}
+"""
