@@ -18,6 +18,8 @@ from network_common.observability import Metrics
 from .auth.oidc import OidcClient, OidcConfig
 from .auth.static_jwks import StaticJwks
 from .mail import SmtpSender, session_info
+from .ncip.endpoint import NcipMetrics
+from .ncip.initiator import NcipSender
 from .outbox import SenderRegistry
 from .settings import NodeSettings
 from .store.models import Institution
@@ -40,8 +42,13 @@ class NodeRuntime:
     #: The outbox's senders by channel (e-mail, and the protocols that register theirs).
     senders: SenderRegistry = field(default_factory=SenderRegistry)
     metrics: Metrics = field(default_factory=lambda: Metrics("institution_node"))
+    #: NCIP messages in and out (``ncip_messages_total``), on ``metrics``' registry.
+    ncip_metrics: NcipMetrics = field(init=False)
     scheduler: Scheduler | None = None
     _institution_code: str | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.ncip_metrics = NcipMetrics(self.metrics.registry)
 
     @classmethod
     def create(cls, settings: NodeSettings) -> NodeRuntime:
@@ -84,17 +91,27 @@ class NodeRuntime:
                 scopes=settings.oidc_scopes,
             )
             oidc = OidcClient(config, http)
-        return cls(
+        sessions = make_sessionmaker(engine, info=info)
+        runtime = cls(
             oidc=oidc,
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine, info=info),
+            sessions=sessions,
             read_sessions=make_sessionmaker(engine, read_only=True, info=info),
             keyring=KeyRing(settings.data_dir / SIGNING_KEY_FILE),
             http=http,
             hub_keys=hub_keys,
             senders=senders,
         )
+        senders.register(
+            NcipSender(
+                sessions=sessions,
+                http=http,
+                metrics=runtime.ncip_metrics,
+                timeout=settings.ncip_timeout_seconds,
+            )
+        )
+        return runtime
 
     @property
     def signing_key(self) -> SigningKey:

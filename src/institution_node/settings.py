@@ -81,6 +81,10 @@ class NodeSettings(BaseSettings):
     mail_from: str | None = None
     #: Limits of both GraphQL APIs (/graphql and /network/graphql), as the hub's HUB_MAX_*.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: The largest NCIP message ``/ncip`` reads (more: HTTP 413 with a Problem).
+    ncip_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: How long the node waits for a broker's answer to its RenewItem / RecallItem.
+    ncip_timeout_seconds: float = Field(default=10.0, gt=0)
     max_query_length: int = Field(default=32 * 1024, ge=256)
     max_string_length: int = Field(default=10_000, ge=64)
     max_depth: int = Field(default=10, ge=1)

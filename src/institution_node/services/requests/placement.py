@@ -193,6 +193,13 @@ async def place_request(
         on_shelf.sort(key=lambda i: (i.library_id != pickup.library_id, i.id))
         itemize(request, on_shelf[0])
         common.apply(request, E.ASSIGN_ITEM, now=now)
+    else:
+        # Resource sharing builds on requests, not the other way round: imported here.
+        from ..resource_sharing.lending_loans import recall_for_local_request
+
+        await recall_for_local_request(
+            session, request_id=request.id, item_ids=[c.id for c in usable]
+        )
     if commit:
         await session.commit()
     else:

@@ -17,8 +17,9 @@ from network_common.vocabulary import FeeType, ItemStatus, LoanStatus, NextStep,
 from ...domain import lending as table
 from ...domain.lending import LendingEvent, LendingStatus
 from ...domain.money import from_minor, parse_amount, to_minor
+from ...domain.partners import PartnerProtocol
 from ...domain.vocabulary import FeeStatus
-from ...store.models import Desk, Fee, Item, LendingRequest, Loan, Partner, Request
+from ...store.models import Desk, Fee, History, Item, LendingRequest, Loan, Partner, Request
 from .. import fees
 from ..circulation.loans import check_eligibility, open_loan
 from ..fulfilment import fines, lost
@@ -134,12 +135,37 @@ async def _loan(session: AsyncSession, request: LendingRequest) -> Loan:
 
 
 async def partner_renew_request(
-    session: AsyncSession, *, actor: common.Actor, request_id: int, note: str | None = None
+    session: AsyncSession,
+    *,
+    actor: common.Actor,
+    request_id: int,
+    note: str | None = None,
+    desired_due: datetime | None = None,
 ) -> LendingRequest:
-    """The borrower asks for a renewal: staff approve or reject it. No commit."""
+    """The borrower asks for a renewal: staff approve or reject it; a broker partner
+    decides itself and is asked (with ``desired_due``, by default one more loan period),
+    its answer approves or rejects. No commit."""
     request = await for_change(session, actor=actor, request_id=request_id)
     move(session, request, E.PARTNER_RENEW_REQUEST, actor=actor, note=note)
     add_alert(session, request, "RENEWAL_REQUESTED", note=note)
+    partner = await session.get_one(Partner, request.partner_id)
+    if partner.protocol == PartnerProtocol.NCIP.value:
+        loan = await _loan(session, request)
+        if desired_due is None:
+            item = await session.get_one(Item, loan.item_id)
+            desired_due = loan_terms(loan, item).renewed_due_date(
+                current_due=loan.due_at, now=common.now()
+            )
+        if desired_due.tzinfo is None or desired_due <= loan.due_at:
+            raise InvalidInput("The desired due date must be later than the current one")
+        await tell_partner(
+            session,
+            request,
+            MessageKind.RENEW_REQUEST,
+            actor=actor,
+            note=note,
+            extra={"desired_due": desired_due.isoformat()},
+        )
     await session.flush()
     return request
 
@@ -367,6 +393,48 @@ async def recall(
     await tell_partner(session, request, MessageKind.RECALLED, actor=actor, note=note)
     await session.flush()
     return request
+
+
+async def recall_for_local_request(
+    session: AsyncSession, *, request_id: int, item_ids: list[int]
+) -> list[int]:
+    """A local patron's request waits for copies that are lent to brokers: recall them
+    (once per lending request; DOMAIN §8, seed 004: RecallItem to the broker). Peers are
+    not recalled automatically (staff recall them). The lending request ids recalled.
+    No commit."""
+    if not item_ids:
+        return []
+    candidates = list(
+        await session.scalars(
+            select(LendingRequest.id)
+            .join(Partner, Partner.id == LendingRequest.partner_id)
+            .where(
+                LendingRequest.item_id.in_(item_ids),
+                LendingRequest.status.in_([S.SHIPPED.value, S.RENEW_REQUESTED.value]),
+                Partner.protocol == PartnerProtocol.NCIP.value,
+            )
+            .order_by(LendingRequest.due_at, LendingRequest.id)
+        )
+    )
+    if not candidates:
+        return []
+    already = set(
+        await session.scalars(
+            select(History.lending_request_id).where(
+                History.lending_request_id.in_(candidates), History.kind == "RECALLED"
+            )
+        )
+    )
+    fresh = [c for c in candidates if c not in already]
+    if not fresh or already:
+        return []  # one recall at a time is enough for one waiting request
+    await recall(
+        session,
+        actor=common.SYSTEM,
+        request_id=fresh[0],
+        note=f"Wanted by a local patron (request {request_id})",
+    )
+    return fresh[:1]
 
 
 async def send_overdue_notices(session: AsyncSession, *, now: datetime | None = None) -> list[int]:

@@ -39,6 +39,8 @@ class MessageKind(StrEnum):
     OVERDUE = "OVERDUE"
     RECALLED = "RECALLED"
     RENEW_RESPONSE = "RENEW_RESPONSE"
+    #: The borrower asked us for a renewal: passed to a broker, which decides (NCIP).
+    RENEW_REQUEST = "RENEW_REQUEST"
     CANCEL_RESPONSE = "CANCEL_RESPONSE"
     LOAN_COMPLETED = "LOAN_COMPLETED"
     LOST = "LOST"  # lost, and what we charge for it

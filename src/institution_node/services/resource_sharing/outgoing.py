@@ -11,11 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.errors import InvalidInput
 
-from ...domain.partners import NETWORK_AGENCY_TYPE
+from ...domain.partners import NETWORK_AGENCY_TYPE, PartnerProtocol
 from ...outbox import enqueue
 from ...store.models import Partner
 from . import common
-from .messages import PartnerMessage
+from .messages import MessageKind, PartnerMessage
+
+#: What an NCIP broker is sent (docs/NCIP.md): the broker drives the other steps itself
+#: and learns of them from the answers to its own messages, so nothing else is queued.
+NCIP_KINDS = frozenset({MessageKind.RENEW, MessageKind.RENEW_REQUEST, MessageKind.RECALLED})
+
+
+def carries(partner: Partner, kind: MessageKind) -> bool:
+    """Whether the partner's protocol has a message for ``kind``."""
+    return partner.protocol != PartnerProtocol.NCIP.value or kind in NCIP_KINDS
 
 
 def channel_of(partner: Partner) -> str:
@@ -48,7 +57,10 @@ async def send_to_partner(
     borrowing_id: int | None = None,
     lending_id: int | None = None,
 ) -> None:
-    """Queue ``message`` for ``partner`` and note it in the request's history (no commit)."""
+    """Queue ``message`` for ``partner`` and note it in the request's history (no commit);
+    a kind the partner's protocol does not carry is not queued."""
+    if not carries(partner, message.kind):
+        return
     if not partner.endpoint_url:
         raise InvalidInput(f"Partner {partner.code} has no endpoint to send to")
     payload = message.to_payload()
