@@ -15,6 +15,7 @@ from tests.support.nodes import GraphQLErrors, NodeHarness
 from tests.support.request_queries import (
     CANCEL_REQUEST,
     MONITOR,
+    PATRON_REQUESTS,
     PICK_FROM_SHELF,
     PICK_SLIP,
     PLACE_REQUEST,
@@ -90,6 +91,14 @@ async def test_item_travels_from_owner_to_pickup_hold_shelf(
     assert await item_state(node, "M-1") == ("ON_HOLD_SHELF", None)
     # On Hold Shelf is owned by the item's owner: MAIN's reply-to address.
     assert await letters(node) == [("On Hold Shelf", "main@lib.example.edu")]
+    # Waiting on the hold shelf is still an active request (the patron's list, the monitor).
+    active = {"patron": "P1", "closed": False}
+    listed = (await node.gql(PATRON_REQUESTS, active, token=t["admin"]))["patronRequests"]
+    assert [(r["id"], r["status"]) for r in listed] == [(req["id"], "ON_HOLD_SHELF")]
+    closed = {"patron": "P1", "closed": True}
+    assert (await node.gql(PATRON_REQUESTS, closed, token=t["admin"]))["patronRequests"] == []
+    monitor = (await node.gql(MONITOR, {"first": 50}, token=t["admin"]))["requestsMonitor"]
+    assert [(r["id"], r["status"]) for r in monitor["nodes"]] == [(req["id"], "ON_HOLD_SHELF")]
 
 
 async def test_title_request_prefers_a_copy_at_the_pickup_library(
@@ -162,6 +171,13 @@ async def test_cancel_in_transit_sends_item_home_and_tells_the_patron(
     home = await scan(node, t["main-op"], "M-1", "MAIN-DESK")
     assert home["nextStep"] == "RESHELVE"
     assert await item_state(node, "M-1") == ("ON_SHELF", None)
+    # The transit home arrived: completed, not cancelled (nobody cancelled it).
+    arrived = (await node.gql(REQUEST, {"id": str(transit.id)}, token=t["admin"]))["request"]
+    assert (arrived["kind"], arrived["status"], arrived["cancelReason"]) == (
+        "TRANSIT",
+        "COMPLETED",
+        None,
+    )
 
 
 async def test_illegal_transitions_are_refused_and_change_nothing(
