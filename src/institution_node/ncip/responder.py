@@ -15,7 +15,7 @@ def build_responder(runtime: NodeRuntime) -> NcipEndpoint:
     handlers = LendingHandlers(runtime.sessions).table()
     handlers["LookupUser"] = UserLookup(runtime.read_sessions or runtime.sessions)
     return NcipEndpoint(
-        directory=BrokerDirectory(runtime.sessions),
+        directory=BrokerDirectory(runtime.read_sessions or runtime.sessions),
         handlers=handlers,
         metrics=runtime.ncip_metrics,
         max_bytes=runtime.settings.ncip_max_bytes,

@@ -18,12 +18,14 @@ from ...domain import lending as table
 from ...domain.lending import LendingEvent, LendingStatus
 from ...domain.money import from_minor, parse_amount, to_minor
 from ...domain.partners import PartnerProtocol
+from ...domain.requests import RequestEvent
 from ...domain.vocabulary import FeeStatus
 from ...store.models import Desk, Fee, History, Item, LendingRequest, Loan, Partner, Request
 from .. import fees
 from ..circulation.loans import check_eligibility, open_loan
 from ..fulfilment import fines, lost
 from ..fulfilment.terms import loan_terms
+from ..requests import common as requests_common
 from ..requests import lifecycle
 from . import common, partners
 from .lending import MOVE_COMPLETED, release_move_request
@@ -81,6 +83,7 @@ async def ship(
         await release_move_request(session, request)
     partner = await session.get_one(Partner, request.partner_id)
     patron_id = await partners.partner_user(session, partner)
+    await _shelve_move_request(session, request, item)
     held = await lifecycle.hold_for_item(session, item_id=item.id)
     moment = common.now()
     terms = await check_eligibility(
@@ -124,6 +127,22 @@ async def ship(
     )
     await session.flush()
     return request
+
+
+async def _shelve_move_request(session: AsyncSession, request: LendingRequest, item: Item) -> None:
+    """The copy ships before its move request reached the shipping desk's hold shelf (a
+    broker's CheckOutItem as the copy is taken from the shelf): the move request is
+    fulfilled by the loan, as if it had been shelved for pickup first."""
+    if request.move_request_id is None:
+        return
+    hold = await requests_common.lock_request(session, request.move_request_id)
+    if hold.item_id != item.id:
+        return
+    status = RequestStatus(hold.status)
+    if status is RequestStatus.PICK_FROM_SHELF:
+        requests_common.apply(hold, RequestEvent.SHELVE_FOR_PICKUP, now=common.now())
+    elif status is RequestStatus.IN_TRANSIT:
+        requests_common.apply(hold, RequestEvent.RECEIVE_AT_PICKUP, now=common.now())
 
 
 async def _loan(session: AsyncSession, request: LendingRequest) -> Loan:
