@@ -19,6 +19,7 @@ from .api import auth_endpoints, oidc_endpoints
 from .api.network.ended_sessions import ended_sessions_endpoint
 from .api.network.endpoint import NetworkGraphQL
 from .api.staff.endpoint import StaffGraphQL
+from .iso18626.endpoint import Iso18626Endpoint
 from .ncip.responder import build_responder
 from .runtime import NodeRuntime
 from .settings import NodeSettings
@@ -61,6 +62,7 @@ def create_app(
         Route("/network/graphql", NetworkGraphQL(runtime), methods=["POST"]),
         Route("/network/ended-sessions", ended_sessions_endpoint, methods=["GET"]),
         Route("/ncip", build_responder(runtime).handle, methods=["POST"]),
+        Route("/iso18626", Iso18626Endpoint(runtime).handle, methods=["POST"]),
         graphiql.static_mount(),
     ]
     paths = frozenset(r.path for r in routes if isinstance(r, Route))

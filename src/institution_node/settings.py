@@ -79,6 +79,10 @@ class NodeSettings(BaseSettings):
     smtp_connections: int = Field(default=4, ge=1, le=64)
     #: The envelope sender and From address of letters; default ``letters@<public host>``.
     mail_from: str | None = None
+    #: The largest ISO 18626 message /iso18626 reads (larger: an ERROR confirmation, 413).
+    iso18626_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: How long the outbox's ISO 18626 sender waits for a partner's confirmation.
+    iso18626_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     #: Limits of both GraphQL APIs (/graphql and /network/graphql), as the hub's HUB_MAX_*.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     #: The largest NCIP message ``/ncip`` reads (more: HTTP 413 with a Problem).

@@ -31,6 +31,7 @@ class MessageKind(StrEnum):
     ACCEPT_CONDITIONS = "ACCEPT_CONDITIONS"
     REPORT_LOST = "REPORT_LOST"
     REQUESTER_NOTE = "REQUESTER_NOTE"  # a general message
+    STATUS_REQUEST = "STATUS_REQUEST"  # where is the request? (a status response follows)
     # From us as the supplier (lending requests).
     WILL_SUPPLY = "WILL_SUPPLY"
     CONDITIONAL = "CONDITIONAL"
@@ -45,6 +46,7 @@ class MessageKind(StrEnum):
     LOAN_COMPLETED = "LOAN_COMPLETED"
     LOST = "LOST"  # lost, and what we charge for it
     SUPPLIER_NOTE = "SUPPLIER_NOTE"  # a general message
+    STATUS_RESPONSE = "STATUS_RESPONSE"  # our status, answering a status request
 
 
 FROM_REQUESTER = frozenset(
@@ -57,6 +59,7 @@ FROM_REQUESTER = frozenset(
         MessageKind.ACCEPT_CONDITIONS,
         MessageKind.REPORT_LOST,
         MessageKind.REQUESTER_NOTE,
+        MessageKind.STATUS_REQUEST,
     }
 )
 

@@ -1,0 +1,238 @@
+"""ISO 18626 (v1.2) on the wire: safe parsing, the forgiving fix-ups, XSD checks, writing.
+
+Reading is forgiving, writing is strict:
+
+- The parser never expands entities, never loads a DTD or anything over the network,
+  keeps lxml's tree limits (``huge_tree`` off) and refuses any document that declares a
+  DOCTYPE. The size is capped before parsing (the endpoint).
+- What real peers send is fixed up here, each fix named in the log: elements without a
+  namespace move into the ISO 18626 namespace (an element in *another* namespace is a
+  badly formed message), a bare message element (``<request>`` as the root) is wrapped in
+  ``ISO18626Message``, an unqualified or missing ``version`` becomes the qualified
+  attribute, empty elements count as absent (peers send ``<dueDate/>`` for "none"), and a
+  header without ``multipleItemRequestId`` (v1.1) gets an empty one.
+- The fixed-up message is then checked against the v1.2 XSD; a finding is a logged
+  warning, never a refusal: what each message really needs is checked by ``codec``.
+- Everything the node writes is built in the namespace and validates against the XSD
+  (``tests/unit/test_iso18626_codec.py`` checks every kind the node emits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+
+from .errors import ErrorType, IsoError
+
+NS = "http://illtransactions.org/2013/iso18626"
+VERSION = "1.2"
+PREFIX = "ill"
+_NSMAP = {PREFIX: NS}
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+#: The six message elements ISO18626Message may hold.
+MESSAGES = (
+    "request",
+    "requestConfirmation",
+    "supplyingAgencyMessage",
+    "supplyingAgencyMessageConfirmation",
+    "requestingAgencyMessage",
+    "requestingAgencyMessageConfirmation",
+)
+
+
+def q(name: str) -> str:
+    """The qualified (Clark) name of an ISO 18626 element or attribute."""
+    return f"{{{NS}}}{name}"
+
+
+def local(node: Any) -> str:
+    return str(etree.QName(node).localname)
+
+
+def safe_parser() -> etree.XMLParser:
+    """A parser that expands no entity and fetches nothing (one per document)."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+@dataclass
+class Parsed:
+    root: Any  # ISO18626Message (lxml _Element)
+    message: Any  # the one message element under it
+    version: str
+    fixes: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return local(self.message)
+
+
+def _badly_formed(value: str) -> IsoError:
+    return IsoError(ErrorType.BADLY_FORMED_MESSAGE, value)
+
+
+def parse(body: bytes) -> Parsed:
+    """Parse an ISO 18626 message safely and fix it up; IsoError when it is not one."""
+    if not body.strip():
+        raise _badly_formed("The message is empty")
+    try:
+        root = etree.fromstring(body, safe_parser())
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise _badly_formed("The message is not well-formed XML") from exc
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise _badly_formed("Document type declarations are not accepted")
+    fixes: list[str] = []
+    _namespaces(root, fixes)
+    if local(root) in MESSAGES:
+        wrapper = etree.Element(q("ISO18626Message"), nsmap=_NSMAP)
+        wrapper.append(root)
+        root = wrapper
+        fixes.append("bare message element wrapped in ISO18626Message")
+    if local(root) != "ISO18626Message":
+        raise _badly_formed(f"The root element must be ISO18626Message, not {local(root)}")
+    version = root.attrib.pop("version", None)
+    if version is not None:
+        fixes.append("unqualified version attribute qualified")
+    version = root.get(q("version"), version)
+    if not version:
+        fixes.append("missing version attribute set to 1.2")
+    root.set(q("version"), version or VERSION)
+    if root.text and root.text.strip():
+        root.text = None
+    children = [c for c in root if isinstance(c.tag, str)]
+    if len(children) != 1 or local(children[0]) not in MESSAGES:
+        raise _badly_formed("ISO18626Message must hold exactly one message element")
+    message = children[0]
+    _drop_empty(message, fixes)
+    header = message.find(q("header"))
+    if header is not None and header.find(q("multipleItemRequestId")) is None:
+        anchor = header.find(q("requestingAgencyId"))
+        empty = etree.Element(q("multipleItemRequestId"))
+        if anchor is not None:
+            anchor.addnext(empty)
+        else:
+            header.insert(0, empty)
+        fixes.append("header without multipleItemRequestId (v1.1) completed")
+    return Parsed(root=root, message=message, version=str(version or VERSION), fixes=fixes)
+
+
+def _namespaces(root: Any, fixes: list[str]) -> None:
+    moved = 0
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        namespace = etree.QName(node).namespace
+        if namespace is None:
+            node.tag = q(node.tag)
+            moved += 1
+        elif namespace != NS:
+            raise _badly_formed(
+                f"Element {etree.QName(node).localname} is in namespace {namespace}, not {NS}"
+            )
+        for name in ("scheme",):
+            value = node.attrib.pop(name, None)
+            if value is not None:
+                node.set(q(name), value)
+    if moved:
+        fixes.append(f"{moved} element(s) without namespace moved into the ISO 18626 namespace")
+
+
+def _drop_empty(message: Any, fixes: list[str]) -> None:
+    """Empty elements (no text, no children) are absent; containers emptied by that too.
+    ``multipleItemRequestId`` stays: the v1.2 header requires it and empty is its value."""
+    dropped = 0
+    changed = True
+    while changed:
+        changed = False
+        for node in list(message.iter()):
+            if node is message or not isinstance(node.tag, str):
+                continue
+            if local(node) == "multipleItemRequestId":
+                continue
+            if len(node) == 0 and not (node.text or "").strip():
+                parent = node.getparent()
+                if parent is not None:
+                    parent.remove(node)
+                    dropped += 1
+                    changed = True
+    if dropped:
+        fixes.append(f"{dropped} empty element(s) treated as absent")
+
+
+@cache
+def _schema() -> etree.XMLSchema:
+    path = resources.files(__package__).joinpath("xsd/ISO-18626-v1_2.xsd")
+    with resources.as_file(path) as file:
+        return etree.XMLSchema(etree.parse(str(file), safe_parser()))
+
+
+def schema_errors(root: Any, *, limit: int = 5) -> list[str]:
+    """What the XSD says about ``root`` (empty when it validates)."""
+    schema = _schema()
+    if schema.validate(root):
+        return []
+    return [f"line {error.line}: {error.message}" for error in list(schema.error_log)[:limit]]
+
+
+# ---- writing ----------------------------------------------------------------------------
+
+
+def element(name: str, *children: Any, text: str | None = None, scheme: str | None = None) -> Any:
+    """An element with children (``None`` children are skipped) or text."""
+    node = etree.Element(q(name), nsmap=_NSMAP)
+    if scheme is not None:
+        node.set(q("scheme"), scheme)
+    if text is not None:
+        node.text = text
+    for child in children:
+        if child is not None:
+            node.append(child)
+    return node
+
+
+def text_element(name: str, text: str | None) -> Any:
+    """``element(name, text=...)``, or None (skipped by ``element``) when text is None."""
+    return None if text is None else element(name, text=text)
+
+
+def message(message_element: Any) -> Any:
+    """Wrap a message (or confirmation) element in ISO18626Message."""
+    root = etree.Element(q("ISO18626Message"), nsmap=_NSMAP)
+    root.set(q("version"), VERSION)
+    root.append(message_element)
+    return root
+
+
+def serialize(root: Any) -> bytes:
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return data
+
+
+def parse_own(body: bytes) -> Any:
+    """Parse XML this node (or a peer answering it) wrote, without the fix-ups."""
+    return etree.fromstring(body, safe_parser())
+
+
+def find_text(node: Any, *path: str) -> str | None:
+    """The stripped text at ``path`` under ``node`` (None when absent or empty)."""
+    current = node
+    for name in path:
+        if current is None:
+            return None
+        current = current.find(q(name))
+    if current is None:
+        return None
+    text = (current.text or "").strip()
+    return text or None
