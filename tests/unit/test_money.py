@@ -51,8 +51,9 @@ def test_minor_units_round_trip_without_float_error() -> None:
 
 def test_currency_codes() -> None:
     assert validate_currency(" eur ") == "EUR"
-    with pytest.raises(InvalidInput):
-        validate_currency("EURO")
+    for bad in ("EURO", "US", "E1R", ""):
+        with pytest.raises(InvalidInput):
+            validate_currency(bad)
 
 
 @pytest.mark.parametrize("text", ["1e30", "99999999999999999999", "21474836.48", "1E+400"])
