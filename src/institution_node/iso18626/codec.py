@@ -116,6 +116,9 @@ KIND_REASON = {
     K.CANCEL_RESPONSE: "CancelResponse",
     K.STATUS_RESPONSE: "StatusRequestResponse",
 }
+#: Kinds with no ISO 18626 counterpart (a broker's renewal question, NCIP only): the
+#: sender does not transmit them.
+NOT_ON_THE_WIRE = frozenset({K.RENEW_REQUEST})
 FAMILY_REQUEST = "request"
 FAMILY_REQUESTER = "requestingAgencyMessage"
 FAMILY_SUPPLIER = "supplyingAgencyMessage"
@@ -447,7 +450,10 @@ def _header(m: PM) -> Any:
 
 
 def encode(m: PM) -> Any:
-    """The message element (request, requestingAgencyMessage or supplyingAgencyMessage)."""
+    """The message element (request, requestingAgencyMessage or supplyingAgencyMessage);
+    ValueError for a kind in :data:`NOT_ON_THE_WIRE`."""
+    if m.kind in NOT_ON_THE_WIRE:
+        raise ValueError(f"{m.kind} has no ISO 18626 message")
     if m.kind is K.REQUEST:
         return _encode_request(m)
     if m.kind in FROM_REQUESTER:
