@@ -83,11 +83,11 @@ def message(
     ).encode()
 
 
-def _user(user: str) -> str:
+def user_xml(user: str) -> str:
     return f"<UserId><UserIdentifierValue>{user}</UserIdentifierValue></UserId>"
 
 
-def _item(barcode: str) -> str:
+def item_xml(barcode: str) -> str:
     return f"<ItemId><ItemIdentifierValue>{barcode}</ItemIdentifierValue></ItemId>"
 
 
@@ -100,7 +100,7 @@ def _request(request_id: str, agency: str = "BROKER") -> str:
 
 def request_item(request_id: str, barcode: str, *, user: str = "BRK-77", **kw: Any) -> bytes:
     body = (
-        f"{_user(user)}{_item(barcode)}{_request(request_id)}"
+        f"{user_xml(user)}{item_xml(barcode)}{_request(request_id)}"
         "<RequestType>Loan</RequestType><RequestScopeType>Item</RequestScopeType>"
     )
     return message("RequestItem", body, **kw)
@@ -110,30 +110,30 @@ def check_out_item(
     barcode: str, *, request_id: str | None = None, user: str = "BRK-77", **kw: Any
 ) -> bytes:
     rid = _request(request_id) if request_id else ""
-    return message("CheckOutItem", f"{_user(user)}{_item(barcode)}{rid}", **kw)
+    return message("CheckOutItem", f"{user_xml(user)}{item_xml(barcode)}{rid}", **kw)
 
 
 def check_in_item(barcode: str, **kw: Any) -> bytes:
-    return message("CheckInItem", _item(barcode), **kw)
+    return message("CheckInItem", item_xml(barcode), **kw)
 
 
 def cancel_request_item(request_id: str, *, user: str = "BRK-77", **kw: Any) -> bytes:
     return message(
         "CancelRequestItem",
-        f"{_user(user)}{_request(request_id)}<RequestType>Loan</RequestType>",
+        f"{user_xml(user)}{_request(request_id)}<RequestType>Loan</RequestType>",
         **kw,
     )
 
 
 def renew_item(barcode: str, *, desired: str | None = None, **kw: Any) -> bytes:
     due = f"<DesiredDateDue>{desired}</DesiredDateDue>" if desired else ""
-    return message("RenewItem", f"{_user('BRK-77')}{_item(barcode)}{due}", **kw)
+    return message("RenewItem", f"{user_xml('BRK-77')}{item_xml(barcode)}{due}", **kw)
 
 
 def lookup_user(user: str, **kw: Any) -> bytes:
     return message(
         "LookupUser",
-        f"{_user(user)}<UserElementType>Name Information</UserElementType>",
+        f"{user_xml(user)}<UserElementType>Name Information</UserElementType>",
         **kw,
     )
 

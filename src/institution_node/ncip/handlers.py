@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..domain import lending as table
 from ..domain.lending import LendingStatus
+from ..services.requests.placement import free_on_shelf
 from ..services.resource_sharing import common, lending, lending_loans
 from ..services.resource_sharing.lending import PartnerAsk
 from ..services.resource_sharing.messages import Bibliographic
@@ -178,6 +179,13 @@ class LendingHandlers:
                     statuses=table.BEFORE_SHIPPING | OUT,
                 )
             if request is None:
+                if not await free_on_shelf(session, [item]):
+                    raise NcipProblem(
+                        ProblemType.RESOURCE_CANNOT_BE_PROVIDED,
+                        "The item is not free to lend now",
+                        element="ItemId/ItemIdentifierValue",
+                        value=m.item_id.value,
+                    )
                 request = await _receive_for(session, partner, m, item)
             request = await common.lock_lending(session, request.id)
             if not (S(request.status) in OUT and request.item_id == item.id):
