@@ -10,6 +10,7 @@ BENCHMARKS = (
     "bench.bench_node_loans",
     "bench.bench_loan_jobs",
     "bench.bench_requests_monitor",
+    "bench.bench_rs_lists",
     "bench.bench_network_activity",
     "bench.bench_getit",
     "bench.bench_outbox",
