@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from institution_node.services.circulation import common as circulation_common
 from institution_node.store.models import Item, Notification
 from tests.conftest import NodeFactory
 from tests.support.builders import api_key, two_library_institution
@@ -159,6 +160,29 @@ async def test_library_block_stops_only_that_librarys_items(node_factory: NodeFa
         LOAN, {"desk": "MAIN-DESK", "patron": "BLOCKED", "barcode": "M-1"}, token=admin
     )
     assert loan["loan"]["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("expiry", "refused"), [("2026-06-15", True), ("2026-06-16", True), ("2026-06-14", False)]
+)
+async def test_a_block_expiring_today_still_stops_todays_loans(
+    node_factory: NodeFactory, monkeypatch: pytest.MonkeyPatch, expiry: str, refused: bool
+) -> None:
+    data = two_library_institution()
+    data["users"][3]["blocks"] = [{"owner": None, "description": "Ends", "expiry_date": expiry}]
+    node = await node_factory(data)
+    # The desk's clock: the last minute of 15 June (UTC), so "today" is the whole day.
+    moment = datetime(2026, 6, 15, 23, 59, 30, tzinfo=UTC)
+    monkeypatch.setattr(circulation_common, "now", lambda: moment)
+    admin = await node.token(api_key("unia-admin"))
+    variables = {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-1"}
+    if refused:
+        with pytest.raises(GraphQLErrors) as err:
+            await node.gql(LOAN, variables, token=admin)
+        assert err.value.codes == ["PATRON_BLOCKED"]
+        assert await _item_status(node, "M-1") == "ON_SHELF"
+    else:
+        assert (await node.gql(LOAN, variables, token=admin))["loan"]["status"] == "ACTIVE"
 
 
 async def test_second_loan_of_same_item_and_desk_scope_refused(node_factory: NodeFactory) -> None:

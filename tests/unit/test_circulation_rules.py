@@ -61,6 +61,9 @@ def test_an_eligible_loan_passes() -> None:
         ({"roles": [PatronRoleFacts(None, TODAY - timedelta(days=1))]}, "PATRON_NOT_ELIGIBLE"),
         ({"blocks": [BlockFacts(None, None, "institution")]}, "PATRON_BLOCKED"),
         ({"blocks": [BlockFacts(MAIN, None, "main")]}, "PATRON_BLOCKED"),
+        # A block ending today still stops today's loans (it ends with the day).
+        ({"blocks": [BlockFacts(None, TODAY, "ends today")]}, "PATRON_BLOCKED"),
+        ({"blocks": [BlockFacts(MAIN, TODAY, "main, ends today")]}, "PATRON_BLOCKED"),
     ],
 )
 def test_refusals(kwargs: dict[str, object], code: str) -> None:
