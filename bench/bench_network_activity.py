@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ import aiohttp
 from bench.common import free_ports, pct, timed, wait_http
 from network_common.keys import SigningKey
 from network_common.tokens import RoleGrant, issue
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 
 HOME = "HOME"
 PATRON = "P1"
@@ -84,8 +85,18 @@ async def interleaved(
 class Network:
     """Fake members + a real hub, as subprocesses, for one (N, shape)."""
 
-    def __init__(self, n: int, shape: str, workdir: Path, key: SigningKey) -> None:
+    def __init__(
+        self,
+        n: int,
+        shape: str,
+        workdir: Path,
+        key: SigningKey,
+        *,
+        workers: int = 1,
+        tag: str = "",
+    ) -> None:
         self.n, self.shape, self.workdir, self.key = n, shape, workdir, key
+        self.workers, self.tag = workers, tag
         self.codes = [HOME] + [f"M{i:03d}" for i in range(1, n + 1)]
         ports = free_ports(len(self.codes) + 1)
         self.member_ports = dict(zip(self.codes, ports[:-1], strict=True))
@@ -117,14 +128,15 @@ class Network:
         self.procs.append(members)
         assert members.stdout is not None
         await asyncio.get_running_loop().run_in_executor(None, members.stdout.readline)
-        network_file = self.workdir / f"network-{self.n}-{self.shape}.toml"
+        name = f"{self.n}-{self.shape}{self.tag}"
+        network_file = self.workdir / f"network-{name}.toml"
         network_file.write_text(
             "".join(
                 f'[[members]]\ncode = "{c}"\nname = "Member {c}"\nurl = "{self.member_url(c)}"\n\n'
                 for c in self.codes
             )
         )
-        hub_dir = self.workdir / f"hub-{self.n}-{self.shape}"
+        hub_dir = self.workdir / f"hub-{name}"
         env = {
             **os.environ,
             "HUB_DATA_DIR": str(hub_dir),
@@ -134,8 +146,12 @@ class Network:
             "HUB_SYNC_INDEX_ON_START": "true",
             "HUB_INDEX_SYNC_SECONDS": "0",
         }
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
+        # BENCH_HUB_PROFILE=<file>: the hub runs under cProfile, its stats written at stop.
+        profile = os.environ.get("BENCH_HUB_PROFILE")
+        profiler = ["-m", "cProfile", "-o", profile] if profile else []
         hub = spawn(
-            [sys.executable, "-m", "network_hub.cli", "serve"],
+            [sys.executable, *profiler, "-m", "network_hub.cli", "serve", *workers],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -144,6 +160,9 @@ class Network:
         await wait_http(f"{self.hub_url}/healthz")
 
     def stop(self) -> None:
+        if os.environ.get("BENCH_HUB_PROFILE"):
+            self.procs[-1].send_signal(signal.SIGINT)  # uvicorn stops, cProfile writes
+            self.procs[-1].wait(timeout=30)
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:
@@ -154,7 +173,7 @@ def staff_token(key: SigningKey) -> str:
     token, _ = issue(
         key,
         institution=HOME,
-        kind="staff",
+        kind=PrincipalKind.STAFF,
         primary_id="bench-admin",
         user_id=1,
         ttl_seconds=3600,

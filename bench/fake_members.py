@@ -3,6 +3,12 @@ each on its own loopback port, answering the node network API's shapes with cann
 after a fixed delay. They do not verify the hub's service token (the real node does; that
 cost is not what these benchmarks measure).
 
+Each answer is the canned data executed (graphql-core) against the node network API's SDL
+(``schema/network.graphql``) for the document and variables sent, so aliases, field
+selections and introspection work as at a real node (a gateway such as Hive sends its own
+documents); the encoded answer is cached per request body, so a repeated call costs a dict
+look-up, not an execution.
+
     python -m bench.fake_members --ports 9100,9101 --codes HOME,M001 --home HOME \
         --loans 5 --requests 2 --fees 1 --delay-ms 20
 """
@@ -16,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from graphql import GraphQLSchema, build_schema, graphql_sync
+
+SDL = Path(__file__).resolve().parent.parent / "schema" / "network.graphql"
+#: Distinct request bodies whose answer is kept (a benchmark sends a handful).
+CACHE_SIZE = 1024
 
 
 def activity_answer(
@@ -65,38 +76,20 @@ def activity_answer(
     }
 
 
-def member_app(code: str, args: argparse.Namespace, jwks: bytes) -> web.Application:
-    activity = json.dumps(
-        {
-            "data": {
-                "networkActivity": [
-                    activity_answer(
-                        code,
-                        args.home,
-                        args.patron,
-                        loans=args.loans,
-                        requests=args.requests,
-                        fees=args.fees,
-                    )
-                ]
-            }
-        }
-    ).encode()
-    member = json.dumps(
-        {
-            "data": {
-                "member": {
-                    "code": code,
-                    "name": f"Member {code}",
-                    "uresolverRemoteRegister": "MANUAL",
-                    "networkAvailabilityDisplay": "HOLDINGS",
-                    "crossConsortiaIdentifiers": False,
-                    "pickupAnywhere": [],
-                    "returnAnywhere": True,
-                }
-            }
-        }
-    ).encode()
+def member_root(code: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The root value: each network API field this fake answers, from canned data."""
+    answer = activity_answer(
+        code, args.home, args.patron, loans=args.loans, requests=args.requests, fees=args.fees
+    )
+    member = {
+        "code": code,
+        "name": f"Member {code}",
+        "uresolverRemoteRegister": "MANUAL",
+        "networkAvailabilityDisplay": "HOLDINGS",
+        "crossConsortiaIdentifiers": False,
+        "pickupAnywhere": [],
+        "returnAnywhere": True,
+    }
     accounts = (
         []
         if code == args.home
@@ -106,29 +99,80 @@ def member_app(code: str, args: argparse.Namespace, jwks: bytes) -> web.Applicat
                 "homeInstitution": args.home,
                 "homeUserId": args.patron,
                 "networkLinkId": f"link-{code}",
+                "firstName": "Pat",
+                "lastName": "Ron",
             }
         ]
     )
-    linked = json.dumps(
-        {"data": {"linkedAccounts": {"accounts": accounts, "nextAfter": None}}}
-    ).encode()
+
+    def network_activity(_info: Any, patrons: list[dict[str, str]]) -> list[dict[str, Any]]:
+        found = {(args.home, args.patron)}
+        return [
+            answer
+            if (p["homeInstitution"], p["homeUserId"]) in found
+            else {**p, "found": False, "loans": [], "requests": [], "fees": []}
+            for p in patrons
+        ]
+
+    def linked_accounts(_info: Any, first: int = 500, after: int | None = None) -> Any:
+        return {"accounts": accounts if after is None else [], "nextAfter": None, "changeCursor": 0}
+
+    def link_changes(_info: Any, after: int, first: int = 500) -> Any:
+        return {"changes": [], "cursor": after, "more": False, "resync": False}
+
+    return {
+        "member": member,
+        "networkActivity": network_activity,
+        "linkedAccounts": linked_accounts,
+        "linkChanges": link_changes,
+    }
+
+
+def execute(schema: GraphQLSchema, root: dict[str, Any], body: bytes) -> bytes:
+    try:
+        request = json.loads(body)
+        document, variables = request["query"], request.get("variables") or {}
+    except (ValueError, KeyError, TypeError):
+        return b'{"data": null, "errors": [{"message": "bad request"}]}'
+    result = graphql_sync(schema, document, root_value=root, variable_values=variables)
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [e.formatted for e in result.errors]
+    return json.dumps(payload).encode()
+
+
+def member_app(
+    code: str, args: argparse.Namespace, jwks: bytes, schema: GraphQLSchema
+) -> web.Application:
+    root = member_root(code, args)
+    cache: dict[bytes, bytes] = {}
     delay = args.delay_ms / 1000
 
     async def network(request: web.Request) -> web.Response:
         body = await request.read()
         await asyncio.sleep(delay)
-        if b"networkActivity" in body:
-            payload = activity
-        elif b"linkedAccounts" in body:
-            payload = linked
-        else:
-            payload = member
+        payload = cache.get(body)
+        if payload is None:
+            payload = execute(schema, root, body)
+            if len(cache) < CACHE_SIZE:
+                cache[body] = payload
         return web.Response(body=payload, content_type="application/json")
 
     async def keys(_request: web.Request) -> web.Response:
         return web.Response(body=jwks, content_type="application/json")
 
+    health = json.dumps({"status": "ok", "institution": code}).encode()
+    ended = b'{"revokedKeyIds": [], "staff": []}'
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(body=health, content_type="application/json")
+
+    async def ended_sessions(_request: web.Request) -> web.Response:
+        return web.Response(body=ended, content_type="application/json")
+
     app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/network/ended-sessions", ended_sessions)
     app.router.add_post("/network/graphql", network)
     app.router.add_get("/.well-known/jwks.json", keys)
     return app
@@ -136,9 +180,10 @@ def member_app(code: str, args: argparse.Namespace, jwks: bytes) -> web.Applicat
 
 async def serve(args: argparse.Namespace) -> None:
     jwks = args.jwks
+    schema = build_schema(SDL.read_text())
     runners = []
     for code, port in zip(args.codes.split(","), args.ports.split(","), strict=True):
-        runner = web.AppRunner(member_app(code, args, jwks), access_log=None)
+        runner = web.AppRunner(member_app(code, args, jwks, schema), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", int(port)).start()
         runners.append(runner)

@@ -1,0 +1,368 @@
+"""Network Activity side by side (issue 17): floor, hub and Hive Gateway in one run.
+
+For each N (default 10, 50, 100 members; typical shape, 5 loans, 2 requests, 1 fee each;
+every member answers after 20 ms) the same fake members (bench/fake_members.py) answer:
+
+- floor: a bare concurrent aiohttp client sending each member the hub's own member document;
+- hub: the real hub (``network-hub serve``, its own process, real index sync and token check);
+- hive: Hive Gateway 2.15 (``@graphql-hive/gateway``) over a supergraph of the N members
+  composed with ``@graphql-mesh/compose-cli`` from the network API's SDL, each member's root
+  fields prefixed with its code; the caller asks one aliased field per member for the same row
+  fields the hub's caller selects. Hive is not a project dependency: install it in a scratch
+  directory and name it with ``--hive-dir`` (or ``BENCH_HIVE_DIR``)::
+
+      mkdir /tmp/hive && cd /tmp/hive && npm init -y && \\
+          npm install @graphql-hive/gateway@2.15 @graphql-mesh/compose-cli graphql
+
+  Without it the Hive columns are skipped (the run says so).
+
+Samples of the three are interleaved (floor, hub, hive, floor, ...), so they see the same load.
+Then throughput with 20 concurrent callers at N = 10, hub and Hive windows alternating, and the
+CPU each server process (and its children) used per query over its windows, from
+``/proc/<pid>/stat`` (less sensitive to the machine's load than wall time).
+
+    .venv/bin/python -m bench.bench_side_by_side [--sizes 10,50,100] [--iterations 200]
+        [--hive-dir /tmp/hive] [--workers 2] [--throughput-seconds 5] [--rounds 3]
+
+``--workers W`` runs the hub with W uvicorn worker processes (``network-hub serve --workers``)
+and measures its throughput against the single-process hub in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+from bench.bench_network_activity import PATRON, QUERY, Network, spawn, staff_token
+from bench.common import free_ports, pct, wait_http
+from network_common.keys import SigningKey
+from network_hub.activity.upstream import NETWORK_ACTIVITY_QUERY
+
+ROOT = Path(__file__).resolve().parent.parent
+SDL = ROOT / "schema" / "network.graphql"
+CALLERS = 20
+Call = Callable[[], Awaitable[None]]
+
+# The row fields the hub's caller (QUERY) selects, asked of each member through Hive.
+HIVE_FIELDS = (
+    "found loans { title author barcode loanDate dueDate renewals owningLibrary } "
+    "requests { title status pickupInstitution placedDate } "
+    "fees { type original balance currency owner }"
+)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and every live descendant (uvicorn workers, node forks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw.rpartition(")")[2].split()
+        ppid = int(fields[1])
+        stats[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, pending = 0.0, [pid]
+    while pending:
+        p = pending.pop()
+        total += stats.get(p, 0.0)
+        pending.extend(children.get(p, []))
+    return total
+
+
+class Hive:
+    """Hive Gateway over a composed supergraph of the network's members."""
+
+    def __init__(self, hive_dir: Path, net: Network) -> None:
+        self.bin = hive_dir / "node_modules" / ".bin"
+        # Inside the install directory, so mesh.config.ts resolves its imports.
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-", dir=hive_dir))
+        self.net = net
+        self.port = free_ports(1)[0]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def query(self) -> str:
+        patron = f'[{{homeInstitution: "{self.net.codes[0]}", homeUserId: "{PATRON}"}}]'
+        fields = " ".join(
+            f"{c}: {c}_networkActivity(patrons: {patron}) {{ {HIVE_FIELDS} }}"
+            for c in self.net.codes[1:]
+        )
+        return "query Activity { " + fields + " }"
+
+    async def start(self) -> None:
+        shutil.copy(SDL, self.workdir / "network.graphql")
+        subgraphs = ",\n".join(
+            f"    {{ sourceHandler: loadGraphQLHTTPSubgraph('{c}', {{ endpoint: "
+            f"'{self.net.member_url(c)}/network/graphql', source: './network.graphql' }}), "
+            f"transforms: [createPrefixTransform({{ value: '{c}_', "
+            f"includeRootOperations: true }})] }}"
+            for c in self.net.codes[1:]
+        )
+        (self.workdir / "mesh.config.ts").write_text(
+            "import { defineConfig, loadGraphQLHTTPSubgraph, createPrefixTransform } "
+            "from '@graphql-mesh/compose-cli';\n"
+            f"export const composeConfig = defineConfig({{ subgraphs: [\n{subgraphs}\n] }});\n"
+        )
+        compose = await asyncio.create_subprocess_exec(
+            str(self.bin / "mesh-compose"), "-o", "supergraph.graphql",
+            cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await compose.communicate()
+        if compose.returncode != 0:
+            raise RuntimeError(f"mesh-compose failed: {err.decode()[-500:]}")
+        (self.workdir / "mesh.config.ts").unlink()
+        self.proc = spawn(
+            [
+                str(self.bin / "hive-gateway"), "supergraph", "supergraph.graphql",
+                "--host", "127.0.0.1", "--port", str(self.port), "--fork", "1",
+            ],
+            cwd=self.workdir,
+            env={**os.environ, "NODE_ENV": "production"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        await wait_http(f"http://127.0.0.1:{self.port}/healthcheck", within=60)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+async def post(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+) -> bytes:
+    async with session.post(url, data=body, headers=headers) as r:
+        raw = await r.read()
+        if r.status != 200:
+            raise RuntimeError(f"{url}: HTTP {r.status} {raw[:200]!r}")
+        return raw
+
+
+async def latency(
+    calls: dict[str, Call], iterations: int, warmup: int = 10
+) -> dict[str, list[float]]:
+    for _ in range(warmup):
+        for fn in calls.values():
+            await fn()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(iterations):
+        for name, fn in calls.items():
+            started = time.perf_counter()
+            await fn()
+            samples[name].append(time.perf_counter() - started)
+    return samples
+
+
+async def window(call: Call, seconds: float) -> tuple[int, float]:
+    """Requests done by CALLERS concurrent callers of ``call`` within ``seconds``."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def caller() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await call()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    return done, time.perf_counter() - started
+
+
+async def throughput(
+    targets: dict[str, tuple[Call, int]], seconds: float, rounds: int
+) -> dict[str, tuple[float, float]]:
+    """name -> (requests/s, server CPU ms per request), windows alternating between targets."""
+    totals = {name: [0, 0.0, 0.0] for name in targets}
+    for _ in range(rounds):
+        for name, (call, pid) in targets.items():
+            cpu = cpu_seconds(pid)
+            done, elapsed = await window(call, seconds)
+            t = totals[name]
+            t[0] += done
+            t[1] += elapsed
+            t[2] += cpu_seconds(pid) - cpu
+    return {n: (t[0] / t[1], 1000 * t[2] / max(1, t[0])) for n, t in totals.items()}
+
+
+def hub_body() -> bytes:
+    return json.dumps({"query": QUERY, "variables": {"patronId": PATRON}}).encode()
+
+
+async def wait_hub_ready(session: aiohttp.ClientSession, net: Network, token: str) -> None:
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    for _ in range(200):
+        raw = await post(session, net.hub_url + "/graphql", hub_body(), headers)
+        if json.loads(raw)["data"] is None:
+            raise RuntimeError(f"hub refused: {raw[:300]!r}")
+        if json.loads(raw)["data"]["networkActivity"]["loanCount"] == net.n * 5:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("hub answer incomplete")
+
+
+async def run_size(
+    n: int, args: argparse.Namespace, key: SigningKey, token: str, tmp: Path
+) -> dict[str, object]:
+    net = Network(n, "typical", tmp, key)
+    hive = Hive(args.hive_dir, net) if args.hive_dir else None
+    wide: Network | None = None
+    try:
+        await net.start()
+        if hive is not None:
+            await hive.start()
+        headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        body = hub_body()
+        upstream = json.dumps(
+            {
+                "query": NETWORK_ACTIVITY_QUERY,
+                "variables": {"patrons": [{"homeInstitution": net.codes[0], "homeUserId": PATRON}]},
+            }
+        ).encode()
+        remote = [net.member_url(c) + "/network/graphql" for c in net.codes[1:]]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            await wait_hub_ready(session, net, token)
+
+            async def floor() -> None:
+                await asyncio.gather(*(post(session, u, upstream, headers) for u in remote))
+
+            async def hub() -> None:
+                await post(session, net.hub_url + "/graphql", body, headers)
+
+            calls: dict[str, Call] = {"floor": floor, "hub": hub}
+            if hive is not None:
+                hive_body = json.dumps({"query": hive.query()}).encode()
+                hive_headers = {"content-type": "application/json"}
+                check = json.loads(await post(session, hive.url, hive_body, hive_headers))
+                if check.get("errors") or len(check["data"]) != n:
+                    raise RuntimeError(f"hive answer: {json.dumps(check)[:300]}")
+
+                async def hive_call() -> None:
+                    await post(session, hive.url, hive_body, hive_headers)
+
+                calls["hive"] = hive_call
+            samples = await latency(calls, args.iterations)
+            result: dict[str, object] = {
+                "n": n,
+                "p50": {k: pct(v, 50) for k, v in samples.items()},
+                "p99": {k: pct(v, 99) for k, v in samples.items()},
+            }
+            if n == 10:
+                targets: dict[str, tuple[Call, int]] = {"hub": (hub, net.procs[-1].pid)}
+                if hive is not None and hive.proc is not None:
+                    targets["hive"] = (calls["hive"], hive.proc.pid)
+                if args.workers > 1:
+                    wide = Network(n, "typical", tmp, key, workers=args.workers, tag="workers")
+                    await wide.start()
+                    await wait_hub_ready(session, wide, token)
+                    wide_url = wide.hub_url + "/graphql"
+
+                    async def hub_workers() -> None:
+                        await post(session, wide_url, body, headers)
+
+                    targets[f"hub x{args.workers}"] = (hub_workers, wide.procs[-1].pid)
+                await window(hub, 1.0)  # warm the connection pools
+                result["throughput"] = await throughput(
+                    targets, args.throughput_seconds, args.rounds
+                )
+        return result
+    finally:
+        if wide is not None:
+            wide.stop()
+        if hive is not None:
+            hive.stop()
+        net.stop()
+
+
+def report(results: list[dict[str, object]], hive: bool) -> None:
+    print(f"\nload average after the run: {load_average()}")
+    print("\nN    floor p50 | hub p50 (x floor) | hive p50 (x floor)")
+    for r in results:
+        p50: dict[str, float] = r["p50"]  # type: ignore[assignment]
+        f = p50["floor"]
+        line = f"{r['n']:<4} {f:7.1f} ms | {p50['hub']:6.1f} ms ({p50['hub'] / f:.2f}x)"
+        if "hive" in p50:
+            line += f" | {p50['hive']:6.1f} ms ({p50['hive'] / f:.2f}x)"
+        print(line)
+    for r in results:
+        tp: dict[str, tuple[float, float]] | None = r.get("throughput")  # type: ignore[assignment]
+        if not tp:
+            continue
+        print(f"\nthroughput at N={r['n']}, {CALLERS} concurrent callers (server CPU per query):")
+        for name, (rps, cpu) in tp.items():
+            print(f"  {name:<10} {rps:7.1f} requests/s  {cpu:6.2f} ms CPU/query")
+        if "hive" in tp:
+            print(f"  hub / hive throughput: {tp['hub'][0] / tp['hive'][0]:.2f}x")
+        for name in tp:
+            if name.startswith("hub x"):
+                print(f"  {name} / hub throughput: {tp[name][0] / tp['hub'][0]:.2f}x")
+    if not hive:
+        print(
+            "\nHive Gateway skipped: no --hive-dir / BENCH_HIVE_DIR holding "
+            "node_modules/.bin/hive-gateway"
+        )
+
+
+async def run(args: argparse.Namespace) -> int:
+    if args.hive_dir and not (args.hive_dir / "node_modules" / ".bin" / "hive-gateway").exists():
+        print(f"{args.hive_dir}: no node_modules/.bin/hive-gateway; Hive Gateway skipped")
+        args.hive_dir = None
+    key = SigningKey.generate()
+    token = staff_token(key)
+    print(f"load average before the run: {load_average()}")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(s) for s in args.sizes.split(",")):
+            results.append(await run_size(n, args, key, token, Path(tmp)))
+            p50 = results[-1]["p50"]
+            print(f"N={n}: " + ", ".join(f"{k} p50 {v:.1f} ms" for k, v in p50.items()), flush=True)
+    report(results, args.hive_dir is not None)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "side_by_side.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10,50,100")
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--throughput-seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating throughput windows")
+    parser.add_argument("--workers", type=int, default=1, help="also a hub with W workers")
+    parser.add_argument(
+        "--hive-dir",
+        type=Path,
+        default=Path(os.environ["BENCH_HIVE_DIR"]) if os.environ.get("BENCH_HIVE_DIR") else None,
+        help="directory holding node_modules/.bin/hive-gateway and mesh-compose",
+    )
+    raise SystemExit(asyncio.run(run(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()
