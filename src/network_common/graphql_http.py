@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -91,6 +92,27 @@ def check_values(value: Any, *, what: str, max_string_length: int) -> None:
                 pending.extend((v, depth + 1) for v in item)
 
 
+def encode_json(data: object) -> bytes:
+    """JSON of a GraphQL answer with orjson; what orjson refuses (an integer beyond 64 bits,
+    a key that is not a string) goes through the standard library as before."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _decode_slowly(data: str | bytes) -> object:
+    """The standard library's reading of what orjson refused, and why it is refused."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise _bad("The request body is not UTF-8") from exc
+    except RecursionError as exc:
+        raise _bad(f"The request nests more than {MAX_JSON_DEPTH} levels deep") from exc
+    except ValueError as exc:
+        raise _bad("The request body is not JSON") from exc
+
+
 class LimitedGraphQL(GraphQL[Context, RootValue]):
     """strawberry's ASGI view with the checks above; the project's GraphQL endpoints
     subclass it (``get_context`` and the rest as usual)."""
@@ -120,15 +142,16 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
             response = refusal(exc.status_code, code, exc.reason)
         await response(scope, receive, send)
 
+    def encode_json(self, data: object) -> bytes:
+        """The answer, encoded once by orjson (UTF-8, no spaces: a tenth of the hub's CPU for
+        a large Network Activity went to the standard library's encoder)."""
+        return encode_json(data)
+
     def decode_json(self, data: str | bytes) -> object:
         try:
-            value = json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise _bad("The request body is not UTF-8") from exc
-        except RecursionError as exc:
-            raise _bad(f"The request nests more than {MAX_JSON_DEPTH} levels deep") from exc
-        except ValueError as exc:
-            raise _bad("The request body is not JSON") from exc
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = _decode_slowly(data)  # says why, and accepts what the stdlib accepts
         if not isinstance(value, dict):
             raise _bad("The request body must be a JSON object")
         return value

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import orjson
 from httpx_aiohttp import AiohttpTransport
 
 from ..network_file import Member
@@ -105,7 +106,7 @@ class MemberClient:
         if not self.breaker.allow():
             raise self._failure(UnavailableCode.CIRCUIT_OPEN)
         self.calls += 1
-        body = json.dumps({"query": document, "variables": variables or {}}).encode()
+        body = _dumps({"query": document, "variables": variables or {}})
         headers = {
             "authorization": f"Bearer {self.service_token()}",
             "content-type": "application/json",
@@ -139,7 +140,7 @@ class MemberClient:
             self.breaker.record_failure()
             raise self._failure(UnavailableCode.MEMBER_ERROR)
         try:
-            payload = json.loads(raw)
+            payload = _loads(raw)
         except ValueError:
             self.breaker.record_failure()
             raise self._failure(UnavailableCode.MEMBER_ERROR) from None
@@ -152,6 +153,22 @@ class MemberClient:
             log.warning("member %s answered with errors %s", self.member.code, codes)
             raise self._failure(UnavailableCode.MEMBER_ERROR, codes)
         return data
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # beyond orjson (an integer over 64 bits): as before
+        return json.dumps(value).encode()
+
+
+def _loads(raw: bytes) -> Any:
+    """A member's answer: orjson, or the standard library for what orjson refuses (NaN, an
+    integer beyond 64 bits), so the hub reads exactly what it read before."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _error_codes(errors: Any) -> tuple[str, ...]:
