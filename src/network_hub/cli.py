@@ -37,11 +37,50 @@ def _serve(settings: HubSettings) -> int:
 
     configure_logging()
     _prepare(settings)
+    if settings.workers > 1:
+        return _serve_workers(settings)
     app = create_app(settings)
     # Everything built so far (schema, modules, settings) lives as long as the process: keep it
     # out of the collector's full passes, which otherwise show up in the hub's tail latency.
     gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    return 0
+
+
+def _serve_workers(settings: HubSettings) -> int:
+    """``settings.workers`` uvicorn worker processes sharing one socket. What must happen
+    once (signing key, migrations) happens here first; each worker then builds its own app
+    from the same settings (``app.worker_app``), passed on as ``HUB_*`` variables."""
+    import os
+
+    import uvicorn
+
+    from .runtime import SIGNING_KEY_FILE
+    from .store.db import make_engine
+    from .store.migrate import upgrade
+
+    KeyRing(settings.data_dir / SIGNING_KEY_FILE)  # made once, not raced by the workers
+
+    async def migrate() -> None:
+        engine = make_engine(settings.resolved_database_url())
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    for name in ("data_dir", "network_file", "database_url", "host", "port"):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[f"HUB_{name.upper()}"] = str(value)
+    uvicorn.run(
+        "network_hub.app:worker_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+    )
     return 0
 
 
@@ -145,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the hub's HTTP API with uvicorn")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="overrides HUB_WORKERS (default 1)")
     sub.add_parser("sync-index", help="rebuild the linked-account index from every member")
     sub.add_parser(
         "check-network",
@@ -161,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _dispatch(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
-    for name in ("data_dir", "network_file", "database_url", "host", "port"):
+    for name in ("data_dir", "network_file", "database_url", "host", "port", "workers"):
         value = getattr(args, name, None)
         if value:
             overrides[name] = value

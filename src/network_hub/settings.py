@@ -23,6 +23,9 @@ class HubSettings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: uvicorn worker processes of ``network-hub serve`` (docs/OPERATIONS.md: one per core);
+    #: each keeps its own caches, breakers and index state.
+    workers: int = Field(default=1, ge=1, le=64)
     #: ``iss`` of the hub's service tokens; nodes check it (NODE_HUB_ISSUER).
     issuer: str = "network-hub"
     #: Budget for one member call; a slower member becomes an ``unavailable`` entry.
