@@ -94,12 +94,18 @@ class Network:
         *,
         workers: int = 1,
         tag: str = "",
+        share: Network | None = None,
+        src: Path | None = None,
     ) -> None:
+        """``share``: use that network's fake members (start only a hub); ``src``: the hub's
+        sources come from that ``src`` directory (e.g. a checkout of an older commit)."""
         self.n, self.shape, self.workdir, self.key = n, shape, workdir, key
-        self.workers, self.tag = workers, tag
+        self.workers, self.tag, self.share, self.src = workers, tag, share, src
         self.codes = [HOME] + [f"M{i:03d}" for i in range(1, n + 1)]
         ports = free_ports(len(self.codes) + 1)
         self.member_ports = dict(zip(self.codes, ports[:-1], strict=True))
+        if share is not None:  # another hub in front of the same fake members
+            self.member_ports = share.member_ports
         self.hub_port = ports[-1]
         self.procs: list[subprocess.Popen[bytes]] = []
 
@@ -112,22 +118,8 @@ class Network:
 
     async def start(self) -> None:
         loans, requests, fees = SHAPES[self.shape]
-        jwks = self.workdir / "home-jwks.json"
-        jwks.write_text(json.dumps(self.key.jwks()))
-        members = spawn(
-            [
-                sys.executable, "-m", "bench.fake_members",
-                "--codes", ",".join(self.codes),
-                "--ports", ",".join(str(self.member_ports[c]) for c in self.codes),
-                "--home", HOME, "--patron", PATRON,
-                "--loans", str(loans), "--requests", str(requests), "--fees", str(fees),
-                "--delay-ms", "20", "--jwks-file", str(jwks),
-            ],
-            stdout=subprocess.PIPE,
-        )  # fmt: skip
-        self.procs.append(members)
-        assert members.stdout is not None
-        await asyncio.get_running_loop().run_in_executor(None, members.stdout.readline)
+        if self.share is None:
+            await self._start_members(loans, requests, fees)
         name = f"{self.n}-{self.shape}{self.tag}"
         network_file = self.workdir / f"network-{name}.toml"
         network_file.write_text(
@@ -146,6 +138,8 @@ class Network:
             "HUB_SYNC_INDEX_ON_START": "true",
             "HUB_INDEX_SYNC_SECONDS": "0",
         }
+        if self.src is not None:
+            env["PYTHONPATH"] = str(self.src)
         workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         # BENCH_HUB_PROFILE=<file>: the hub runs under cProfile, its stats written at stop.
         profile = os.environ.get("BENCH_HUB_PROFILE")
@@ -158,6 +152,24 @@ class Network:
         )
         self.procs.append(hub)
         await wait_http(f"{self.hub_url}/healthz")
+
+    async def _start_members(self, loans: int, requests: int, fees: int) -> None:
+        jwks = self.workdir / "home-jwks.json"
+        jwks.write_text(json.dumps(self.key.jwks()))
+        members = spawn(
+            [
+                sys.executable, "-m", "bench.fake_members",
+                "--codes", ",".join(self.codes),
+                "--ports", ",".join(str(self.member_ports[c]) for c in self.codes),
+                "--home", HOME, "--patron", PATRON,
+                "--loans", str(loans), "--requests", str(requests), "--fees", str(fees),
+                "--delay-ms", "20", "--jwks-file", str(jwks),
+            ],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        self.procs.append(members)
+        assert members.stdout is not None
+        await asyncio.get_running_loop().run_in_executor(None, members.stdout.readline)
 
     def stop(self) -> None:
         if os.environ.get("BENCH_HUB_PROFILE"):

@@ -24,8 +24,10 @@ CPU each server process (and its children) used per query over its windows, from
     .venv/bin/python -m bench.bench_side_by_side [--sizes 10,50,100] [--iterations 200]
         [--hive-dir /tmp/hive] [--workers 2] [--throughput-seconds 5] [--rounds 3]
 
-``--workers W`` runs the hub with W uvicorn worker processes (``network-hub serve --workers``)
-and measures its throughput against the single-process hub in the same run.
+``--compare-src DIR`` adds a second hub whose sources come from DIR (e.g. ``git worktree add
+/tmp/base <commit>`` then ``/tmp/base/src``) in front of the same members, interleaved too:
+before/after in one run. ``--workers W`` runs one more hub with W uvicorn worker processes
+(``network-hub serve --workers``), throughput measured against the single-process hub.
 """
 
 from __future__ import annotations
@@ -232,8 +234,12 @@ async def run_size(
     net = Network(n, "typical", tmp, key)
     hive = Hive(args.hive_dir, net) if args.hive_dir else None
     wide: Network | None = None
+    base: Network | None = None
     try:
         await net.start()
+        if args.compare_src:
+            base = Network(n, "typical", tmp, key, tag="base", share=net, src=args.compare_src)
+            await base.start()
         if hive is not None:
             await hive.start()
         headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
@@ -255,6 +261,14 @@ async def run_size(
                 await post(session, net.hub_url + "/graphql", body, headers)
 
             calls: dict[str, Call] = {"floor": floor, "hub": hub}
+            if base is not None:
+                await wait_hub_ready(session, base, token)
+                base_url = base.hub_url + "/graphql"
+
+                async def hub_base() -> None:
+                    await post(session, base_url, body, headers)
+
+                calls["hub@base"] = hub_base
             if hive is not None:
                 hive_body = json.dumps({"query": hive.query()}).encode()
                 hive_headers = {"content-type": "application/json"}
@@ -274,10 +288,14 @@ async def run_size(
             }
             if n == 10:
                 targets: dict[str, tuple[Call, int]] = {"hub": (hub, net.procs[-1].pid)}
+                if base is not None:
+                    targets["hub@base"] = (calls["hub@base"], base.procs[-1].pid)
                 if hive is not None and hive.proc is not None:
                     targets["hive"] = (calls["hive"], hive.proc.pid)
                 if args.workers > 1:
-                    wide = Network(n, "typical", tmp, key, workers=args.workers, tag="workers")
+                    wide = Network(
+                        n, "typical", tmp, key, workers=args.workers, tag="workers", share=net
+                    )
                     await wide.start()
                     await wait_hub_ready(session, wide, token)
                     wide_url = wide.hub_url + "/graphql"
@@ -292,8 +310,9 @@ async def run_size(
                 )
         return result
     finally:
-        if wide is not None:
-            wide.stop()
+        for other in (wide, base):
+            if other is not None:
+                other.stop()
         if hive is not None:
             hive.stop()
         net.stop()
@@ -301,13 +320,14 @@ async def run_size(
 
 def report(results: list[dict[str, object]], hive: bool) -> None:
     print(f"\nload average after the run: {load_average()}")
-    print("\nN    floor p50 | hub p50 (x floor) | hive p50 (x floor)")
+    names = [k for k in results[0]["p50"] if k != "floor"]  # type: ignore[attr-defined]
+    print("\nN    floor p50 | " + " | ".join(f"{k} p50 (x floor)" for k in names))
     for r in results:
         p50: dict[str, float] = r["p50"]  # type: ignore[assignment]
         f = p50["floor"]
-        line = f"{r['n']:<4} {f:7.1f} ms | {p50['hub']:6.1f} ms ({p50['hub'] / f:.2f}x)"
-        if "hive" in p50:
-            line += f" | {p50['hive']:6.1f} ms ({p50['hive'] / f:.2f}x)"
+        line = f"{r['n']:<4} {f:7.1f} ms"
+        for k in names:
+            line += f" | {p50[k]:6.1f} ms ({p50[k] / f:.2f}x)"
         print(line)
     for r in results:
         tp: dict[str, tuple[float, float]] | None = r.get("throughput")  # type: ignore[assignment]
@@ -318,6 +338,8 @@ def report(results: list[dict[str, object]], hive: bool) -> None:
             print(f"  {name:<10} {rps:7.1f} requests/s  {cpu:6.2f} ms CPU/query")
         if "hive" in tp:
             print(f"  hub / hive throughput: {tp['hub'][0] / tp['hive'][0]:.2f}x")
+        if "hub@base" in tp:
+            print(f"  hub / hub@base throughput: {tp['hub'][0] / tp['hub@base'][0]:.2f}x")
         for name in tp:
             if name.startswith("hub x"):
                 print(f"  {name} / hub throughput: {tp[name][0] / tp['hub'][0]:.2f}x")
@@ -355,6 +377,11 @@ def main() -> None:
     parser.add_argument("--throughput-seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating throughput windows")
     parser.add_argument("--workers", type=int, default=1, help="also a hub with W workers")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also a hub from this src directory (e.g. an older commit's), same members",
+    )
     parser.add_argument(
         "--hive-dir",
         type=Path,
