@@ -63,6 +63,19 @@ async def healthz(request: Request) -> JSONResponse:
     runtime: HubRuntime = request.app.state.runtime
     # The JWKS URL is what every node's NODE_HUB_JWKS_URL must point at.
     jwks_url = f"{runtime.settings.public_url.rstrip('/')}/.well-known/jwks.json"
+    untried = runtime.index_state.untried()
+    if untried:
+        # Not ready: answers would leave these members out (issue 10, item 1).
+        return JSONResponse(
+            {
+                "status": "starting",
+                "reason": "the linked-account index has not been synced yet from: "
+                + ", ".join(untried),
+                "members": len(runtime.registry),
+                "jwks": jwks_url,
+            },
+            status_code=503,
+        )
     return JSONResponse({"status": "ok", "members": len(runtime.registry), "jwks": jwks_url})
 
 
@@ -81,6 +94,7 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
         await runtime.start_jobs(build_scheduler(runtime=runtime))
+        runtime.start_background()
         yield
         await runtime.close()
 

@@ -1,7 +1,9 @@
 """The hub's scheduled jobs, started by the app's lifespan (``app.py``).
 
 ``index-sync``: every HUB_INDEX_SYNC_SECONDS (and at start-up with HUB_SYNC_INDEX_ON_START);
-members that did not answer are asked again after RETRY_SECONDS. With several replicas one
+members that did not answer are asked again after RETRY_SECONDS. Between runs the change
+feeds (HUB_LINK_FEED_SECONDS, services/index_sync.py) keep the index fresh in every replica;
+a member the feed poller finds being synced here is left to this sync. With several replicas one
 of them runs it per period (the kernel's scheduler holds a lock in the hub's database).
 """
 
@@ -35,13 +37,14 @@ def build_scheduler(*, runtime: HubRuntime) -> Scheduler:
             return RunAgain(retry)
         return None
 
-    if s.sync_index_on_start or s.index_sync_seconds > 0:
+    at_start = s.sync_index_on_start
+    if at_start or s.index_sync_seconds > 0:
         scheduler.add(
             Job(
                 "index-sync",
                 interval=s.index_sync_seconds,
                 run=index_sync,
-                run_at_start=s.sync_index_on_start,
+                run_at_start=at_start,
                 retry_seconds=retry,
             )
         )

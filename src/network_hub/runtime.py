@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,6 +20,7 @@ from .members.service_tokens import ServiceTokens
 from .members.vetting import MemberVetting
 from .network_file import Member, load_network
 from .observability import HubMetrics
+from .services.index_state import IndexState
 from .settings import HubSettings
 from .store.db import make_engine, make_sessionmaker
 from .store.migrate import upgrade
@@ -42,6 +44,11 @@ class HubRuntime:
     getit_cache: AnswerCache = field(default_factory=AnswerCache)
     metrics: HubMetrics = field(default_factory=HubMetrics)
     scheduler: Scheduler | None = None
+    #: Per member: how fresh the linked-account index is (services/index_state.py).
+    index_state: IndexState = field(default_factory=lambda: IndexState(()))
+    #: Background tasks started with the jobs (the change-feed poller, ...): ``stop()``ped
+    #: by :meth:`close`.
+    background: list[Any] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: HubSettings, members: Sequence[Member] | None = None) -> HubRuntime:
@@ -75,6 +82,7 @@ class HubRuntime:
             vetting=vetting,
             member_info=MemberInfoCache(registry, ttl=settings.member_info_ttl_seconds),
             metrics=metrics,
+            index_state=IndexState(m.code for m in members),
         )
 
     @property
@@ -90,7 +98,19 @@ class HubRuntime:
         self.scheduler = scheduler
         await scheduler.start()
 
+    def start_background(self) -> None:
+        """The change-feed poller and the breakers' recovery probes (until :meth:`close`)."""
+        from .services.index_sync import FeedPoller
+
+        poller = FeedPoller(self, seconds=self.settings.link_feed_seconds)
+        poller.start()
+        self.background.append(poller)
+        self.registry.start_probes(seconds=self.settings.breaker_probe_seconds)
+
     async def close(self) -> None:
+        for task in reversed(self.background):
+            await task.stop()
+        self.background.clear()
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None

@@ -34,8 +34,17 @@ class HubSettings(BaseSettings):
     breaker_failures: int = Field(default=5, ge=1)
     #: How long an open breaker refuses calls before one trial call (half-open).
     breaker_cooldown_seconds: float = Field(default=30.0, ge=0)
-    #: Full linked-account index sync from every member (0 = only at start-up).
+    #: Full linked-account index sync from every member (0 = only at start-up): the safety
+    #: net behind the change feeds.
     index_sync_seconds: float = Field(default=600.0, ge=0)
+    #: How often the hub polls each member's linked-account change feed (``linkChanges``),
+    #: so a link created or deleted at a member reaches the index within about this long
+    #: (0 = off: only full syncs). The first poll of a member is its full sync.
+    link_feed_seconds: float = Field(default=1.0, ge=0, le=300)
+    #: While a member's breaker is open, how often the hub probes it (its /healthz); a
+    #: member that answers is used again at once instead of after the whole cooldown
+    #: (0 = no probes: one trial call after the cooldown).
+    breaker_probe_seconds: float = Field(default=1.0, ge=0, le=300)
     #: How long a member's self-description (``members``) is reused.
     member_info_ttl_seconds: float = Field(default=30.0, ge=0)
     #: How long a member's ended sessions (disabled staff, revoked keys) are reused.

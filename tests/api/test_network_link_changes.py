@@ -93,6 +93,22 @@ async def test_created_and_deleted_links_come_in_order(node_factory: NodeFactory
     assert [a["networkLinkId"] for a in listed["accounts"]] == [bob["networkLinkId"]]
 
 
+async def test_a_walk_in_registration_is_in_the_feed_too(node_factory: NodeFactory) -> None:
+    """A walk-in made at this member's desk is a new link the hub must learn of."""
+    node = await node_factory(two_library_institution("UNIB"), **hub_settings(KEY))
+    variables = {
+        "patron": home_record(homeUserId="walker"),
+        "origin": "WALK_IN",
+        "key": "k-walk",
+        "desk": "MAIN-DESK",
+    }
+    account = (await network(node, ENSURE, variables))["ensureLinkedAccount"]
+    page = await changes(node)
+    assert [(c["kind"], c["homeUserId"], c["networkLinkId"]) for c in page["changes"]] == [
+        ("LINKED", "walker", account["networkLinkId"])
+    ]
+
+
 async def test_a_cursor_ahead_of_the_feed_asks_for_a_full_read(node_factory: NodeFactory) -> None:
     """E.g. the node's database was restored from an older backup."""
     data = two_library_institution("UNIB", uresolver_remote_register="MANUAL")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
 
 from institution_node.store.models import Institution, PatronRole, User
-from network_hub.getit import linking
 from network_hub.store import index
 from tests.network.conftest import NetworkFactory
 from tests.support.builders import api_key, two_library_institution
@@ -290,25 +288,25 @@ async def test_100_concurrent_registrations_make_one_linked_account(
     assert [u.member_code for u in await _index(net, "P1")] == ["UNIC"]
 
 
-async def test_a_linked_account_deleted_at_the_member_is_made_again_later(
-    net: LiveNetwork, monkeypatch: pytest.MonkeyPatch
+async def test_a_linked_account_deleted_at_the_member_is_made_again_at_once(
+    net: LiveNetwork,
 ) -> None:
+    """Issue 10, item 3: within the idempotency key's window the member does not replay the
+    deleted account; the AUTO member's FULL open makes a new one at once (DOMAIN §3)."""
     token = await patron_token(net, "P1")
     await get_it(net, "FULL", token=token)
     async with net.nodes["UNID"].runtime.sessions() as session:
         user = await session.scalar(select(User).where(User.source_user_id == "P1"))
         assert user is not None
+        deleted_link = user.network_link_id
         await session.execute(delete(PatronRole).where(PatronRole.user_id == user.id))
         await session.execute(delete(User).where(User.id == user.id))
         await session.commit()
-    # Within the key window the member replays its first answer: the view is anonymous,
-    # nothing breaks. In a later window the account is made again.
-    answer = await get_it(net, "FULL", token=token)
-    assert sections(answer)["UNID"]["access"] == "ANONYMOUS"
-    monkeypatch.setattr(linking, "clock", lambda: time.time() + linking.KEY_WINDOW_SECONDS)
     answer = await get_it(net, "FULL", token=token)
     assert cells(answer)["UNID"] == PERSONAL_FULL
     assert await linked_count(net, "UNID") == 1
+    [entry] = [e for e in await _index(net, "P1") if e.member_code == "UNID"]
+    assert entry.network_link_id != deleted_link
 
 
 async def test_register_is_for_a_patron_at_another_known_member(net: LiveNetwork) -> None:

@@ -200,8 +200,6 @@ async def test_refused_callers_learn_nothing(network_factory: NetworkFactory) ->
     forbidden = {
         "wrong role": (await net.staff_token("UNIA", api_key("unia-main-op")), {}),
         "non-home operator": (await admin_token(net, "UNIB"), {"home": "UNIA"}),
-        # At UNIB, "UNIA:L1" is a linked user and UNIB has cross_consortia_identifiers off.
-        "linked user": (await admin_token(net, "UNIB"), {"patronId": "UNIA:L1"}),
     }
     for case, token in unauthenticated.items():
         body = await net.hub_gql_raw(ACTIVITY, {"patronId": "L1"}, token=token)
@@ -214,6 +212,53 @@ async def test_refused_callers_learn_nothing(network_factory: NetworkFactory) ->
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], case
         messages.add(body["errors"][0]["message"])
     assert len(messages) == 1  # one refusal, whatever the reason
+    assert "consortial services privilege" in messages.pop()
     # The genuine token still works: the refusals above were about the callers.
     ok = await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=await admin_token(net))
     assert ok["networkActivity"]["loanCount"] == 1
+
+
+async def test_a_privileged_manager_is_told_the_linked_user_rule_is_the_reason(
+    network_factory: NetworkFactory,
+) -> None:
+    """Issue 10, item 6: the setting is the reason, not a privilege the caller holds."""
+    net = await network_factory([home_unia(), holder("UNIB", 1)])
+    # At UNIB, "UNIA:L1" is a linked user and UNIB has cross_consortia_identifiers off.
+    unib_admin = await admin_token(net, "UNIB")
+    body = await net.hub_gql_raw(ACTIVITY, {"patronId": "UNIA:L1"}, token=unib_admin)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert "cross_consortia_identifiers" in error["message"]
+    assert "privilege" not in error["message"]
+    # Nothing about the patron: no name, no identity, no institution holding them.
+    for secret in ("L1", "UNIA", "UNIB"):
+        assert secret not in error["message"]
+
+
+async def test_an_unknown_patron_id_is_not_found_not_no_activity(
+    network_factory: NetworkFactory,
+) -> None:
+    """Issue 10, item 5: a typo at the home is NOT_FOUND; a known patron without links has
+    no activity; a patron with links costs no call to the home."""
+    net = await network_factory([home_unia(), holder("UNIB", 1)])
+    token = await admin_token(net)
+    body = await net.hub_gql_raw(ACTIVITY, {"patronId": "NU-9999"}, token=token)
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+    # L2 exists at UNIA but holds no linked account anywhere.
+    data = (await net.hub_gql(ACTIVITY, {"patronId": "L2"}, token=token))["networkActivity"]
+    assert (data["hasNetworkActivity"], data["unavailable"]) == (False, [])
+
+    net.reset_calls()
+    data = (await net.hub_gql(ACTIVITY, {"patronId": "L1"}, token=token))["networkActivity"]
+    assert data["loanCount"] == 1
+    assert (net.nodes["UNIA"].network_calls, net.nodes["UNIB"].network_calls) == (0, 1)
+
+    # The home cannot say: its failure is named, never a confident "no activity".
+    await net.nodes["UNIA"].stop()
+    data = (await net.hub_gql(ACTIVITY, {"patronId": "NU-9999"}, token=token))["networkActivity"]
+    assert [(u["institutionCode"], u["code"]) for u in data["unavailable"]] == [
+        ("UNIA", "MEMBER_UNAVAILABLE")
+    ]

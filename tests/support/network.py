@@ -7,6 +7,10 @@ its own port in the test's event loop, talking real HTTP.
     await net.nodes["UNIB"].stop()          # the member goes away
     net.nodes["UNIC"].set_delay_ms(3000)    # the member gets slow
     net.nodes["UNIB"].network_calls         # POSTs its /network/graphql received
+    await net.nodes["UNIB"].start()         # ... and comes back on the same port
+
+``start_network(..., down=["UNIC"])`` starts the hub while UNIC is not serving yet (its port
+is reserved but refuses connections until ``start()``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +40,12 @@ from network_hub.settings import HubSettings
 from tests.support.nodes import GraphQLErrors
 
 
-def reserve_socket() -> socket.socket:
-    """A listening-ready socket on a free loopback port (bound now, so the port is ours)."""
+def reserve_socket(port: int = 0) -> socket.socket:
+    """A listening-ready socket on a free loopback port (bound now, so the port is ours);
+    ``port``: that one again (a node coming back)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
@@ -110,10 +115,14 @@ class NetworkNode:
     counter: CallCounter
     http: httpx.AsyncClient
     stopped: bool = False
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self.port = self.server.port
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def network_calls(self) -> int:
@@ -136,7 +145,20 @@ class NetworkNode:
         if not self.stopped:
             self.stopped = True
             await self.server.stop()
-            self.server.sock.close()
+        self.server.sock.close()
+
+    async def start(self) -> None:
+        """Serve again on the same port (after ``stop``, or when started ``down``): a new
+        runtime over the same database, as after a restart."""
+        if not self.stopped:
+            return
+        if self.server.task is not None or self.server.sock.fileno() == -1:
+            settings = self.runtime.settings
+            self.runtime = NodeRuntime.create(settings)
+            self.counter.app = create_node_app(settings, runtime=self.runtime)
+            self.server = RunningServer(sock=reserve_socket(self.port), app=self.counter)
+        await self.server.start()
+        self.stopped = False
 
 
 @dataclass
@@ -219,8 +241,10 @@ async def start_network(
     hub_settings: dict[str, Any] | None = None,
     node_settings: dict[str, Any] | None = None,
     sync_index: bool = True,
+    down: Collection[str] = (),
 ) -> LiveNetwork:
-    """Start one node per load-file dict in ``members`` and a hub that knows them all."""
+    """Start one node per load-file dict in ``members`` and a hub that knows them all;
+    the members in ``down`` are not serving yet (``await net.nodes[code].start()``)."""
     hub_sock = reserve_socket()
     hub_url = f"http://127.0.0.1:{hub_sock.getsockname()[1]}"
     nodes: dict[str, NetworkNode] = {}
@@ -245,14 +269,20 @@ async def start_network(
         "member_info_ttl_seconds": 0.0,
         "sync_index_on_start": False,
         "index_sync_seconds": 0.0,
+        # No background feed polls unless a test asks (HUB_LINK_FEED_SECONDS): call counts
+        # then hold only the calls of the test's own queries.
+        "link_feed_seconds": 0.0,
     }
     settings = HubSettings(data_dir=tmp_path / "hub", **{**defaults, **(hub_settings or {})})
     hub_runtime = HubRuntime.create(settings, members=network_members)
     hub_server = RunningServer(sock=hub_sock, app=create_hub_app(settings, runtime=hub_runtime))
     net = LiveNetwork(hub_runtime, hub_server, nodes, http)
     try:
-        for node in nodes.values():
-            await node.server.start()
+        for code, node in nodes.items():
+            if code in down:
+                node.stopped = True
+            else:
+                await node.server.start()
         await hub_server.start()
         if sync_index:
             await net.sync_index()

@@ -7,7 +7,12 @@ import pytest
 from network_common.errors import Forbidden
 from network_common.tokens import Principal, RoleGrant
 from network_common.vocabulary import PrincipalKind, StaffRoleType
-from network_hub.activity.access import REFUSAL, check_linked_user, check_operator
+from network_hub.activity.access import (
+    LINKED_USER_REFUSAL,
+    REFUSAL,
+    check_linked_user,
+    check_operator,
+)
 
 
 def principal(*grants: RoleGrant, kind: str = "staff", institution: str = "UNIA") -> Principal:
@@ -65,4 +70,4 @@ def test_linked_users_need_cross_consortia_identifiers() -> None:
     check_linked_user(cross_consortia_identifiers=True)
     with pytest.raises(Forbidden) as refused:
         check_linked_user(cross_consortia_identifiers=False)
-    assert refused.value.message == REFUSAL
+    assert refused.value.message == LINKED_USER_REFUSAL

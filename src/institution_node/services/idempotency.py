@@ -52,11 +52,15 @@ async def run_idempotent(
     operation: str,
     payload: Mapping[str, Any],
     action: Callable[[], Awaitable[dict[str, Any]]],
+    still_true: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
 ) -> dict[str, Any]:
     """Run ``action`` once per key; a retry with the same payload gets the first result.
 
     ``action`` writes through ``session`` without committing; this function commits its
     writes together with the record (or rolls both back). Give it a fresh session.
+    ``still_true``: whether a stored result still describes the world (e.g. the linked
+    account it names was not deleted since); when not, the key's record is dropped and
+    ``action`` runs again, so a replay never answers with something that is gone.
     """
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters")
@@ -64,8 +68,11 @@ async def run_idempotent(
     existing = await session.get(IdempotencyRecord, key)
     if existing is not None:
         answer = _replay(existing, operation, digest)
-        await session.rollback()
-        return answer
+        if still_true is None or await still_true(answer):
+            await session.rollback()
+            return answer
+        await session.delete(existing)
+        await session.flush()
     record = IdempotencyRecord(key=key, operation=operation, payload_hash=digest, result="")
     session.add(record)
     try:

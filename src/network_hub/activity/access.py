@@ -1,7 +1,10 @@
 """Who may see a patron's Network Activity (DOMAIN §4). Plain Python: no I/O.
 
-Every refusal carries the same message, so a refused caller learns nothing about the patron
-(not even whether it exists or is a linked user).
+A caller without the right (privilege, institution) always gets the same message, so it
+learns nothing about the patron (not even whether it exists or is a linked user). A caller
+with the right who asks about a linked user while its institution's
+``cross_consortia_identifiers`` is off is told that setting is the reason: it says nothing
+about the patron the caller's own institution does not already hold.
 """
 
 from __future__ import annotations
@@ -13,6 +16,13 @@ from network_common.vocabulary import NETWORK_ACTIVITY_ROLES, PrincipalKind
 REFUSAL = (
     "Network Activity is available only to staff of the patron's home institution "
     "who hold the consortial services privilege in a circulation desk or user management role"
+)
+
+
+LINKED_USER_REFUSAL = (
+    "Your institution does not share cross-consortia identifiers "
+    "(cross_consortia_identifiers is off), so Network Activity is available only for its "
+    "own patrons, not for linked accounts of other institutions' patrons"
 )
 
 
@@ -33,4 +43,4 @@ def check_operator(principal: Principal, *, patron_institution: str | None) -> s
 def check_linked_user(*, cross_consortia_identifiers: bool) -> None:
     """A patron who is itself a linked user needs the caller institution's setting on."""
     if not cross_consortia_identifiers:
-        raise Forbidden(REFUSAL)
+        raise Forbidden(LINKED_USER_REFUSAL)

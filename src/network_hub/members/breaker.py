@@ -2,6 +2,9 @@
 
 While open, calls fail at once (``CIRCUIT_OPEN``) instead of waiting for the timeout; after the
 cooldown one trial call is let through, and its outcome closes or re-opens the breaker.
+Meanwhile the registry probes every open breaker's member with a cheap health call every
+HUB_BREAKER_PROBE_SECONDS (``BreakerProbes``); a member that answers closes its breaker at
+once, so one that comes back is used again within seconds, not after the whole cooldown.
 """
 
 from __future__ import annotations
@@ -53,6 +56,11 @@ class CircuitBreaker:
     def abandon(self) -> None:
         """The call was cancelled before it could tell anything: free the trial slot."""
         self._trial_in_flight = False
+
+    @property
+    def is_open(self) -> bool:
+        """Opened (OPEN or HALF_OPEN): calls are refused or limited to one trial."""
+        return self._opened_at is not None
 
     def record_success(self) -> None:
         self._failures = 0

@@ -39,6 +39,8 @@ def _ignore(_code: str, _outcome: str, _seconds: float) -> None:
 
 
 MAX_CONNECTIONS = 100
+#: A recovery probe (``probe``) waits at most this long (or the member timeout if shorter).
+PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class SessionHolder:
@@ -130,6 +132,22 @@ class MemberClient:
             log.warning("member %s unreachable: %s", self.member.code, exc)
             raise self._failure(UnavailableCode.MEMBER_UNAVAILABLE) from None
         return self._parse(status, raw)
+
+    async def probe(self) -> bool:
+        """A cheap health call (the member's ``/healthz``, outside the breaker and not
+        counted in ``calls``); a member that answers 200 closes its breaker."""
+        try:
+            async with asyncio.timeout(min(self.timeout, PROBE_TIMEOUT_SECONDS)):
+                session = self._sessions()
+                async with session.get(f"{self.member.url.rstrip('/')}/healthz") as response:
+                    await response.read()
+                    healthy = response.status == 200
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return False
+        if healthy:
+            log.info("member %s answers again: breaker closed", self.member.code)
+            self.breaker.record_success()
+        return healthy
 
     async def aclose(self) -> None:
         await self.http.aclose()

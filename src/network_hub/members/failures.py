@@ -11,6 +11,10 @@ class UnavailableCode(StrEnum):
     MEMBER_UNAVAILABLE = "MEMBER_UNAVAILABLE"
     MEMBER_ERROR = "MEMBER_ERROR"
     CIRCUIT_OPEN = "CIRCUIT_OPEN"
+    #: The hub has not yet read this member's linked accounts (since it started).
+    INDEX_NOT_READY = "INDEX_NOT_READY"
+    #: The hub's last attempt to bring this member's linked accounts up to date failed.
+    INDEX_STALE = "INDEX_STALE"
 
 
 # Messages are fixed texts: a member's URL, stack trace or raw error never reaches a caller.
@@ -19,6 +23,12 @@ MESSAGES = {
     UnavailableCode.MEMBER_UNAVAILABLE: "The institution cannot be reached",
     UnavailableCode.MEMBER_ERROR: "The institution could not answer this question",
     UnavailableCode.CIRCUIT_OPEN: "The institution is failing; calls are paused for a while",
+    UnavailableCode.INDEX_NOT_READY: (
+        "The network has not yet learned which patrons hold accounts at this institution"
+    ),
+    UnavailableCode.INDEX_STALE: (
+        "The network's list of patrons holding accounts at this institution may be out of date"
+    ),
 }
 
 

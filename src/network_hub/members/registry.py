@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Iterable, Iterator
 
 from ..network_file import Member
@@ -11,10 +13,28 @@ from .breaker import CircuitBreaker
 from .client import CallObserver, MemberClient
 from .service_tokens import ServiceTokens
 
+log = logging.getLogger("network_hub.members")
+
 
 class MemberRegistry:
     def __init__(self, clients: Iterable[MemberClient]) -> None:
         self._clients = {c.member.code: c for c in clients}
+        self._probes: asyncio.Task[None] | None = None
+
+    def start_probes(self, *, seconds: float) -> None:
+        """Probe the member of every open breaker every ``seconds`` (breaker.py); 0 = off."""
+        if seconds > 0 and self._probes is None:
+            self._probes = asyncio.create_task(self._probe_loop(seconds), name="breaker-probes")
+
+    async def _probe_loop(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            opened = [c for c in self._clients.values() if c.breaker.is_open]
+            if opened:
+                try:
+                    await asyncio.gather(*(c.probe() for c in opened))
+                except Exception:  # never let one odd answer end the probes
+                    log.exception("breaker probes failed")
 
     @classmethod
     def create(
@@ -63,4 +83,9 @@ class MemberRegistry:
         return [c.member for c in self._clients.values()]
 
     async def aclose(self) -> None:
+        if self._probes is not None:
+            self._probes.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probes
+            self._probes = None
         await asyncio.gather(*(c.aclose() for c in self._clients.values()))

@@ -1,11 +1,18 @@
 """Network Activity at the hub: authorize, find the members that hold linked accounts,
-ask them all at once (one call each), merge, and forget links the members no longer have."""
+ask them all at once (one call each), merge, and forget links the members no longer have.
+
+Never silently wrong (issue 10): a member whose linked accounts the hub has not synced, or
+whose last sync failed, is named in ``unavailable`` (INDEX_NOT_READY / INDEX_STALE) unless it
+was asked and answered; a patron id the index knows nothing about is checked at the home
+(``homePatrons``), so a typo is NOT_FOUND rather than "no activity".
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from network_common.errors import DomainError, ErrorCode
+from network_common.errors import DomainError, ErrorCode, NotFound
 from network_common.tokens import Principal
 
 from ..activity import access
@@ -13,11 +20,19 @@ from ..activity.merge import ActivityView, MemberAnswer, merge_activity
 from ..activity.upstream import Identity
 from ..ledger import entries as ledger
 from ..members.batching import MemberLoader, load_settled
-from ..members.failures import MemberFailure
+from ..members.failures import MemberFailure, UnavailableCode
 from ..runtime import HubRuntime
 from ..store import index
 
 log = logging.getLogger("network_hub.activity")
+
+HOME_PATRON_EXISTS = """
+query HubHomePatronExists($ids: [String!]!) {
+  homePatrons(primaryIds: $ids) { homeUserId }
+}
+"""
+#: Said for an id the home does not know; the same words as for any other missing patron.
+UNKNOWN_PATRON = "No such patron"
 
 
 async def _links(
@@ -71,13 +86,26 @@ async def network_activity(
         for link in links
         if link.member_code != institution and link.member_code in runtime.registry
     ]
-    results = await load_settled(loader, [(code, identity) for code in codes])
+    if not codes and not is_linked_user:
+        # Nothing to fan out to: the home says whether the patron exists at all.
+        home_failure = await _check_home(
+            runtime=runtime, institution=institution, patron_id=patron_id
+        )
+        results: list[Any] = []
+    else:
+        # A patron with linked accounts is known (they were made from its home record).
+        home_failure = None
+        results = await load_settled(loader, [(code, identity) for code in codes])
     answers: list[MemberAnswer] = []
-    failures: list[MemberFailure] = []
+    failures: list[MemberFailure] = [home_failure] if home_failure is not None else []
     gone: list[str] = []
     by_code = dict(zip(codes, results, strict=True))
     for member in runtime.registry.members:  # network-file order
         if member.code not in by_code:
+            # Not asked: fine if the index is fresh for it, else it may hold an account.
+            unknown = runtime.index_state.unavailable_code(member.code)
+            if unknown is not None and member.code not in (institution, identity[0]):
+                failures.append(MemberFailure(member.code, member.name, unknown))
             continue
         result = by_code[member.code]
         if isinstance(result, MemberFailure):
@@ -122,6 +150,25 @@ async def _ledger(
             for answer in answers
         ],
     )
+
+
+async def _check_home(
+    *, runtime: HubRuntime, institution: str, patron_id: str
+) -> MemberFailure | None:
+    """NotFound when the home does not know ``patron_id``; its failure when it cannot say."""
+    client = runtime.registry.get(institution)
+    if client is None:
+        raise NotFound(UNKNOWN_PATRON)
+    try:
+        data = await client.query(HOME_PATRON_EXISTS, {"ids": [patron_id]})
+        known = any(p.get("homeUserId") == patron_id for p in data["homePatrons"] or ())
+    except MemberFailure as failure:
+        return failure
+    except (KeyError, TypeError, AttributeError):
+        return MemberFailure(institution, client.member.name, UnavailableCode.MEMBER_ERROR)
+    if not known:
+        raise NotFound(UNKNOWN_PATRON)
+    return None
 
 
 async def _forget(*, runtime: HubRuntime, identity: Identity, members: list[str]) -> None:

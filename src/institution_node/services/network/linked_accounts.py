@@ -133,12 +133,21 @@ async def ensure_linked_account(
         )
         return account.to_dict()
 
+    async def still_linked(stored: dict[str, Any]) -> bool:
+        # A replay must not answer an account the member's staff deleted since (DOMAIN §3):
+        # then the patron gets a new one at once.
+        found = await session.scalar(
+            select(User.id).where(User.network_link_id == stored.get("network_link_id"))
+        )
+        return found is not None
+
     result = await run_idempotent(
         session,
         key=idempotency_key,
         operation="ensureLinkedAccount",
         payload=payload,
         action=action,
+        still_true=still_linked,
     )
     return LinkedAccount.from_dict(result)
 
@@ -249,13 +258,14 @@ async def _create(
     )
     session.add(user)
     await session.flush()
+    # Every new link is in the change feed the hub polls, walk-ins too.
+    await link_changes.record(session, kind=LinkChangeKind.LINKED, user=user)
     if desk is not None:
         await register_at_desk(session, user=user, desk=desk, expiry_cap=patron.expiry_date)
         return user
     # An institution-wide patron role, so the account may request and borrow here.
     session.add(PatronRole(user_id=user.id, library_id=None, expiry_date=patron.expiry_date))
     await session.flush()
-    await link_changes.record(session, kind=LinkChangeKind.LINKED, user=user)
     return user
 
 
