@@ -10,7 +10,7 @@ from sqlalchemy import select
 from institution_node.services.circulation import common as circulation_common
 from institution_node.store.models import Item, Notification
 from tests.conftest import NodeFactory
-from tests.support.builders import api_key, two_library_institution
+from tests.support.builders import api_key, staff, two_library_institution
 from tests.support.circ_queries import ITEM, LOAN, RENEW, RETURN, USER_RECORD
 from tests.support.nodes import GraphQLErrors, NodeHarness
 
@@ -319,3 +319,33 @@ async def test_long_titles_do_not_break_letters(node_factory: NodeFactory, db_ur
     await node.gql(RETURN, {"desk": "MAIN-DESK", "barcode": "M-1"}, token=op)
     record = (await node.gql(USER_RECORD, {"id": "P1"}, token=op))["user"]
     assert [n["letter"] for n in record["notifications"]] == ["Loan Receipt", "Return Receipt"]
+
+
+async def test_desk_rights_come_from_desk_roles_only(node_factory: NodeFactory) -> None:
+    """An institution-wide user manager who works the LAW desk loans at LAW, not at MAIN
+    (DOMAIN §7: the scope of an action is computed from the roles allowed for it)."""
+    data = two_library_institution()
+    data["users"].append(
+        staff(
+            "unia-mixed",
+            roles=[
+                {"role": "USER_MANAGER", "libraries": None},
+                {"role": "CIRCULATION_DESK_OPERATOR", "libraries": ["LAW"]},
+            ],
+        )
+    )
+    data["users"].append(staff("unia-users", role="USER_ADMINISTRATOR", libraries=None))
+    node = await node_factory(data)
+    mixed = await node.token(api_key("unia-mixed"))
+    with pytest.raises(GraphQLErrors) as err:
+        await node.gql(LOAN, {"desk": "MAIN-DESK", "patron": "P1", "barcode": "M-1"}, token=mixed)
+    assert err.value.codes == ["FORBIDDEN"]
+    assert await _item_status(node, "M-1") == "ON_SHELF"
+    loan = await node.gql(LOAN, {"desk": "LAW-DESK", "patron": "P1", "barcode": "L-1"}, token=mixed)
+    assert loan["loan"]["status"] == "ACTIVE"
+    # No desk role at all: no desk anywhere (not the whole institution).
+    users = await node.token(api_key("unia-users"))
+    for desk, barcode in (("MAIN-DESK", "M-2"), ("LAW-DESK", "M-2")):
+        with pytest.raises(GraphQLErrors) as err:
+            await node.gql(LOAN, {"desk": desk, "patron": "P1", "barcode": barcode}, token=users)
+        assert err.value.codes == ["FORBIDDEN"]
