@@ -17,6 +17,7 @@ from network_common.observability import Metrics
 
 from .auth.oidc import OidcClient, OidcConfig
 from .auth.static_jwks import StaticJwks
+from .iso18626.sender import Iso18626Sender
 from .mail import SmtpSender, session_info
 from .ncip.endpoint import NcipMetrics
 from .ncip.initiator import NcipSender
@@ -109,6 +110,15 @@ class NodeRuntime:
                 http=http,
                 metrics=runtime.ncip_metrics,
                 timeout=settings.ncip_timeout_seconds,
+            )
+        )
+        senders.register(
+            Iso18626Sender(
+                sessions=runtime.read_sessions or sessions,
+                http=http,
+                keyring=runtime.keyring,
+                own_code=runtime.institution_code,
+                timeout=settings.iso18626_timeout_seconds,
             )
         )
         return runtime

@@ -5,6 +5,7 @@
 - ``auth.py`` — which partner sent a message (member tokens, outside partners' secrets);
 - ``handlers.py`` — the step a message asks for, deduplicated, in one transaction;
 - ``endpoint.py`` — ``POST /iso18626``;
+- ``sender.py`` — the outbox's channel ``iso18626`` (what we tell partners).
 
 docs/RESOURCE_SHARING.md ("The ISO 18626 wire") describes authentication, errors and
 deduplication for partners.
