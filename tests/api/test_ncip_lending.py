@@ -13,6 +13,7 @@ from institution_node.services.requests import holdshelf
 from institution_node.store.models import History, LendingRequest, Loan, Request, User
 from tests.conftest import NodeFactory
 from tests.support import ncip
+from tests.support.builders import api_key
 from tests.support.nodes import NodeHarness
 from tests.support.resource_sharing import rs_institution, staff_principal
 
@@ -139,3 +140,37 @@ async def test_lookup_user_answers_only_what_the_broker_may_know(
     assert ncip.problem_type(own) == ncip.problem_type(missing) == "Unknown User"
     body = own[0]
     assert body.find(f".//{ncip.q('ProblemValue')}").text == "P1"
+
+
+LENDING_LIST = """
+query {
+  lendingRequests(first: 10) {
+    totalCount
+    nodes { partnerCode partnerRequestId status itemBarcode
+            history { category kind note actor } }
+  }
+}
+"""
+
+
+async def test_staff_see_broker_requests_with_their_ncip_messages(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node, secret = await broker_node(node_factory, db_url)
+    await ncip.post(node.client, ncip.request_item("BRK-1", "UNIB-R1", auth=secret))
+    await ncip.post(node.client, ncip.check_out_item("UNIB-R1", request_id="BRK-1", auth=secret))
+    token = await node.token(api_key("unib-rs-manager"))
+    page = (await node.gql(LENDING_LIST, token=token))["lendingRequests"]
+    assert page["totalCount"] == 1
+    (row,) = page["nodes"]
+    assert (row["partnerCode"], row["partnerRequestId"], row["status"]) == (
+        "BROKER",
+        "BRK-1",
+        "SHIPPED",
+    )
+    ncip_lines = [h for h in row["history"] if h["kind"].startswith("NCIP:")]
+    assert [(h["category"], h["kind"], h["actor"]) for h in ncip_lines] == [
+        ("MESSAGE_IN", "NCIP:RequestItem", "BROKER"),
+        ("MESSAGE_IN", "NCIP:CheckOutItem", "BROKER"),
+    ]
+    assert ncip_lines[0]["note"] == "From BROKER about BRK-1"

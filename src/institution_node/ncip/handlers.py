@@ -59,6 +59,7 @@ def note_message(
         actor=common.Actor(partner=partner),
         lending_id=request.id,
         partner_id=partner.id,
+        note=f"From {exchange.caller.agency_id} about {request.partner_request_id}",
         payload={"protocol": "NCIP", "service": exchange.service, "outcome": "ok"},
     )
 
