@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from institution_node.store.models import Item, Notification, Request
 from tests.conftest import NodeFactory
-from tests.support.builders import api_key, two_library_institution
+from tests.support.builders import api_key, staff, two_library_institution
 from tests.support.nodes import GraphQLErrors, NodeHarness
 from tests.support.request_queries import (
     CANCEL_REQUEST,
@@ -137,6 +137,27 @@ async def test_placing_refuses_what_the_rules_forbid(node_factory: NodeFactory) 
     with pytest.raises(GraphQLErrors) as caught:
         await place(node, t["admin"], patronPrimaryId="P1", barcode="M-2", pickupLibraryCode="MAIN")
     assert caught.value.codes == ["CONFLICT"]
+
+
+@pytest.mark.parametrize(
+    "role", ["USER_MANAGER", "USER_ADMINISTRATOR", "FULFILLMENT_ADMINISTRATOR"]
+)
+async def test_only_requesting_roles_place_requests(node_factory: NodeFactory, role: str) -> None:
+    data = two_library_institution()
+    data["users"].append(staff("unia-other", role=role, libraries=None))
+    node = await node_factory(data)
+    other = await node.token(api_key("unia-other"))
+    with pytest.raises(GraphQLErrors) as caught:
+        await place(node, other, patronPrimaryId="P1", barcode="M-1", pickupLibraryCode="MAIN")
+    assert caught.value.codes == ["FORBIDDEN"]
+    async with node.runtime.sessions() as s:
+        assert (await s.scalars(select(Request.id))).all() == []
+    # A requests operator may.
+    desk_op = await node.token(api_key("unia-main-op"))  # circulation desk operator
+    placed = await place(
+        node, desk_op, patronPrimaryId="P1", barcode="M-1", pickupLibraryCode="MAIN"
+    )
+    assert placed["status"] == "PICK_FROM_SHELF"
 
 
 async def test_cancel_in_transit_sends_item_home_and_tells_the_patron(
