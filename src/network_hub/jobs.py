@@ -3,8 +3,10 @@
 ``index-sync``: every HUB_INDEX_SYNC_SECONDS (and at start-up with HUB_SYNC_INDEX_ON_START);
 members that did not answer are asked again after RETRY_SECONDS. Between runs the change
 feeds (HUB_LINK_FEED_SECONDS, services/index_sync.py) keep the index fresh in every replica;
-a member the feed poller finds being synced here is left to this sync. With several replicas one
-of them runs it per period (the kernel's scheduler holds a lock in the hub's database).
+a member the feed poller finds being synced here is left to this sync. ``partner-sync``
+(each member's resource sharing directory from the network file) runs on the index sync's
+schedule. With several replicas one of them runs each per period (the kernel's scheduler
+holds a lock in the hub's database).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from network_common.jobs import Job, RunAgain, Scheduler
 from network_common.observability import JobMetrics
 
+from .resource_sharing.partners_sync import sync_partners
 from .runtime import HubRuntime
 from .services.index_sync import sync_index
 from .store.models import JOB_RUN
@@ -37,8 +40,21 @@ def build_scheduler(*, runtime: HubRuntime) -> Scheduler:
             return RunAgain(retry)
         return None
 
+    async def partner_sync(*, now: datetime) -> RunAgain | None:
+        reports = await sync_partners(runtime=runtime)
+        return RunAgain(retry) if any(r is None for r in reports.values()) else None
+
     at_start = s.sync_index_on_start
     if at_start or s.index_sync_seconds > 0:
+        scheduler.add(
+            Job(
+                "partner-sync",
+                interval=s.index_sync_seconds,
+                run=partner_sync,
+                run_at_start=at_start,
+                retry_seconds=retry,
+            )
+        )
         scheduler.add(
             Job(
                 "index-sync",

@@ -10,3 +10,8 @@ mutation HubResourceSharingRequest($user: String!, $request: PatronResourceShari
   }
 }
 """
+SYNC_PARTNERS = """
+mutation HubSyncPartners($members: [NetworkPartnerInput!]!) {
+  report: syncResourceSharingPartners(members: $members) { added updated deactivated }
+}
+"""

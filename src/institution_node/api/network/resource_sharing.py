@@ -1,5 +1,6 @@
-"""Resource sharing on the network API: a home patron's own borrowing request, asked for
-through the hub (the hub verified the patron's token; DOMAIN §5, §8). Idempotent by key."""
+"""Resource sharing on the network API (DOMAIN §5, §8): a home patron's own borrowing
+request, asked for through the hub (the hub verified the patron's token; idempotent by
+key), and the hub's member list, which keeps the partner directory's network members."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import date
 
 import strawberry
 
+from network_common.errors import InvalidInput
 from network_common.graphql_vocabulary import BorrowingFormat, BorrowingStatus
 
+from ...services.resource_sharing import partners
 from ...services.resource_sharing import patron as service
 from .context import NetworkInfo
 
@@ -72,8 +75,51 @@ class PatronBorrowingRequest:
         )
 
 
+MAX_MEMBERS = 1000
+
+
+@strawberry.input(description="A network member as the hub lists it for resource sharing.")
+class NetworkPartnerInput:
+    code: str
+    name: str
+    iso18626_url: str
+    jwks_url: str
+
+    def to_domain(self) -> partners.NetworkMemberInfo:
+        return partners.NetworkMemberInfo(
+            code=self.code, name=self.name, iso18626_url=self.iso18626_url, jwks_url=self.jwks_url
+        )
+
+
+@strawberry.type(description="What a directory sync changed (member codes).")
+class PartnerSyncReport:
+    added: list[str]
+    updated: list[str]
+    deactivated: list[str]
+
+
 @strawberry.type
 class ResourceSharingMutation:
+    @strawberry.mutation(
+        description="The hub's member list: network members become (and stay) partners "
+        "without retyping; members no longer listed are deactivated."
+    )
+    async def sync_resource_sharing_partners(
+        self, info: NetworkInfo, members: list[NetworkPartnerInput]
+    ) -> PartnerSyncReport:
+        info.context.hub()
+        if len(members) > MAX_MEMBERS:
+            raise InvalidInput(f"At most {MAX_MEMBERS} members per call")
+        async with info.context.session() as session:
+            report = await partners.sync_network_members(
+                session,
+                own_code=await info.context.runtime.institution_code(),
+                members=[m.to_domain() for m in members],
+            )
+        return PartnerSyncReport(
+            added=report.added, updated=report.updated, deactivated=report.deactivated
+        )
+
     @strawberry.mutation(
         description="Our patron (homeUserId: their primary id here) asks for a resource "
         "sharing request; staff review and send it. The same key again answers the same."
