@@ -43,10 +43,15 @@ LOANS: dict[str, dict[str, frozenset[str]]] = {
     "NONE": {"M-1": ALL, "L-1": ALL},
 }
 RETURNS: dict[str, dict[str, frozenset[str]]] = {
-    # MAIN's item loaned at MAIN, returned at the SCI desk by `sci`.
-    "FULL": {"M-2": frozenset({"main", "sci", "inst"})},
-    "PARTIAL": {"M-2": frozenset({"main", "sci", "inst"})},
-    "NONE": {"M-2": ALL},
+    # M-2: MAIN's item loaned at MAIN, returned at the SCI desk by `sci` (its own session);
+    # M-4: the same, returned at the SCI desk by `inst`: under FULL the library where it was
+    # returned does not see the owner's returned loan, under PARTIAL it does.
+    "FULL": {"M-2": frozenset({"main", "sci", "inst"}), "M-4": frozenset({"main", "inst"})},
+    "PARTIAL": {
+        "M-2": frozenset({"main", "sci", "inst"}),
+        "M-4": frozenset({"main", "sci", "inst"}),
+    },
+    "NONE": {"M-2": ALL, "M-4": ALL},
 }
 FEES = {"MAIN": "5.00", "LAW": "3.00", None: "2.00"}  # owner -> amount
 
@@ -95,7 +100,7 @@ def _data(model: str) -> dict[str, Any]:
             b.patron("PM", library="MAIN"),
         ],
         "records": [
-            b.record("rec-m", holdings=[b.holding("MAIN", "M-1", "M-2", "M-3")]),
+            b.record("rec-m", holdings=[b.holding("MAIN", "M-1", "M-2", "M-3", "M-4")]),
             b.record("rec-l", holdings=[b.holding("LAW", "L-1", "L-2")]),
         ],
     }
@@ -146,6 +151,8 @@ async def _build(node: NodeHarness, t: dict[str, str]) -> None:
     await node.gql(LOAN, {"d": "MAIN-DESK", "p": "P1", "b": "L-1"}, token=inst)
     await node.gql(LOAN, {"d": "MAIN-DESK", "p": "P1", "b": "M-2"}, token=inst)
     await node.gql(RETURN, {"d": "SCI-DESK", "b": "M-2"}, token=t["sci"])
+    await node.gql(LOAN, {"d": "MAIN-DESK", "p": "P1", "b": "M-4"}, token=inst)
+    await node.gql(RETURN, {"d": "SCI-DESK", "b": "M-4"}, token=inst)
     for owner, amount in FEES.items():
         await node.gql(CREATE_FEE, {"p": "P1", "a": amount, "o": owner}, token=inst)
     for query in ADD.values():
