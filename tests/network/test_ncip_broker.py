@@ -22,21 +22,23 @@ from starlette.routing import Route
 
 from institution_node.outbox import RetryPolicy, deliver_due
 from institution_node.services.requests import holdshelf, placement
-from institution_node.services.resource_sharing import lending_loans
-from institution_node.services.resource_sharing.common import Actor
 from institution_node.store.models import (
     History,
     LendingRequest,
     Loan,
     OutboxMessage,
-    Partner,
     Request,
 )
 from tests.conftest import NodeFactory
 from tests.support import ncip
+from tests.support.builders import api_key
 from tests.support.network import RunningServer, reserve_socket
 from tests.support.resource_sharing import rs_institution, staff_principal
 
+RENEWAL_ASKED = """
+mutation($id: ID!, $due: DateTime!) {
+  requestLendingRenewal(id: $id, desiredDueAt: $due) { status }
+}"""
 POLICY = RetryPolicy(base_seconds=10, max_seconds=60, max_attempts=5, claim_seconds=30)
 TO_BROKER = "node-to-broker"
 NS = ncip.NS
@@ -130,12 +132,13 @@ async def test_seed_004_broker_lending_story(
 
     # 3. The borrower asks for a renewal: RenewItem to the broker, retried after a 503.
     desired = first_due + timedelta(days=21)
-    async with sessions() as session:
-        broker_row = await session.scalar(select(Partner).where(Partner.code == "BROKER"))
-        await lending_loans.partner_renew_request(
-            session, actor=Actor(partner=broker_row), request_id=lending_id, desired_due=desired
-        )
-        await session.commit()
+    manager = await node.token(api_key("unib-rs-manager"))
+    asked = await node.gql(
+        RENEWAL_ASKED,
+        {"id": str(lending_id), "due": desired.isoformat()},
+        token=manager,
+    )
+    assert asked["requestLendingRenewal"]["status"] == "RENEW_REQUESTED"
     script.fail_first = 1
     start = datetime.now(UTC) + timedelta(seconds=1)
     report = await deliver_due(sessions, node.runtime.senders, now=start, policy=POLICY)

@@ -111,6 +111,23 @@ class LendingMutation:
             note=note,
         )
 
+    @strawberry.mutation(
+        description=(
+            "The borrower asked for a renewal (staff record it): a broker partner is sent "
+            "RenewItem with the desired due date (default: one loan period) and decides."
+        )
+    )
+    async def request_lending_renewal(
+        self,
+        info: StaffInfo,
+        id: strawberry.ID,
+        desired_due_at: datetime | None = None,
+        note: str | None = None,
+    ) -> LendingRequest:
+        return await lending_step(
+            info, lending_loans.partner_renew_request, id, desired_due=desired_due_at, note=note
+        )
+
     @strawberry.mutation(description="Grant the borrower's renewal (default: one loan period).")
     async def approve_lending_renewal(
         self,
