@@ -25,14 +25,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from institution_node.services.network.linked_accounts import HomeRecord, ensure_linked_account
-from network_common.vocabulary import LinkOrigin
-from network_hub.settings import HubSettings
-from network_hub.store import index
 from tests.network.test_network_activity import ACTIVITY, admin_token, holder, place_request
 from tests.support.builders import api_key, patron, two_library_institution
 from tests.support.network import LiveNetwork, start_network
 from tests.support.network_data import member_with_linked_patrons
+
+from institution_node.services.network.linked_accounts import HomeRecord, ensure_linked_account
+from network_common.vocabulary import LinkOrigin
+from network_hub.settings import HubSettings
+from network_hub.store import index
 
 DELETE = "mutation ($id: String!) { deleteLinkedAccount(primaryId: $id) }"
 RESULTS = Path(__file__).parent / "results"
