@@ -144,6 +144,9 @@ async def test_the_borrowing_story_through_the_staff_api(
     assert await _codes(
         node, q.borrowing_step("cancelBorrowingRequest", 'reason: "no"'), {"id": rid}, token
     ) == ["ILLEGAL_TRANSITION"]
+    # Not received yet: the desk is not even asked.
+    loan = q.borrowing_step("loanBorrowingRequest", 'deskCode: "MAIN-DESK"')
+    assert await _codes(node, loan, {"id": rid}, token) == ["ILLEGAL_TRANSITION"]
     received = await step("receiveBorrowingRequest", 'deskCode: "MAIN-DESK"')
     assert received["status"] == "RECEIVED"
     loaned = await step("loanBorrowingRequest", 'deskCode: "MAIN-DESK"')
@@ -278,11 +281,13 @@ async def test_library_scope_decides_what_operators_see(
     # Another library's request and a missing one answer alike, reading or acting.
     foreign = {"id": str(main_ids[0])}
     missing = {"id": "999999"}
+    answers = []
     for variables in (foreign, missing):
-        assert await _codes(node, q.BORROWING_ONE, variables, law) == ["NOT_FOUND"]
-        assert await _codes(node, q.borrowing_step("sendBorrowingRequest"), variables, law) == [
-            "NOT_FOUND"
-        ]
+        for query in (q.BORROWING_ONE, q.borrowing_step("sendBorrowingRequest")):
+            body = await node.gql_raw(query, variables, token=law)
+            answers.append([(e["message"], e["extensions"]["code"]) for e in body["errors"]])
+    assert answers[:2] == answers[2:]
+    assert {code for answer in answers for _, code in answer} == {"NOT_FOUND"}
     # An operator without a resource sharing role is refused outright.
     desk = await node.token(api_key("unia-main-op"))
     assert await _codes(node, q.BORROWING_LIST, {}, desk) == ["FORBIDDEN"]
@@ -376,3 +381,37 @@ async def test_a_page_costs_the_same_statements_however_long(
     few, many = await statements(3), await statements(30)
     assert few == many, (few, many)
     assert many <= 14, many
+
+
+async def test_lending_requests_follow_the_owning_library(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node = await _node(node_factory, db_url, fulfillment_independence_model="FULL")
+    unib = await _partner(node, "UNIB")
+    assert unib.partner is not None
+    made = {}
+    async with node.runtime.sessions() as session:
+        for record in ("rs-1", "rs-2"):  # held by MAIN, by LAW
+            request, _ = await lending.receive_request(
+                session,
+                partner=unib.partner,
+                ask=PartnerAsk(
+                    partner_request_id=f"UNIB-{record}",
+                    bibliographic=Bibliographic(title=record, record_id=record),
+                ),
+            )
+            made[record] = str(request.id)
+        await session.commit()
+    main = await node.token(api_key("unia-rs-main"))
+    law = await node.token(api_key("unia-rs-law"))
+
+    async def ids(token: str) -> list[str]:
+        page = (await node.gql(q.LENDING_LIST, token=token))["lendingRequests"]
+        return [n["id"] for n in page["nodes"]]
+
+    assert await ids(main) == [made["rs-1"]]
+    assert await ids(law) == [made["rs-2"]]
+    step = q.lending_step("willSupplyLendingRequest")
+    assert await _codes(node, step, {"id": made["rs-1"]}, law) == ["NOT_FOUND"]
+    supplied = (await node.gql(step, {"id": made["rs-1"]}, token=main))["willSupplyLendingRequest"]
+    assert (supplied["status"], supplied["itemBarcode"]) == ("WILL_SUPPLY", "UNIA-R1")

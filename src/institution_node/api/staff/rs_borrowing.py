@@ -9,15 +9,14 @@ import strawberry
 
 from network_common.graphql_vocabulary import BorrowingFormat
 
-from ...services.circulation import loans
 from ...services.resource_sharing import annotations as rs_notes
-from ...services.resource_sharing import borrowing, borrowing_loans, views
+from ...services.resource_sharing import borrowing, borrowing_desk, borrowing_loans, views
 from ...services.resource_sharing.annotations import Side
 from ...services.resource_sharing.common import Actor
 from ...services.resource_sharing.messages import Bibliographic
 from ..context import StaffInfo
 from .ids import parse_id
-from .rs_common import asks_for, borrowing_step, operator
+from .rs_common import asks_for, borrowing_step, desk_step, operator
 from .rs_types import BorrowingRequest, BorrowingRequestPage, RequestFilterInput
 
 
@@ -208,23 +207,7 @@ class BorrowingMutation:
     async def loan_borrowing_request(
         self, info: StaffInfo, id: strawberry.ID, desk_code: str
     ) -> BorrowingRequest:
-        principal = operator(info)
-        request_id = parse_id(id, "borrowing request")
-        async with info.context.session() as session:
-            seen = await views.borrowing_request(
-                session, actor=principal, request_id=request_id, with_history=False
-            )
-        async with info.context.session() as session:
-            await loans.loan_item(
-                session,
-                actor=principal,
-                desk_code=desk_code,
-                patron_primary_id=seen.patron_primary_id,
-                barcode=seen.item_barcode or "",
-            )
-        async with info.context.session() as session:
-            view = await views.borrowing_request(session, actor=None, request_id=request_id)
-        return BorrowingRequest.from_domain(view)
+        return await desk_step(info, borrowing_desk.loan_to_patron, id, desk_code=desk_code)
 
     @strawberry.mutation(description="Ask the partner to renew (refused past 42 days in all).")
     async def renew_borrowing_request(
@@ -236,19 +219,7 @@ class BorrowingMutation:
     async def return_borrowing_request(
         self, info: StaffInfo, id: strawberry.ID, desk_code: str
     ) -> BorrowingRequest:
-        principal = operator(info)
-        request_id = parse_id(id, "borrowing request")
-        async with info.context.session() as session:
-            seen = await views.borrowing_request(
-                session, actor=principal, request_id=request_id, with_history=False
-            )
-        async with info.context.session() as session:
-            await loans.return_item(
-                session, actor=principal, desk_code=desk_code, barcode=seen.item_barcode or ""
-            )
-        async with info.context.session() as session:
-            view = await views.borrowing_request(session, actor=None, request_id=request_id)
-        return BorrowingRequest.from_domain(view)
+        return await desk_step(info, borrowing_desk.return_by_patron, id, desk_code=desk_code)
 
     @strawberry.mutation(description="Ship the item back: the temporary records go.")
     async def return_borrowing_request_to_partner(

@@ -67,3 +67,17 @@ async def lending_step(
         await session.commit()
         view = await views.lending_request(session, actor=None, request_id=request_id)
     return LendingRequest.from_domain(view)
+
+
+async def desk_step(
+    info: StaffInfo, step: Step, id: strawberry.ID, **arguments: Any
+) -> BorrowingRequest:
+    """A desk's loan or return of a borrowed item (the desk's own transaction), then the
+    request as it is now."""
+    principal = operator(info)
+    request_id = parse_id(id, "borrowing request")
+    async with info.context.session() as session:
+        await step(session, actor=principal, request_id=request_id, **arguments)
+    async with info.context.session() as session:
+        view = await views.borrowing_request(session, actor=None, request_id=request_id)
+    return BorrowingRequest.from_domain(view)
