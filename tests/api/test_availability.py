@@ -198,6 +198,9 @@ async def test_role_scoped_account_may_request_only_its_librarys_items(
     by_id = {r["recordId"]: r for r in answer["records"]}
     # rec-1 has a loanable LAW item; rec-3's only LAW item is a reference copy.
     assert (by_id["rec-1"]["requestable"], by_id["rec-3"]["requestable"]) == (True, False)
+    # Pickup points go with a record the viewer may request, and only with it.
+    assert by_id["rec-1"]["pickupPoints"]
+    assert by_id["rec-3"]["pickupPoints"] is None
     assert _items(answer, "rec-1")["M-1"]["terms"]["requestable"] is False
     brief = await _ask(node, BRIEF, ["rec-1", "rec-3"], VISITOR)
     assert [r["requestable"] for r in brief["records"]] == [True, False]

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from institution_node.store.models import Institution, PatronRole, User
 from network_hub.store import index
 from tests.network.conftest import NetworkFactory
-from tests.support.builders import api_key, two_library_institution
+from tests.support.builders import api_key, holding, record, two_library_institution
 from tests.support.network import LiveNetwork
 from tests.support.nodes import GraphQLErrors
 
@@ -327,3 +327,60 @@ async def test_register_is_for_a_patron_at_another_known_member(net: LiveNetwork
         await net.hub_gql(REGISTER, {"member": "UNIC", "ids": too_many}, token=patron)
     assert caught.value.codes == ["INVALID_INPUT"]
     assert await linked_count(net, "UNIC") == 0
+
+
+def _with_unavailable_records(data: dict[str, Any], code: str) -> dict[str, Any]:
+    """rec-z: every copy on loan; rec-r: only a reference copy on the shelf."""
+    data["records"] += [
+        record("rec-z", holdings=[holding("MAIN", f"{code}-Z1")]),
+        record("rec-r", holdings=[holding("LAW", f"{code}-R1", loanable=False, requestable=False)]),
+    ]
+    data["loans"] = [
+        {
+            "barcode": f"{code}-Z1",
+            "patron": "P2",
+            "desk": "MAIN-DESK",
+            "loaned_at": "2026-11-01T10:00:00Z",
+            "due_at": "2036-12-01T10:00:00Z",
+        }
+    ]
+    return data
+
+
+async def test_home_views_availability_and_pickup_points_follow_the_viewer(
+    network_factory: NetworkFactory,
+) -> None:
+    net = await network_factory(
+        [
+            _with_unavailable_records(home(), "A"),
+            _with_unavailable_records(remote("UNID", "AUTO"), "D"),
+        ]
+    )
+    ids = ["rec-1", "rec-z", "rec-r"]
+    token = await patron_token(net, "P1")
+    for viewer, access in ((None, "ANONYMOUS"), (token, "PERSONAL")):
+        answer = await get_it(net, "FULL", token=viewer, ids=ids)
+        by_id = {r["recordId"]: r for r in answer["records"]}
+        # The home section: the patron's own (terms of use), or as to anyone (no terms).
+        home_part = by_id["rec-1"]["home"]
+        assert home_part["access"] == access
+        terms = [i["terms"] for h in home_part["holdings"] for i in h["items"]]
+        assert all(t is not None for t in terms) if viewer else all(t is None for t in terms)
+        # Found, but no copy on the shelf: not available, at home and elsewhere.
+        for section in (by_id["rec-z"]["home"], *by_id["rec-z"]["others"]):
+            assert (section["found"], section["available"], section["availableCount"]) == (
+                True,
+                False,
+                0,
+            )
+        # Pickup points only with what the viewer may request.
+        (unid_1,) = by_id["rec-1"]["others"]
+        (unid_r,) = by_id["rec-r"]["others"]
+        assert unid_r["requestable"] is False
+        assert unid_r["pickupPoints"] is None
+        assert by_id["rec-r"]["home"]["pickupPoints"] is None
+        if viewer:
+            assert (unid_1["access"], unid_1["requestable"]) == ("PERSONAL", True)
+            assert unid_1["pickupPoints"]
+        else:
+            assert unid_1["pickupPoints"] is None

@@ -86,3 +86,58 @@ def test_missing_record_is_not_found_and_not_available() -> None:
     shaper = home_shaper(code="UNIA", name="A", personalised=False)
     section = shaper.section(None)
     assert (section["found"], section["available"], section["availableCount"]) == (False, False, 0)
+
+
+def test_the_home_section_is_personal_for_its_patron_and_anonymous_otherwise() -> None:
+    personal = home_shaper(code="UNIA", name="A", personalised=True).section(RECORD)
+    assert (personal["access"], personal["requestable"]) == ("PERSONAL", True)
+    assert personal["holdings"][0]["items"][0]["terms"] == TERMS
+    assert personal["pickupPoints"] == RECORD["pickupPoints"]
+    anonymous = home_shaper(code="UNIA", name="A", personalised=False).section(RECORD)
+    assert (anonymous["access"], anonymous["requestable"]) == ("ANONYMOUS", False)
+    assert anonymous["holdings"][0]["items"][0]["terms"] is None
+    assert anonymous.get("pickupPoints") is None
+
+
+NO_COPY_FREE = {**RECORD, "availableItems": 0, "requestable": False}
+
+
+@pytest.mark.parametrize("display", ["HOLDINGS", "AVAILABILITY_ONLY"])
+@pytest.mark.parametrize("linked", [False, True])
+def test_a_found_record_with_no_copy_free_is_not_available(display: str, linked: bool) -> None:
+    sections = [
+        home_shaper(code="UNIA", name="A", personalised=linked).section(NO_COPY_FREE),
+        remote_shaper(
+            code="UNIB",
+            name="B",
+            setting=RemoteRegister.AUTO,
+            display=AvailabilityDisplay(display),
+            patron=True,
+            personalised=linked,
+        ).section(NO_COPY_FREE),
+    ]
+    for section in sections:
+        assert (section["found"], section["available"], section["availableCount"]) == (
+            True,
+            False,
+            0,
+        )
+
+
+@pytest.mark.parametrize("setting", ["MANUAL", "AUTO"])
+def test_pickup_points_only_when_requestable(setting: str) -> None:
+    # The member sent pickup points, but this record cannot be requested by the viewer.
+    record = {**RECORD, "requestable": False}
+    remote_section = remote_shaper(
+        code="UNIB",
+        name="B",
+        setting=RemoteRegister(setting),
+        display=AvailabilityDisplay.HOLDINGS,
+        patron=True,
+        personalised=True,
+    ).section(record)
+    home_section = home_shaper(code="UNIA", name="A", personalised=True).section(record)
+    for section in (remote_section, home_section):
+        assert section["access"] == "PERSONAL"
+        assert section["requestable"] is False
+        assert section.get("pickupPoints") is None
