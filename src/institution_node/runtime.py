@@ -17,6 +17,7 @@ from network_common.observability import Metrics
 
 from .auth.oidc import OidcClient, OidcConfig
 from .auth.static_jwks import StaticJwks
+from .iso18626.metrics import Iso18626Metrics
 from .iso18626.sender import Iso18626Sender
 from .mail import SmtpSender, session_info
 from .ncip.endpoint import NcipMetrics
@@ -45,11 +46,14 @@ class NodeRuntime:
     metrics: Metrics = field(default_factory=lambda: Metrics("institution_node"))
     #: NCIP messages in and out (``ncip_messages_total``), on ``metrics``' registry.
     ncip_metrics: NcipMetrics = field(init=False)
+    #: ISO 18626 messages in and out (``iso18626_messages_total``), on the same registry.
+    iso18626_metrics: Iso18626Metrics = field(init=False)
     scheduler: Scheduler | None = None
     _institution_code: str | None = field(default=None)
 
     def __post_init__(self) -> None:
         self.ncip_metrics = NcipMetrics(self.metrics.registry)
+        self.iso18626_metrics = Iso18626Metrics(self.metrics.registry)
 
     @classmethod
     def create(cls, settings: NodeSettings) -> NodeRuntime:
@@ -119,6 +123,7 @@ class NodeRuntime:
                 keyring=runtime.keyring,
                 own_code=runtime.institution_code,
                 timeout=settings.iso18626_timeout_seconds,
+                metrics=runtime.iso18626_metrics,
             )
         )
         return runtime

@@ -112,6 +112,22 @@ async def test_strangers_are_refused_and_nothing_changes(
     assert await counts(node.runtime) == before
 
 
+async def test_an_outside_partner_may_put_its_secret_in_the_header(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node, secret = await _lender(node_factory, db_url)
+    credentials = (
+        "<requestingAgencyAuthentication><accountId>PART</accountId>"
+        f"<securityCode>{secret}</securityCode></requestingAgencyAuthentication></header>"
+    ).encode()
+    body = request_xml().replace(b"</header>", credentials)
+    answer = await post(node.client, body)
+    assert (answer.status, answer.message_status) == (200, "OK")
+    wrong = body.replace(secret.encode(), b"lfnrs_wrong")
+    assert (await post(node.client, wrong)).status == 401
+    assert (await counts(node.runtime))[0] == 1
+
+
 @pytest.mark.parametrize(
     ("body", "error_type"),
     [
@@ -253,6 +269,9 @@ async def test_the_same_message_twenty_times_changes_state_once(
         )
         responses = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert (changes, responses) == (1, 1)  # one state change, one cancel response queued
+    registry = node.runtime.metrics.registry
+    labels = {"direction": "in", "message": "requestingAgencyMessage", "outcome": "ok"}
+    assert registry.get_sample_value("iso18626_messages_total", labels) == 20
     # The same action with another timestamp is another message: answered, not repeated.
     again = await post(node.client, requester_xml("Cancel", stamp="T2"), secret=secret)
     assert again.message_status == "OK"

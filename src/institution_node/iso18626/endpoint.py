@@ -22,6 +22,7 @@ namespace and checked against the XSD before it leaves (a failure is logged as a
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,6 +73,7 @@ class Iso18626Endpoint:
         return self.runtime.settings.iso18626_max_bytes
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
         received_at = _now()
         try:
             body = await read_body(request, max_bytes=self.max_bytes)
@@ -81,16 +83,25 @@ class Iso18626Endpoint:
                 f"The message is larger than {self.max_bytes} bytes",
             )
             answer = error_answer(facts(None), error, received_at=received_at)
+            self._metrics("other", "too_large", started)
             return _xml(answer, status=413)
         except BodyIncomplete:
             return Response(status_code=400)  # the client left: nobody reads an answer
-        status, answer = await self.answer(body, bearer=_bearer(request), received_at=received_at)
+        status, answer, (message_label, outcome) = await self.answer(
+            body, bearer=_bearer(request), received_at=received_at
+        )
+        self._metrics(message_label, outcome, started)
         return _xml(answer, status=status)
+
+    def _metrics(self, message_label: str, outcome: str, started: float) -> None:
+        self.runtime.iso18626_metrics.incoming(
+            message_label, outcome, time.perf_counter() - started
+        )
 
     async def answer(
         self, body: bytes, *, bearer: str | None, received_at: datetime
-    ) -> tuple[int, bytes]:
-        """(HTTP status, the confirmation's bytes) for one message."""
+    ) -> tuple[int, bytes, tuple[str, str]]:
+        """(HTTP status, the confirmation's bytes, (message, outcome) for the metrics)."""
         parsed: Parsed | None = None
         echo = facts(None)
         try:
@@ -113,7 +124,7 @@ class Iso18626Endpoint:
                     keys=self.keys,
                 )
             if partner is None:
-                return 401, self._refusal(echo, received_at)
+                return 401, self._refusal(echo, received_at), (parsed.kind, "refused")
             incoming = decode(parsed)
             if not is_agency(partner, incoming.sender):
                 log.warning(
@@ -121,7 +132,7 @@ class Iso18626Endpoint:
                     partner.code,
                     *incoming.sender,
                 )
-                return 401, self._refusal(echo, received_at)
+                return 401, self._refusal(echo, received_at), (parsed.kind, "refused")
             answer = await handlers.handle(
                 self.runtime.sessions,
                 partner_id=partner.id,
@@ -132,12 +143,14 @@ class Iso18626Endpoint:
                 now=_now(),
             )
         except IsoError as error:
-            return 200, error_answer(echo, error, received_at=received_at)
+            label = (parsed.kind if parsed else "other", error.error_type.value)
+            return 200, error_answer(echo, error, received_at=received_at), label
         except Exception:
             log.exception("iso18626: %s failed", parsed.kind if parsed else "message")
             failure = IsoError(ErrorType.BADLY_FORMED_MESSAGE, TEMPORARY)
-            return 503, error_answer(echo, failure, received_at=received_at)
-        return 200, answer
+            label = (parsed.kind if parsed else "other", "failure")
+            return 503, error_answer(echo, failure, received_at=received_at), label
+        return 200, answer, (parsed.kind, "ok")
 
     def _refusal(self, echo: Facts, received_at: datetime) -> bytes:
         error = IsoError(ErrorType.UNRECOGNISED_DATA_VALUE, REFUSED)

@@ -36,6 +36,7 @@ from ..services.resource_sharing.messages import PartnerMessage
 from ..store.models import Partner
 from .auth import network_token
 from .codec import NOT_ON_THE_WIRE, encode, read_confirmation
+from .metrics import Iso18626Metrics
 from .wire import message, parse_own, serialize
 
 log = logging.getLogger("institution_node.iso18626")
@@ -64,15 +65,32 @@ class Iso18626Sender(Sender):
         keyring: KeyRing,
         own_code: Callable[[], Awaitable[str]],
         timeout: float = 30.0,
+        metrics: Iso18626Metrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.http = http
         self.keyring = keyring
         self.own_code = own_code
         self.timeout = timeout
+        self.metrics = metrics
 
     async def send(self, outbound: OutboundMessage) -> None:
         partner_message = PartnerMessage.from_payload(outbound.payload)
+        try:
+            await self._send(outbound, partner_message)
+        except PermanentFailure:
+            self._count(partner_message, "error")
+            raise
+        except DeliveryError:
+            self._count(partner_message, "retry")
+            raise
+        self._count(partner_message, "ok")
+
+    def _count(self, partner_message: PartnerMessage, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.outgoing(partner_message.kind.value, outcome)
+
+    async def _send(self, outbound: OutboundMessage, partner_message: PartnerMessage) -> None:
         if partner_message.kind in NOT_ON_THE_WIRE:
             log.info("iso18626: outbox message %s has no ISO 18626 form", outbound.id)
             return
