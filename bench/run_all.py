@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.bench_loan_jobs",
     "bench.bench_requests_monitor",
     "bench.bench_rs_lists",
+    "bench.bench_iso18626",
     "bench.bench_network_activity",
     "bench.bench_getit",
     "bench.bench_outbox",
