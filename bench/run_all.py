@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench.bench_network_activity",
     "bench.bench_getit",
     "bench.bench_outbox",
+    "bench.bench_ncip",
     "bench.bench_console_pages",
 )
 

@@ -32,10 +32,16 @@ def cases(secret: str) -> list[tuple[str, bytes, dict[str, str], str]]:
             "Unsupported Service",
         ),
         (
-            "accept item (not offered)",
-            ncip.message("AcceptItem", "", auth=secret),
+            "accept item without a request id",
+            ncip.message("AcceptItem", ncip.user_xml("P1"), auth=secret),
             {},
-            "Unsupported Service",
+            "Needed Data Missing",
+        ),
+        (
+            "accept item for nobody",
+            ncip.accept_item("BRK-A1", user="nobody", auth=secret),
+            {},
+            "Unknown User",
         ),
         (
             "missing item",

@@ -22,6 +22,7 @@ BROKERS = {
     "ENG": "ENG",
     "REGISTRY": "registry_id",
     "DUMMY": "Dummy NCIP Responder",
+    "LENDER": "LENDER",
 }
 #: Copies the samples name (by barcode), and the record RequestItem.xc-toolkit names.
 BARCODES = [
@@ -55,10 +56,11 @@ EXPECTED: list[tuple[str, str, str | None]] = [
     ("LookupUser-authinput.mod-ncip-docs.xml", "RELAIS", None),
     # A PIN or password cannot be checked for brokers here (docs/NCIP.md).
     ("LookupUser.xc-toolkit.xml", "REGISTRY", "User Authentication Failed"),
-    # AcceptItem is not offered (docs/NCIP.md), DeleteItem is no broker lending service.
-    ("AcceptItem.mod-ncip-docs.xml", "RELAIS", "Unsupported Service"),
-    ("AcceptItem.mod-ncip-test.xml", "RELAIS", "Unsupported Service"),
-    ("AcceptItem.xc-toolkit.xml", "RELAIS", "Unsupported Service"),
+    # AcceptItem: a borrowing request for our patron, shipped to us.
+    ("AcceptItem.mod-ncip-docs.xml", "RELAIS", None),
+    ("AcceptItem.mod-ncip-test.xml", "RELAIS", None),
+    ("AcceptItem.xc-toolkit.xml", "LENDER", None),
+    # DeleteItem is no broker service here (docs/NCIP.md).
     ("DeleteItem.mod-ncip-test.xml", "RELAIS", "Unsupported Service"),
 ]
 
@@ -69,7 +71,7 @@ def sample_data() -> dict[str, Any]:
         record("2052516", holdings=[holding("MAIN", "oclc-copy")]),
         record("itemHrid1", holdings=[holding("MAIN", *BARCODES)]),
     ]
-    data["users"] += [patron("8377630"), patron("myluid")]
+    data["users"] += [patron(p) for p in ("8377630", "8377631", "myluid", "OCLCTEST")]
     return data
 
 

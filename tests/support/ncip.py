@@ -91,7 +91,7 @@ def item_xml(barcode: str) -> str:
     return f"<ItemId><ItemIdentifierValue>{barcode}</ItemIdentifierValue></ItemId>"
 
 
-def _request(request_id: str, agency: str = "BROKER") -> str:
+def request_xml(request_id: str, agency: str = "BROKER") -> str:
     return (
         f"<RequestId><AgencyId>{agency}</AgencyId>"
         f"<RequestIdentifierValue>{request_id}</RequestIdentifierValue></RequestId>"
@@ -100,7 +100,7 @@ def _request(request_id: str, agency: str = "BROKER") -> str:
 
 def request_item(request_id: str, barcode: str, *, user: str = "BRK-77", **kw: Any) -> bytes:
     body = (
-        f"{user_xml(user)}{item_xml(barcode)}{_request(request_id)}"
+        f"{user_xml(user)}{item_xml(barcode)}{request_xml(request_id)}"
         "<RequestType>Loan</RequestType><RequestScopeType>Item</RequestScopeType>"
     )
     return message("RequestItem", body, **kw)
@@ -109,7 +109,7 @@ def request_item(request_id: str, barcode: str, *, user: str = "BRK-77", **kw: A
 def check_out_item(
     barcode: str, *, request_id: str | None = None, user: str = "BRK-77", **kw: Any
 ) -> bytes:
-    rid = _request(request_id) if request_id else ""
+    rid = request_xml(request_id) if request_id else ""
     return message("CheckOutItem", f"{user_xml(user)}{item_xml(barcode)}{rid}", **kw)
 
 
@@ -120,7 +120,7 @@ def check_in_item(barcode: str, **kw: Any) -> bytes:
 def cancel_request_item(request_id: str, *, user: str = "BRK-77", **kw: Any) -> bytes:
     return message(
         "CancelRequestItem",
-        f"{user_xml(user)}{_request(request_id)}<RequestType>Loan</RequestType>",
+        f"{user_xml(user)}{request_xml(request_id)}<RequestType>Loan</RequestType>",
         **kw,
     )
 
@@ -128,6 +128,20 @@ def cancel_request_item(request_id: str, *, user: str = "BRK-77", **kw: Any) -> 
 def renew_item(barcode: str, *, desired: str | None = None, **kw: Any) -> bytes:
     due = f"<DesiredDateDue>{desired}</DesiredDateDue>" if desired else ""
     return message("RenewItem", f"{user_xml('BRK-77')}{item_xml(barcode)}{due}", **kw)
+
+
+def accept_item(
+    request_id: str, *, user: str = "P1", pickup: str | None = "MAIN", **kw: Any
+) -> bytes:
+    body = (
+        f"{request_xml(request_id)}<RequestedActionType>Hold For Pickup</RequestedActionType>"
+        f"{user_xml(user)}{item_xml('LENDER-9')}"
+        "<ItemOptionalFields><BibliographicDescription><Author>Ann Author</Author>"
+        "<Title>Borrowed Title</Title></BibliographicDescription></ItemOptionalFields>"
+        + (f"<PickupLocation>{pickup}</PickupLocation>" if pickup else "")
+        + "<DateForReturn>2031-01-31T23:00:00Z</DateForReturn>"
+    )
+    return message("AcceptItem", body, **kw)
 
 
 def lookup_user(user: str, **kw: Any) -> bytes:

@@ -44,7 +44,7 @@ Step = Callable[[AsyncSession, Partner, str], Awaitable[Served]]
 OUT = frozenset({S.SHIPPED, S.RENEW_REQUESTED})
 
 
-def _rid(ident: Ident | None) -> str | None:
+def rid(ident: Ident | None) -> str | None:
     return None if ident is None else f"{ident.agency or ''}/{ident.value}"
 
 
@@ -104,7 +104,7 @@ class LendingHandlers:
         assert isinstance(m, messages.RequestItem)
         key = once.digest(
             "RequestItem",
-            _rid(m.request_id),
+            rid(m.request_id),
             m.user.ident.value,
             ",".join(i.value for i in m.item_ids),
             ",".join(m.bib_ids),
@@ -164,7 +164,7 @@ class LendingHandlers:
     async def check_out_item(self, exchange: Exchange) -> bytes:
         m = exchange.message
         assert isinstance(m, messages.CheckOutItem)
-        key = once.digest("CheckOutItem", _rid(m.request_id), m.item_id.value, m.user.ident.value)
+        key = once.digest("CheckOutItem", rid(m.request_id), m.item_id.value, m.user.ident.value)
 
         async def step(session: AsyncSession, partner: Partner, own: str) -> Served:
             item = await finding.item_by_id(session, m.item_id)
@@ -215,7 +215,7 @@ class LendingHandlers:
     async def check_in_item(self, exchange: Exchange) -> bytes:
         m = exchange.message
         assert isinstance(m, messages.CheckInItem)
-        key = once.digest("CheckInItem", _rid(m.request_id), m.item_id.value)
+        key = once.digest("CheckInItem", rid(m.request_id), m.item_id.value)
 
         async def step(session: AsyncSession, partner: Partner, own: str) -> Served:
             item = await finding.item_by_id(session, m.item_id)
@@ -251,7 +251,7 @@ class LendingHandlers:
         m = exchange.message
         assert isinstance(m, messages.CancelRequestItem)
         key = once.digest(
-            "CancelRequestItem", _rid(m.request_id), m.item_id.value if m.item_id else None
+            "CancelRequestItem", rid(m.request_id), m.item_id.value if m.item_id else None
         )
 
         async def step(session: AsyncSession, partner: Partner, own: str) -> Served:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..runtime import NodeRuntime
+from .accept import ItemAcceptance
 from .directory import BrokerDirectory
 from .endpoint import NcipEndpoint
 from .handlers import LendingHandlers
@@ -10,10 +11,10 @@ from .lookup import UserLookup
 
 
 def build_responder(runtime: NodeRuntime) -> NcipEndpoint:
-    """The broker lending services (docs/NCIP.md). AcceptItem is not offered: it answers
-    Unsupported Service."""
+    """The broker services (docs/NCIP.md): lending, the user lookup, AcceptItem."""
     handlers = LendingHandlers(runtime.sessions).table()
     handlers["LookupUser"] = UserLookup(runtime.read_sessions or runtime.sessions)
+    handlers["AcceptItem"] = ItemAcceptance(runtime.sessions)
     return NcipEndpoint(
         directory=BrokerDirectory(runtime.read_sessions or runtime.sessions),
         handlers=handlers,
