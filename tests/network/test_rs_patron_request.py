@@ -14,7 +14,7 @@ from institution_node.store.models import BorrowingRequest
 from tests.network.conftest import NetworkFactory
 from tests.network.test_getit import patron_token
 from tests.support import rs_queries as q
-from tests.support.builders import api_key, two_library_institution
+from tests.support.builders import api_key, holding, record, two_library_institution
 from tests.support.network import LiveNetwork
 from tests.support.nodes import GraphQLErrors
 from tests.support.resource_sharing import rs_institution
@@ -41,7 +41,9 @@ WANTED = {
 @pytest.fixture
 async def net(network_factory: NetworkFactory) -> LiveNetwork:
     home = rs_institution("UNIA", network_availability_display="AVAILABILITY_ONLY")
-    return await network_factory([home, two_library_institution("UNIB")])
+    other = two_library_institution("UNIB")
+    other["records"].append(record("only-b", title="Only At B", holdings=[holding("MAIN", "B-9")]))
+    return await network_factory([home, other])
 
 
 async def _codes(net: LiveNetwork, variables: dict[str, Any], token: str | None) -> list[str]:
@@ -93,6 +95,15 @@ async def test_a_patron_asks_home_for_resource_sharing(net: LiveNetwork) -> None
     assert listed["patronPrimaryId"] == "P1"
     assert listed["availableActions"][0] == "SEND"
     assert page["facets"]["pickupLocation"] == [{"value": "LAW", "count": 1}]
+
+
+async def test_from_get_it_the_record_id_is_enough(net: LiveNetwork) -> None:
+    """Get It's link carries only the record id; the home does not hold the record, so the
+    title comes from the member that does."""
+    patron = await patron_token(net, "P1")
+    variables = {"input": {"recordId": "only-b", "pickupLibraryCode": "MAIN"}, "key": "g"}
+    made = (await net.hub_gql(ASK, variables, token=patron))["requestResourceSharing"]
+    assert (made["status"], made["title"]) == ("READY_TO_SEND", "Only At B")
 
 
 async def test_who_may_ask_and_what_is_refused(net: LiveNetwork) -> None:

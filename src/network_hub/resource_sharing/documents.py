@@ -15,3 +15,8 @@ mutation HubSyncPartners($members: [NetworkPartnerInput!]!) {
   report: syncResourceSharingPartners(members: $members) { added updated deactivated }
 }
 """
+RECORD_TITLE = """
+query HubRecordTitle($ids: [String!]!) {
+  availability(recordIds: $ids, detail: BRIEF) { records { recordId found title } }
+}
+"""

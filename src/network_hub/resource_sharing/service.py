@@ -3,12 +3,15 @@
 When the patron's home shows other members as availability only, a direct request at
 another member is refused (RESOURCE_SHARING_ONLY) and Get It's resource sharing link leads
 here: the hub asks the patron's *home* to make a borrowing request, which its staff then
-send to partners. Only the patron themself may ask (their own verified token); the write
+send to partners. Get It's link carries only the network record id: the hub then asks the
+other members for the record's title (the home need not hold the record). Only the patron
+themself may ask (their own verified token); the write
 carries an idempotency key derived from the client's, so a retry never makes two.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from network_common.errors import Forbidden, NotFound
@@ -16,6 +19,7 @@ from network_common.tokens import Principal
 from network_common.vocabulary import PrincipalKind
 
 from ..fulfilment.calls import call, caller_key, claim_key
+from ..members.failures import MemberFailure
 from . import documents
 
 if TYPE_CHECKING:
@@ -45,6 +49,10 @@ async def request_resource_sharing(
         operation="requestResourceSharing",
         payload={"user": principal.primary_id, **request},
     )
+    if request.get("recordId") and not request.get("title"):
+        title = await record_title(runtime=runtime, record_id=request["recordId"], home=home)
+        if title:
+            request = {**request, "title": title}
     data = await call(
         runtime=runtime,
         member=home,
@@ -52,3 +60,23 @@ async def request_resource_sharing(
         variables={"user": principal.primary_id, "request": request, "key": key},
     )
     return {"institutionCode": home, **data["request"]}
+
+
+async def record_title(*, runtime: HubRuntime, record_id: str, home: str) -> str | None:
+    """The title another member gives the network record (asked all at once), if any."""
+
+    async def one(code: str) -> str | None:
+        client = runtime.registry.get(code)
+        assert client is not None
+        try:
+            data = await client.query(documents.RECORD_TITLE, {"ids": [record_id]})
+        except MemberFailure:
+            return None
+        for record in data["availability"]["records"]:
+            if record.get("found") and record.get("title"):
+                return str(record["title"])
+        return None
+
+    others = sorted(m.code for m in runtime.registry.members if m.code != home)
+    titles = await asyncio.gather(*(one(code) for code in others))
+    return next((t for t in titles if t), None)
