@@ -1,6 +1,8 @@
 """Two real nodes on loopback speaking ISO 18626 over HTTP: UNIA's borrowing request
 reaches UNIB as a lending request; UNIB's WillSupply and Loaned reach UNIA, also when
-UNIA was down meanwhile (the messages wait in UNIB's outbox, then arrive in order, once).
+UNIA was down meanwhile (the messages wait in UNIB's outbox, then arrive in order, once);
+then the rest of the story: received, loaned to the patron, one renewal granted by UNIB
+and the next refused at UNIA (42 days), returned, checked in, completed on both sides.
 
 Each node signs its messages with its own key; the other checks them against the keys it
 publishes (the partner record's JWKS URL). Delivery runs by hand (jobs are off), with a
@@ -29,8 +31,14 @@ from institution_node.jobs import retry_policy
 from institution_node.loader.load import load
 from institution_node.outbox import deliver_due
 from institution_node.runtime import NodeRuntime
+from institution_node.services.circulation import loans
 from institution_node.services.requests import holdshelf
-from institution_node.services.resource_sharing import borrowing, lending, lending_loans
+from institution_node.services.resource_sharing import (
+    borrowing,
+    borrowing_loans,
+    lending,
+    lending_loans,
+)
 from institution_node.services.resource_sharing.borrowing import BorrowingAsk
 from institution_node.services.resource_sharing.common import Actor, now
 from institution_node.services.resource_sharing.messages import Bibliographic, PartnerMessage
@@ -189,7 +197,13 @@ async def test_a_borrowing_request_travels_and_a_down_partner_gets_its_messages_
             session, actor=staff_principal("UNIB"), barcode="UNIB-R1", desk_code="MAIN-DESK"
         )
     async with unib.runtime.sessions() as session:
-        await lending_loans.ship(session, actor=b_staff, request_id=lent.id, desk_code="MAIN-DESK")
+        await lending_loans.ship(
+            session,
+            actor=b_staff,
+            request_id=lent.id,
+            desk_code="MAIN-DESK",
+            due_at=now() + timedelta(days=14),
+        )
         await session.commit()
     report = await unib.deliver(later=timedelta(hours=1))
     assert (report.sent, report.retried) == (0, 1)
@@ -241,8 +255,6 @@ async def test_a_borrowing_request_travels_and_a_down_partner_gets_its_messages_
 
     # UNIA receives the item: UNIB hears of it (a note on its request, no state change).
     async with unia.runtime.sessions() as session:
-        from institution_node.services.resource_sharing import borrowing_loans
-
         await borrowing_loans.receive(
             session, actor=a_staff, request_id=asked.id, desk_code="MAIN-DESK"
         )
@@ -256,6 +268,73 @@ async def test_a_borrowing_request_travels_and_a_down_partner_gets_its_messages_
         )
     assert received == 1
     assert await _status(unib, LendingRequest, lent.id) == "SHIPPED"
+
+    # The rest of the story over the wire: the patron borrows it, one renewal is granted by
+    # UNIB, the next would pass 42 days and is refused at UNIA without asking; the item
+    # goes back, UNIB checks it in, and UNIA's request completes without its temporary
+    # records.
+    barcode = f"RS-UNIA-{asked.id}"
+    await loans.loan_item(
+        unia.runtime.sessions(),
+        actor=staff_principal("UNIA"),
+        desk_code="MAIN-DESK",
+        patron_primary_id="P1",
+        barcode=barcode,
+    )
+    assert await _status(unia, BorrowingRequest, asked.id) == "LOANED_TO_PATRON"
+    async with unia.runtime.sessions() as session:
+        await borrowing_loans.request_renewal(session, actor=a_staff, request_id=asked.id)
+        await session.commit()
+    assert (await unia.deliver()).sent == 1
+    assert await _status(unib, LendingRequest, lent.id) == "RENEW_REQUESTED"
+    renewed_due = now().replace(microsecond=0) + timedelta(days=30)
+    async with unib.runtime.sessions() as session:
+        await lending_loans.respond_renewal(
+            session, actor=b_staff, request_id=lent.id, approve=True, due_at=renewed_due
+        )
+        await session.commit()
+    assert (await unib.deliver()).sent == 1
+    async with unia.runtime.sessions() as session:
+        row = await session.get_one(BorrowingRequest, asked.id)
+        assert (row.status, row.due_at) == ("RENEWED_BY_PARTNER", renewed_due)
+        await borrowing_loans.request_renewal(session, actor=a_staff, request_id=asked.id)
+        await session.commit()
+    assert await _status(unia, BorrowingRequest, asked.id) == "RENEWAL_REJECTED"
+    assert (await unia.deliver()).handled == 0  # refused here: nothing asked
+
+    await loans.return_item(
+        unia.runtime.sessions(),
+        actor=staff_principal("UNIA"),
+        desk_code="MAIN-DESK",
+        barcode=barcode,
+    )
+    async with unia.runtime.sessions() as session:
+        await borrowing_loans.return_to_partner(session, actor=a_staff, request_id=asked.id)
+        await session.commit()
+    assert (await unia.deliver()).sent == 1
+    assert await _status(unib, LendingRequest, lent.id) == "RETURNED"
+    async with unib.runtime.sessions() as session:
+        await lending_loans.check_in(
+            session, actor=b_staff, request_id=lent.id, desk_code="MAIN-DESK"
+        )
+        await session.commit()
+    assert (await unib.deliver()).sent == 1
+    assert await _status(unib, LendingRequest, lent.id) == "COMPLETED"
+    async with unia.runtime.sessions() as session:
+        row = await session.get_one(BorrowingRequest, asked.id)
+        assert (row.status, row.temp_item_id, row.temp_bib_id) == ("COMPLETED", None, None)
+    assert [(k, s) for k, s, _ in await _outbox(unia)] == [
+        ("REQUEST", "SENT"),
+        ("RECEIVED", "SENT"),
+        ("RENEW", "SENT"),
+        ("SHIPPED_RETURN", "SENT"),
+    ]
+    assert [k for k, *_ in await _outbox(unib)] == [
+        "WILL_SUPPLY",
+        "LOANED",
+        "RENEW_RESPONSE",
+        "LOAN_COMPLETED",
+    ]
 
 
 async def _lending_due(node: Node, request_id: int) -> Any:
