@@ -1,7 +1,9 @@
 """Network Activity at this member: what linked accounts have here (DOMAIN §4).
 
 One call answers many patron identities with a fixed number of statements (users, loans,
-requests, fees, institution), whatever the number of patrons.
+requests, fees, institution), whatever the number of patrons. The statements are built once
+(``_statements``) with expanding parameters: building the joined selects with their aliases
+cost about as much CPU per call as running them (bench/bench_activity_nodes.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -93,18 +97,14 @@ async def network_activity(
     answers = {i: PatronActivity(identity=i) for i in identities}
     if not answers:
         return []
+    statements = _statements()
     users = (
         await session.execute(
-            select(
-                User.id,
-                User.source_institution_code,
-                User.source_user_id,
-                User.primary_id,
-                User.network_link_id,
-            ).where(
-                User.source_user_id.in_({i.home_user_id for i in answers}),
-                User.source_institution_code.in_({i.home_institution for i in answers}),
-            )
+            statements["users"],
+            {
+                "home_user_ids": sorted({i.home_user_id for i in answers}),
+                "homes": sorted({i.home_institution for i in answers}),
+            },
         )
     ).all()
     by_user: dict[int, PatronActivity] = {}
@@ -117,23 +117,34 @@ async def network_activity(
         answer.network_link_id = row.network_link_id
         by_user[row.id] = answer
     if by_user:
-        institution = (await session.execute(select(Institution.code, Institution.name))).one()
+        institution = (await session.execute(statements["institution"])).one()
         ids = list(by_user)
-        for user_id, loan in await _loans(session, ids, institution.code):
+        for user_id, loan in await _loans(session, statements, ids, institution.code):
             by_user[user_id].loans.append(loan)
-        for user_id, request in await _requests(session, ids):
+        for user_id, request in await _requests(session, statements, ids):
             by_user[user_id].requests.append(request)
-        for user_id, fee in await _fees(session, ids, institution.name):
+        for user_id, fee in await _fees(session, statements, ids, institution.name):
             by_user[user_id].fees.append(fee)
     return [answers[i] for i in dict.fromkeys(identities)]
 
 
-async def _loans(
-    session: AsyncSession, user_ids: list[int], own_code: str
-) -> list[tuple[int, ActivityLoan]]:
+@cache
+def _statements() -> dict[str, Any]:
+    """The statements of one call, built on first use (the mappers are configured by then)."""
+    user_ids: BindParameter[list[int]] = bindparam("user_ids", expanding=True)
+    users = select(
+        User.id,
+        User.source_institution_code,
+        User.source_user_id,
+        User.primary_id,
+        User.network_link_id,
+    ).where(
+        User.source_user_id.in_(bindparam("home_user_ids", expanding=True)),
+        User.source_institution_code.in_(bindparam("homes", expanding=True)),
+    )
     owner = aliased(Library)
     at = aliased(Library)
-    rows = await session.execute(
+    loans = (
         select(
             Loan.user_id,
             BibRecord.title,
@@ -154,6 +165,61 @@ async def _loans(
         .where(Loan.user_id.in_(user_ids), Loan.status == LoanStatus.ACTIVE)
         .order_by(Loan.due_at, Loan.id)
     )
+    pickup = aliased(Library)
+    managing = aliased(Library)
+    item_owner = aliased(Library)
+    requests = (
+        select(
+            Request.user_id,
+            BibRecord.title,
+            BibRecord.author,
+            Request.status,
+            Request.pickup_institution,
+            Request.pickup_library_name,
+            Request.pickup_library_code,
+            pickup.name.label("pickup_library"),
+            Request.placed_at,
+            Request.hold_shelf_expiry,
+            managing.name.label("managing_library"),
+            item_owner.name.label("owning_library"),
+        )
+        .join(BibRecord, BibRecord.id == Request.bib_id)
+        .outerjoin(pickup, pickup.id == Request.pickup_library_id)
+        .outerjoin(managing, managing.id == Request.managing_library_id)
+        .outerjoin(item_owner, item_owner.id == Request.item_library_id)
+        .where(
+            Request.user_id.in_(user_ids),
+            Request.kind == RequestKind.PATRON,
+            Request.status.in_(sorted(ACTIVE_REQUESTS)),
+        )
+        .order_by(Request.placed_at, Request.id)
+    )
+    fees = (
+        select(
+            Fee.user_id,
+            Fee.fee_type,
+            Fee.original_minor,
+            Fee.balance_minor,
+            Fee.currency,
+            Library.name.label("owner"),
+        )
+        .outerjoin(Library, Library.id == Fee.owner_library_id)
+        .where(Fee.user_id.in_(user_ids), Fee.status == FeeStatus.OPEN)
+        .order_by(Fee.created_at, Fee.id)
+    )
+    return {
+        "users": users,
+        "institution": select(Institution.code, Institution.name),
+        "loans": loans,
+        "requests": requests,
+        "fees": fees,
+    }
+
+
+async def _loans(
+    session: AsyncSession, statements: dict[str, Any], user_ids: list[int], own_code: str
+) -> list[tuple[int, ActivityLoan]]:
+    rows = await session.execute(statements["loans"], {"user_ids": user_ids})
     return [
         (
             r.user_id,
@@ -174,37 +240,9 @@ async def _loans(
 
 
 async def _requests(
-    session: AsyncSession, user_ids: list[int]
+    session: AsyncSession, statements: dict[str, Any], user_ids: list[int]
 ) -> list[tuple[int, ActivityRequest]]:
-    pickup = aliased(Library)
-    managing = aliased(Library)
-    owner = aliased(Library)
-    rows = await session.execute(
-        select(
-            Request.user_id,
-            BibRecord.title,
-            BibRecord.author,
-            Request.status,
-            Request.pickup_institution,
-            Request.pickup_library_name,
-            Request.pickup_library_code,
-            pickup.name.label("pickup_library"),
-            Request.placed_at,
-            Request.hold_shelf_expiry,
-            managing.name.label("managing_library"),
-            owner.name.label("owning_library"),
-        )
-        .join(BibRecord, BibRecord.id == Request.bib_id)
-        .outerjoin(pickup, pickup.id == Request.pickup_library_id)
-        .outerjoin(managing, managing.id == Request.managing_library_id)
-        .outerjoin(owner, owner.id == Request.item_library_id)
-        .where(
-            Request.user_id.in_(user_ids),
-            Request.kind == RequestKind.PATRON,
-            Request.status.in_(sorted(ACTIVE_REQUESTS)),
-        )
-        .order_by(Request.placed_at, Request.id)
-    )
+    rows = await session.execute(statements["requests"], {"user_ids": user_ids})
     return [
         (
             r.user_id,
@@ -225,21 +263,9 @@ async def _requests(
 
 
 async def _fees(
-    session: AsyncSession, user_ids: list[int], institution_name: str
+    session: AsyncSession, statements: dict[str, Any], user_ids: list[int], institution_name: str
 ) -> list[tuple[int, ActivityFee]]:
-    rows = await session.execute(
-        select(
-            Fee.user_id,
-            Fee.fee_type,
-            Fee.original_minor,
-            Fee.balance_minor,
-            Fee.currency,
-            Library.name.label("owner"),
-        )
-        .outerjoin(Library, Library.id == Fee.owner_library_id)
-        .where(Fee.user_id.in_(user_ids), Fee.status == FeeStatus.OPEN)
-        .order_by(Fee.created_at, Fee.id)
-    )
+    rows = await session.execute(statements["fees"], {"user_ids": user_ids})
     return [
         (
             r.user_id,
