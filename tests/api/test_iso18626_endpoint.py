@@ -5,17 +5,19 @@ sent many times changes state once."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from institution_node.iso18626 import codec, wire
+from institution_node.services.resource_sharing import lending
+from institution_node.services.resource_sharing.common import Actor, now
 from institution_node.store.models import History, LendingRequest, OutboxMessage
 from tests.conftest import NodeFactory
 from tests.support.iso18626 import counts, outside_partner, post, samples
 from tests.support.nodes import NodeHarness
-from tests.support.resource_sharing import rs_institution
+from tests.support.resource_sharing import rs_institution, staff_principal
 
 PARTNER = ("ISIL", "XX-PART")
 
@@ -147,6 +149,12 @@ async def test_an_outside_partner_may_put_its_secret_in_the_header(
             ),
             "BadlyFormedMessage",
         ),
+        (b"<a>" * 400 + b"</a>" * 400, "BadlyFormedMessage"),  # deeper than lxml allows
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd">'
+            b'<ISO18626Message xmlns="http://illtransactions.org/2013/iso18626"/>',
+            "BadlyFormedMessage",
+        ),
         (requester_xml("Teleport"), "UnsupportedActionType"),
         (requester_xml("ShippedForward"), "UnsupportedActionType"),
         (request_xml(timestamp="yesterday"), "BadlyFormedMessage"),
@@ -275,6 +283,31 @@ async def test_the_same_message_twenty_times_changes_state_once(
     # The same action with another timestamp is another message: answered, not repeated.
     again = await post(node.client, requester_xml("Cancel", stamp="T2"), secret=secret)
     assert again.message_status == "OK"
+
+
+async def test_the_borrower_accepts_our_conditions(node_factory: NodeFactory, db_url: str) -> None:
+    node, secret = await _lender(node_factory, db_url)
+    await post(node.client, request_xml(), secret=secret)
+    async with node.runtime.sessions() as session:
+        row = await session.scalar(select(LendingRequest))
+        assert row is not None
+        await lending.add_conditions(
+            session,
+            actor=Actor(principal=staff_principal("UNIB")),
+            request_id=row.id,
+            code="LIBRARY_USE_ONLY",
+            note="Reading room only",
+            reply_by=now() + timedelta(days=3),
+        )
+        await session.commit()
+    agree = requester_xml("Notification").replace(
+        b"from the test", codec.AGREE_TAG.encode() + b" fine by us"
+    )
+    answer = await post(node.client, agree, secret=secret)
+    assert answer.message_status == "OK"
+    async with node.runtime.sessions() as session:
+        row = await session.get_one(LendingRequest, row.id)
+    assert (row.status, row.reply_by) == ("WILL_SUPPLY", None)
 
 
 async def test_a_status_request_is_answered_through_the_outbox(

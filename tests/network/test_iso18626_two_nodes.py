@@ -99,12 +99,15 @@ class Node:
         )
 
 
-async def _node(tmp_path: Path, code: str) -> Node:
+async def _node(tmp_path: Path, code: str, database_url: str | None = None) -> Node:
     sock = _socket()
     port = sock.getsockname()[1]
     sock.close()
     settings = NodeSettings(
-        data_dir=tmp_path / code, jobs_enabled=False, public_url=f"http://127.0.0.1:{port}"
+        data_dir=tmp_path / code,
+        database_url=database_url,
+        jobs_enabled=False,
+        public_url=f"http://127.0.0.1:{port}",
     )
     runtime = NodeRuntime.create(settings)
     await upgrade(runtime.engine)
@@ -114,8 +117,9 @@ async def _node(tmp_path: Path, code: str) -> Node:
 
 
 @pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
-    unia, unib = await _node(tmp_path, "UNIA"), await _node(tmp_path, "UNIB")
+async def pair(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[Node, Node]]:
+    """UNIA on SQLite, UNIB on each backend."""
+    unia, unib = await _node(tmp_path, "UNIA"), await _node(tmp_path, "UNIB", db_url)
     await add_network_partners(unia.runtime, "UNIA", {"UNIB": unib.url})
     await add_network_partners(unib.runtime, "UNIB", {"UNIA": unia.url})
     await unia.start()
