@@ -3,8 +3,8 @@ with its history.
 
 A page is a fixed handful of statements however long it is: the visibility clause
 (``visibility.py``, DOMAIN §7) and the filters go into the ``WHERE`` of one column
-``SELECT`` (no ORM entities), a count, one grouped count per facet, the small library and
-partner maps, and — when asked — one query for the history of every request on the page.
+``SELECT`` (no ORM entities), a count, the facets' grouped counts (one UNION ALL), the small
+library and partner maps, and — when asked — one query for the history of every request on the page.
 Facets are *disjunctive*: each counts what the other filters leave, so choosing a status
 still shows how many requests the other statuses hold.
 
@@ -18,7 +18,18 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -254,46 +265,44 @@ class _Facetted:
     async def facets(
         self, session: AsyncSession, libraries: dict[int, tuple[str, str]], pickup_is_library: bool
     ) -> Facets:
+        """Every facet's counts in one statement (a UNION ALL of one grouped count each)."""
         t = self.table
+        noted = case((t.active_notes > 0, "true"), else_="false")
 
-        async def grouped(key: str, column: Any, *joins: tuple[Any, Any]) -> list[FacetCount]:
-            query = select(column, func.count()).select_from(t)
+        def part(key: str, column: Any, *joins: tuple[Any, Any]) -> Select[str, str, int]:
+            query = select(
+                literal(key, String).label("facet"),
+                cast(column, String).label("value"),
+                func.count().label("n"),
+            ).select_from(t)
             for target, on in joins:
                 query = query.outerjoin(target, on)
-            query = query.where(*self.where(without=key)).group_by(column)
-            rows = (await session.execute(query)).all()
-            counted = [(value, int(n)) for value, n in rows]
-            counted.sort(key=lambda r: (-r[1], "" if r[0] is None else str(r[0])))
-            return [FacetCount(value=None if v is None else str(v), count=n) for v, n in counted]
+            return query.where(*self.where(without=key)).group_by(column)
 
-        status = await grouped(Facet.STATUS, t.status)
-        partner = await grouped(Facet.PARTNER, Partner.code, (Partner, Partner.id == t.partner_id))
-        pickup = await grouped(Facet.PICKUP, self.pickup_column)
-        if pickup_is_library:
-            pickup = [
-                FacetCount(
-                    value=libraries[int(f.value)][0] if f.value is not None else None,
-                    count=f.count,
-                )
-                for f in pickup
-            ]
-        assignee = await grouped(
-            Facet.ASSIGNEE, Assignee.primary_id, (Assignee, Assignee.id == t.assignee_id)
+        query = union_all(
+            part(Facet.STATUS, t.status),
+            part(Facet.PARTNER, Partner.code, (Partner, Partner.id == t.partner_id)),
+            part(Facet.PICKUP, self.pickup_column),
+            part(Facet.ASSIGNEE, Assignee.primary_id, (Assignee, Assignee.id == t.assignee_id)),
+            part(Facet.ACTIVE_NOTE, noted),
         )
-        noted = await grouped(Facet.ACTIVE_NOTE, t.active_notes > 0)
-        has_note: dict[bool, int] = {}
-        for f in noted:
-            flag = f.value in ("True", "1", "true")
-            has_note[flag] = has_note.get(flag, 0) + f.count
+        counted: dict[str, list[FacetCount]] = {
+            k: [] for k in (Facet.STATUS, Facet.PARTNER, Facet.PICKUP, Facet.ASSIGNEE)
+        }
+        counted[Facet.ACTIVE_NOTE] = []
+        for row in await session.execute(query):
+            value = row.value
+            if row.facet == Facet.PICKUP and pickup_is_library and value is not None:
+                value = libraries[int(value)][0]
+            counted[row.facet].append(FacetCount(value=value, count=int(row.n)))
+        for values in counted.values():
+            values.sort(key=lambda f: (-f.count, "" if f.value is None else f.value))
         return Facets(
-            status=status,
-            partner=partner,
-            pickup_location=pickup,
-            assignee=assignee,
-            has_active_note=[
-                FacetCount(value=str(flag).lower(), count=n)
-                for flag, n in sorted(has_note.items(), reverse=True)
-            ],
+            status=counted[Facet.STATUS],
+            partner=counted[Facet.PARTNER],
+            pickup_location=counted[Facet.PICKUP],
+            assignee=counted[Facet.ASSIGNEE],
+            has_active_note=counted[Facet.ACTIVE_NOTE],
         )
 
 
