@@ -208,6 +208,13 @@ class NcipEndpoint:
         check_answer(known, root)
         answer = serialize(root)
         outcome = _outcome(problem)
+        log.info(
+            "ncip: %s from %s answered %s (%s)",
+            known or "unreadable message",
+            caller.code if caller else "an unauthenticated caller",
+            problem.problem.value,
+            problem.element or "-",
+        )
         if caller is not None and known is not None and self.on_problem is not None:
             try:
                 await self.on_problem(
