@@ -114,6 +114,18 @@ async def test_strangers_are_refused_and_nothing_changes(
     assert await counts(node.runtime) == before
 
 
+async def test_a_peers_own_extension_elements_are_ignored(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node, secret = await _lender(node_factory, db_url)
+    extended = request_xml().replace(
+        b"<title>",
+        b'<x:shelfmark xmlns:x="http://peer.example/ext">QA 76</x:shelfmark><title>',
+    )
+    answer = await post(node.client, extended, secret=secret)
+    assert (answer.status, answer.message_status) == (200, "OK")
+
+
 async def test_an_outside_partner_may_put_its_secret_in_the_header(
     node_factory: NodeFactory, db_url: str
 ) -> None:

@@ -6,8 +6,9 @@ Reading is forgiving, writing is strict:
   keeps lxml's tree limits (``huge_tree`` off) and refuses any document that declares a
   DOCTYPE. The size is capped before parsing (the endpoint).
 - What real peers send is fixed up here, each fix named in the log: elements without a
-  namespace move into the ISO 18626 namespace (an element in *another* namespace is a
-  badly formed message), a bare message element (``<request>`` as the root) is wrapped in
+  namespace move into the ISO 18626 namespace (a message in *another* namespace is a
+  badly formed message; a peer's extension elements of its own namespace are dropped),
+  a bare message element (``<request>`` as the root) is wrapped in
   ``ISO18626Message``, an unqualified or missing ``version`` becomes the qualified
   attribute, empty elements count as absent (peers send ``<dueDate/>`` for "none"), and a
   header without ``multipleItemRequestId`` (v1.1) gets an empty one.
@@ -129,8 +130,14 @@ def parse(body: bytes) -> Parsed:
 
 
 def _namespaces(root: Any, fixes: list[str]) -> None:
-    moved = 0
-    for node in root.iter():
+    """Elements without a namespace move into ISO 18626's; a root in another namespace is
+    not an ISO 18626 message, while a peer's own extension elements deeper down are
+    dropped (the standard has no place for them)."""
+    namespace = etree.QName(root).namespace
+    if namespace not in (None, NS):
+        raise _badly_formed(f"The message is in namespace {namespace}, not {NS}")
+    moved = dropped = 0
+    for node in list(root.iter()):
         if not isinstance(node.tag, str):
             continue
         namespace = etree.QName(node).namespace
@@ -138,15 +145,18 @@ def _namespaces(root: Any, fixes: list[str]) -> None:
             node.tag = q(node.tag)
             moved += 1
         elif namespace != NS:
-            raise _badly_formed(
-                f"Element {etree.QName(node).localname} is in namespace {namespace}, not {NS}"
-            )
-        for name in ("scheme",):
-            value = node.attrib.pop(name, None)
-            if value is not None:
-                node.set(q(name), value)
+            parent = node.getparent()
+            if parent is not None:
+                parent.remove(node)
+                dropped += 1
+            continue
+        value = node.attrib.pop("scheme", None)
+        if value is not None:
+            node.set(q("scheme"), value)
     if moved:
         fixes.append(f"{moved} element(s) without namespace moved into the ISO 18626 namespace")
+    if dropped:
+        fixes.append(f"{dropped} element(s) of other namespaces dropped")
 
 
 def _drop_empty(message: Any, fixes: list[str]) -> None:
