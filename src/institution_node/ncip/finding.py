@@ -14,8 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.lending import LendingStatus
-from ..store.models import Item, LendingRequest
-from .messages import Ident
+from ..services.resource_sharing import common, lending
+from ..services.resource_sharing.lending import PartnerAsk
+from ..services.resource_sharing.messages import Bibliographic
+from ..store.models import BibRecord, Item, LendingRequest, Partner
+from .messages import CheckOutItem, Ident, RequestItem
 from .problems import NcipProblem, ProblemType
 
 
@@ -84,3 +87,57 @@ def unknown_request(ident: Ident | None) -> NcipProblem:
         element="RequestId/RequestIdentifierValue" if ident else "ItemId/ItemIdentifierValue",
         value=ident.value if ident else None,
     )
+
+
+async def wanted(session: AsyncSession, m: RequestItem) -> tuple[Item | None, BibRecord]:
+    """The copy (item-level) or record (title-level) a RequestItem names."""
+    for ident in m.item_ids:
+        item = await session.scalar(select(Item).where(Item.barcode == ident.value))
+        if item is not None:
+            return item, await session.get_one(BibRecord, item.bib_id)
+    if m.bib_ids:
+        bib = await session.scalar(
+            select(BibRecord)
+            .where(BibRecord.network_record_id.in_(m.bib_ids), BibRecord.suppressed.is_(False))
+            .limit(1)
+        )
+        if bib is not None:
+            return None, bib
+    first = m.item_ids[0].value if m.item_ids else m.bib_ids[0]
+    raise NcipProblem(
+        ProblemType.UNKNOWN_ITEM,
+        "No item or record of this library answers to that identifier",
+        element="ItemId/ItemIdentifierValue" if m.item_ids else "BibliographicId",
+        value=first,
+    )
+
+
+async def receive_for(
+    session: AsyncSession, partner: Partner, m: CheckOutItem, item: Item
+) -> LendingRequest:
+    """A CheckOutItem without a request we know: the lending request is made now."""
+    bib = await session.get_one(BibRecord, item.bib_id)
+    their_id = (
+        m.request_id.value
+        if m.request_id
+        else f"NCIP-{item.barcode}-{common.now():%Y%m%dT%H%M%S%f}"
+    )[:128]
+    request, _ = await lending.receive_request(
+        session,
+        partner=partner,
+        ask=PartnerAsk(
+            partner_request_id=their_id,
+            bibliographic=Bibliographic(
+                title=bib.title, author=bib.author, record_id=bib.network_record_id
+            ),
+            patron_reference=m.user.ident.value,
+        ),
+    )
+    return request
+
+
+async def barcode_of(session: AsyncSession, item_id: int | None) -> str | None:
+    if item_id is None:
+        return None
+    barcode: str | None = await session.scalar(select(Item.barcode).where(Item.id == item_id))
+    return barcode

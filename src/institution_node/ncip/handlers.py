@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..domain import lending as table
@@ -30,7 +29,7 @@ from ..services.requests.placement import free_on_shelf
 from ..services.resource_sharing import common, lending, lending_loans
 from ..services.resource_sharing.lending import PartnerAsk
 from ..services.resource_sharing.messages import Bibliographic
-from ..store.models import BibRecord, Item, LendingRequest, Partner
+from ..store.models import LendingRequest, Partner
 from . import finding, messages, once, responses
 from .endpoint import Exchange, Handler
 from .messages import Ident
@@ -111,7 +110,7 @@ class LendingHandlers:
         )
 
         async def step(session: AsyncSession, partner: Partner, own: str) -> Served:
-            item, bib = await _wanted(session, m)
+            item, bib = await finding.wanted(session, m)
             their_id = (
                 m.request_id.value
                 if m.request_id
@@ -146,7 +145,7 @@ class LendingHandlers:
                     element="RequestId/RequestIdentifierValue",
                     value=their_id,
                 )
-            barcode = await _barcode(session, request.item_id)
+            barcode = await finding.barcode_of(session, request.item_id)
             answer = responses.request_item(
                 exchange.parties,
                 request_id=m.request_id or Ident(their_id, agency=exchange.caller.agency_id),
@@ -187,7 +186,7 @@ class LendingHandlers:
                         element="ItemId/ItemIdentifierValue",
                         value=m.item_id.value,
                     )
-                request = await _receive_for(session, partner, m, item)
+                request = await finding.receive_for(session, partner, m, item)
             request = await common.lock_lending(session, request.id)
             if not (S(request.status) in OUT and request.item_id == item.id):
                 if request.patron_reference is None:
@@ -339,57 +338,3 @@ def _already_due(request: LendingRequest, desired: datetime | None) -> bool:
         and request.renewals > 0
         and abs((request.due_at - desired).total_seconds()) < 1
     )
-
-
-async def _wanted(session: AsyncSession, m: messages.RequestItem) -> tuple[Item | None, BibRecord]:
-    """The copy (item-level) or record (title-level) a RequestItem names."""
-    for ident in m.item_ids:
-        item = await session.scalar(select(Item).where(Item.barcode == ident.value))
-        if item is not None:
-            return item, await session.get_one(BibRecord, item.bib_id)
-    if m.bib_ids:
-        bib = await session.scalar(
-            select(BibRecord)
-            .where(BibRecord.network_record_id.in_(m.bib_ids), BibRecord.suppressed.is_(False))
-            .limit(1)
-        )
-        if bib is not None:
-            return None, bib
-    first = m.item_ids[0].value if m.item_ids else m.bib_ids[0]
-    raise NcipProblem(
-        ProblemType.UNKNOWN_ITEM,
-        "No item or record of this library answers to that identifier",
-        element="ItemId/ItemIdentifierValue" if m.item_ids else "BibliographicId",
-        value=first,
-    )
-
-
-async def _receive_for(
-    session: AsyncSession, partner: Partner, m: messages.CheckOutItem, item: Item
-) -> LendingRequest:
-    """A CheckOutItem without a request we know: the lending request is made now."""
-    bib = await session.get_one(BibRecord, item.bib_id)
-    their_id = (
-        m.request_id.value
-        if m.request_id
-        else f"NCIP-{item.barcode}-{common.now():%Y%m%dT%H%M%S%f}"
-    )[:128]
-    request, _ = await lending.receive_request(
-        session,
-        partner=partner,
-        ask=PartnerAsk(
-            partner_request_id=their_id,
-            bibliographic=Bibliographic(
-                title=bib.title, author=bib.author, record_id=bib.network_record_id
-            ),
-            patron_reference=m.user.ident.value,
-        ),
-    )
-    return request
-
-
-async def _barcode(session: AsyncSession, item_id: int | None) -> str | None:
-    if item_id is None:
-        return None
-    barcode: str | None = await session.scalar(select(Item.barcode).where(Item.id == item_id))
-    return barcode

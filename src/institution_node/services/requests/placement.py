@@ -195,7 +195,7 @@ async def place_request(
         common.apply(request, E.ASSIGN_ITEM, now=now)
     else:
         # Resource sharing builds on requests, not the other way round: imported here.
-        from ..resource_sharing.lending_loans import recall_for_local_request
+        from ..resource_sharing.recalls import recall_for_local_request
 
         await recall_for_local_request(
             session, request_id=request.id, item_ids=[c.id for c in usable]

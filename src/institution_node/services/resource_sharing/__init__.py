@@ -6,6 +6,7 @@
   NEW to COMPLETED (``domain/lending.py`` is its table);
 - ``borrowing.py`` / ``borrowing_loans.py`` — the requester side: temporary records, the
   rota, the patron's loan through the ordinary desk (``domain/borrowing.py``);
+- ``recalls.py`` — a copy lent to a broker is recalled when a local request waits for it;
 - ``annotations.py`` — notes, general messages both ways, assignment, alerts;
 - ``messages.py`` / ``outgoing.py`` — what goes to a partner, in protocol-neutral words,
   through the outbox (a protocol's sender renders it);
