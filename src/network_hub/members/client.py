@@ -22,6 +22,7 @@ import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
+from yarl import URL
 
 from ..network_file import Member
 from .breaker import CircuitBreaker
@@ -85,6 +86,8 @@ class MemberClient:
         self._observe = observe
         #: Calls actually sent (tests and metrics read it).
         self.calls = 0
+        # The endpoint parsed once (aiohttp parses a str URL on every request).
+        self._endpoint: tuple[str, URL] = ("", URL())
 
     def service_token(self) -> str:
         """The hub's current service token for this member (reused until near expiry)."""
@@ -113,12 +116,13 @@ class MemberClient:
             "authorization": f"Bearer {self.service_token()}",
             "content-type": "application/json",
         }
+        endpoint = self.member.network_endpoint
+        if endpoint != self._endpoint[0]:
+            self._endpoint = (endpoint, URL(endpoint))
         try:
             async with asyncio.timeout(self.timeout):
                 session = self._sessions()
-                async with session.post(
-                    self.member.network_endpoint, data=body, headers=headers
-                ) as response:
+                async with session.post(self._endpoint[1], data=body, headers=headers) as response:
                     raw = await response.read()
                     status = response.status
         except TimeoutError:
