@@ -94,13 +94,36 @@ def _row(crossing: Crossing, at: datetime) -> dict[str, object]:
     }
 
 
-async def record(*, runtime: HubRuntime, crossings: Sequence[Crossing]) -> None:
-    """Write the crossings (one statement, own transaction)."""
-    if not crossings:
-        return
+async def record(*, runtime: HubRuntime, crossings: Sequence[Crossing]) -> datetime:
+    """Write the crossings (one statement, own transaction); their common time."""
     at = utcnow()
+    if not crossings:
+        return at
     async with runtime.sessions() as session, session.begin():
         await session.execute(insert(PrivacyLedgerEntry), [_row(c, at) for c in crossings])
+    return at
+
+
+async def not_crossed(
+    *, runtime: HubRuntime, at: datetime, crossing: Crossing, from_members: Sequence[str]
+) -> None:
+    """Entries written (as ``crossing``, at ``at``) before the members were asked, for the
+    members that then sent nothing: NO_MATCH, no fields."""
+    t = PrivacyLedgerEntry
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(t)
+            .where(
+                t.at == at,
+                t.kind == crossing.kind.value,
+                t.patron_institution == crossing.patron[0],
+                t.patron_id == crossing.patron[1],
+                t.actor_institution == crossing.actor.institution,
+                t.actor_id == crossing.actor.id,
+                t.from_member.in_(list(from_members)),
+            )
+            .values(outcome=LedgerOutcome.NO_MATCH.value, fields="")
+        )
 
 
 async def reserve_lookup(

@@ -9,7 +9,10 @@ was asked and answered; a patron id the index knows nothing about is checked at 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from network_common.errors import DomainError, ErrorCode, NotFound
@@ -86,6 +89,8 @@ async def network_activity(
         for link in links
         if link.member_code != institution and link.member_code in runtime.registry
     ]
+    entry = _crossing(principal=principal, identity=identity, member="")
+    ledger_at: datetime | None = None
     if not codes and not is_linked_user:
         # Nothing to fan out to: the home says whether the patron exists at all.
         home_failure = await _check_home(
@@ -95,7 +100,13 @@ async def network_activity(
     else:
         # A patron with linked accounts is known (they were made from its home record).
         home_failure = None
-        results = await load_settled(loader, [(code, identity) for code in codes])
+        # The ledger entries are written while the members answer (no added latency); those
+        # that then send nothing are marked NO_MATCH below.
+        written = asyncio.create_task(_ledger(runtime=runtime, entry=entry, members=codes))
+        try:
+            results = await load_settled(loader, [(code, identity) for code in codes])
+        finally:
+            ledger_at = await written
     answers: list[MemberAnswer] = []
     failures: list[MemberFailure] = [home_failure] if home_failure is not None else []
     gone: list[str] = []
@@ -121,7 +132,14 @@ async def network_activity(
             answers.append(MemberAnswer(member, *rows))
     if gone:
         await _forget(runtime=runtime, identity=identity, members=gone)
-    await _ledger(runtime=runtime, principal=principal, identity=identity, answers=answers)
+    answered = {a.member.code for a in answers}
+    if ledger_at is not None and any(code not in answered for code in codes):
+        await ledger.not_crossed(
+            runtime=runtime,
+            at=ledger_at,
+            crossing=entry,
+            from_members=[code for code in codes if code not in answered],
+        )
     return merge_activity(
         answers,
         failures,
@@ -131,24 +149,22 @@ async def network_activity(
     )
 
 
-async def _ledger(
-    *, runtime: HubRuntime, principal: Principal, identity: Identity, answers: list[MemberAnswer]
-) -> None:
-    """Each member that sent the patron's activity to home staff is a crossing (DOMAIN §9)."""
-    await ledger.record(
-        runtime=runtime,
-        crossings=[
-            ledger.Crossing(
-                kind=ledger.LedgerKind.NETWORK_ACTIVITY,
-                patron=identity,
-                actor=ledger.Actor.of(principal),
-                from_member=answer.member.code,
-                to_member=principal.institution,
-                fields=ledger.ACTIVITY_FIELDS,
-                purpose="Network Activity viewed by home staff",
-            )
-            for answer in answers
-        ],
+def _crossing(*, principal: Principal, identity: Identity, member: str) -> ledger.Crossing:
+    return ledger.Crossing(
+        kind=ledger.LedgerKind.NETWORK_ACTIVITY,
+        patron=identity,
+        actor=ledger.Actor.of(principal),
+        from_member=member,
+        to_member=principal.institution,
+        fields=ledger.ACTIVITY_FIELDS,
+        purpose="Network Activity viewed by home staff",
+    )
+
+
+async def _ledger(*, runtime: HubRuntime, entry: ledger.Crossing, members: list[str]) -> datetime:
+    """Each member asked for the patron's activity for home staff is a crossing (DOMAIN §9)."""
+    return await ledger.record(
+        runtime=runtime, crossings=[replace(entry, from_member=code) for code in members]
     )
 
 
