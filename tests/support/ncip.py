@@ -131,15 +131,19 @@ def renew_item(barcode: str, *, desired: str | None = None, **kw: Any) -> bytes:
 
 
 def accept_item(
-    request_id: str, *, user: str = "P1", pickup: str | None = "MAIN", **kw: Any
+    request_id: str,
+    *,
+    user: str = "P1",
+    pickup: str | None = "MAIN",
+    due: str = "2031-01-31T23:00:00Z",
+    **kw: Any,
 ) -> bytes:
     body = (
         f"{request_xml(request_id)}<RequestedActionType>Hold For Pickup</RequestedActionType>"
-        f"{user_xml(user)}{item_xml('LENDER-9')}"
+        f"{user_xml(user)}{item_xml('LENDER-9')}<DateForReturn>{due}</DateForReturn>"
         "<ItemOptionalFields><BibliographicDescription><Author>Ann Author</Author>"
         "<Title>Borrowed Title</Title></BibliographicDescription></ItemOptionalFields>"
         + (f"<PickupLocation>{pickup}</PickupLocation>" if pickup else "")
-        + "<DateForReturn>2031-01-31T23:00:00Z</DateForReturn>"
     )
     return message("AcceptItem", body, **kw)
 

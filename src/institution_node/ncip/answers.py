@@ -1,4 +1,5 @@
-"""Applying a broker's answers to our RenewItem / RecallItem to the lending request.
+"""Applying a broker's answers to our RenewItem / RecallItem: to the lending request (the
+borrower's renewal, a recall) or to the borrowing request (our patron's renewal).
 
 An answer is applied once: the outbox marks the message sent right after, and an answer
 that finds the request moved on (the renewal already decided, the item back) is only
@@ -16,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from network_common.errors import DomainError
 
+from ..domain.borrowing import BorrowingStatus
 from ..domain.lending import LendingStatus
-from ..services.resource_sharing import common, lending_loans
+from ..services.resource_sharing import borrowing_loans, common, lending_loans
 from ..services.resource_sharing.messages import MessageKind
-from ..store.models import LendingRequest, Loan, Partner
+from ..store.models import BorrowingRequest, LendingRequest, Loan, Partner
 from .problems import ProblemType
 
 log = logging.getLogger("institution_node.ncip")
@@ -37,19 +39,20 @@ async def apply(
     sessions: async_sessionmaker[AsyncSession],
     *,
     kind: MessageKind,
-    lending_id: int,
+    request_id: int,
     answer: Answer,
     outbox_id: int,
 ) -> None:
     """Apply ``answer`` in its own transaction (a failure is logged and noted: the message
     was delivered, so it is not sent again)."""
+    if kind is MessageKind.RENEW:
+        await _borrowed_renewal(sessions, request_id, answer, outbox_id)
+        return
     service = "RenewItem" if kind is MessageKind.RENEW_REQUEST else "RecallItem"
-    due = answer.due
-    if due is not None and due.tzinfo is None:
-        due = due.replace(tzinfo=UTC)
+    due = _aware(answer.due)
     async with sessions() as session:
         try:
-            request = await common.lock_lending(session, lending_id)
+            request = await common.lock_lending(session, request_id)
             partner = await session.get_one(Partner, request.partner_id)
             actor = common.Actor(partner=partner)
             if kind is MessageKind.RENEW_REQUEST:
@@ -58,24 +61,76 @@ async def apply(
                 note = await _recall(session, request, answer, due)
         except DomainError as exc:
             await session.rollback()
-            log.warning("ncip: %s answer for lending request %s: %s", service, lending_id, exc)
-            request = await common.lock_lending(session, lending_id)
+            log.warning("ncip: %s answer for lending request %s: %s", service, request_id, exc)
+            request = await common.lock_lending(session, request_id)
+            partner = await session.get_one(Partner, request.partner_id)
             note = "The answer could not be applied: the request has moved on"
-        common.history(
-            session,
-            category=common.HistoryCategory.MESSAGE_IN,
-            kind=f"NCIP:{service}Response",
-            actor=common.Actor(partner=await session.get_one(Partner, request.partner_id)),
-            lending_id=request.id,
-            partner_id=request.partner_id,
-            note=note,
-            outbox_message_id=outbox_id,
-            payload={
-                "protocol": "NCIP",
-                "service": f"{service}Response",
-                "outcome": "ok" if answer.problem is None else answer.problem.value,
-                "dateDue": due.isoformat() if due else None,
-            },
+        _note_answer(session, service, partner, answer, due, note, outbox_id, lending_id=request.id)
+        await session.commit()
+
+
+def _aware(due: datetime | None) -> datetime | None:
+    return due.replace(tzinfo=UTC) if due is not None and due.tzinfo is None else due
+
+
+def _note_answer(
+    session: AsyncSession,
+    service: str,
+    partner: Partner,
+    answer: Answer,
+    due: datetime | None,
+    note: str,
+    outbox_id: int,
+    *,
+    lending_id: int | None = None,
+    borrowing_id: int | None = None,
+) -> None:
+    common.history(
+        session,
+        category=common.HistoryCategory.MESSAGE_IN,
+        kind=f"NCIP:{service}Response",
+        actor=common.Actor(partner=partner),
+        lending_id=lending_id,
+        borrowing_id=borrowing_id,
+        partner_id=partner.id,
+        note=note,
+        outbox_message_id=outbox_id,
+        payload={
+            "protocol": "NCIP",
+            "service": f"{service}Response",
+            "outcome": "ok" if answer.problem is None else answer.problem.value,
+            "dateDue": due.isoformat() if due else None,
+        },
+    )
+
+
+async def _borrowed_renewal(
+    sessions: async_sessionmaker[AsyncSession], request_id: int, answer: Answer, outbox_id: int
+) -> None:
+    """Our patron's renewal of a borrowed item, as the broker answered it."""
+    due = _aware(answer.due)
+    async with sessions() as session:
+        request = await session.get(BorrowingRequest, request_id)
+        if request is None or request.partner_id is None:
+            return
+        partner = await session.get_one(Partner, request.partner_id)
+        actor = common.Actor(partner=partner)
+        if request.status != BorrowingStatus.RENEW_REQUESTED.value:
+            note = "The renewal was decided before this answer came"
+        elif answer.problem is not None or (due is None and not answer.pending):
+            await borrowing_loans.partner_renewal_answer(
+                session, actor=actor, request_id=request.id, approved=False
+            )
+            note = f"Renewal refused: {answer.problem.value if answer.problem else 'no date'}"
+        elif due is None:
+            note = "The broker will answer later"
+        else:
+            await borrowing_loans.partner_renewal_answer(
+                session, actor=actor, request_id=request.id, approved=True, due_at=due
+            )
+            note = f"Renewed to {due:%Y-%m-%d}"
+        _note_answer(
+            session, "RenewItem", partner, answer, due, note, outbox_id, borrowing_id=request.id
         )
         await session.commit()
 

@@ -28,8 +28,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..outbox import DeliveryError, OutboundMessage, Sender
+from ..services.resource_sharing.borrowing_steps import parse_requester_request_id
 from ..services.resource_sharing.messages import MessageKind, PartnerMessage
-from ..store.models import Item, LendingRequest, Partner
+from ..store.models import BorrowingRequest, Item, LendingRequest, Partner, User
 from . import answers, responses
 from .endpoint import NcipMetrics
 from .messages import Ident
@@ -38,13 +39,26 @@ from .wire import parse, q, serialize
 
 log = logging.getLogger("institution_node.ncip")
 
-SERVICES = {MessageKind.RENEW_REQUEST: "RenewItem", MessageKind.RECALLED: "RecallItem"}
+SERVICES = {
+    MessageKind.RENEW_REQUEST: "RenewItem",
+    MessageKind.RENEW: "RenewItem",
+    MessageKind.RECALLED: "RecallItem",
+}
 
 
 def lending_id_of(message: PartnerMessage) -> int | None:
     """Our lending request id from our wire id (``<code>-L<n>``)."""
     _, _, tail = (message.supplier_request_id or "").rpartition("-L")
     return int(tail) if tail.isdigit() else None
+
+
+def request_id_of(message: PartnerMessage) -> int | None:
+    """The request the message is about: a borrowing request (RENEW, our patron's renewal)
+    or a lending request (the others)."""
+    if message.kind is MessageKind.RENEW:
+        parsed = parse_requester_request_id(message.requester_request_id, message.requester[1])
+        return parsed[0] if parsed else None
+    return lending_id_of(message)
 
 
 class NcipSender(Sender):
@@ -70,25 +84,19 @@ class NcipSender(Sender):
     async def send(self, message: OutboundMessage) -> None:
         partner_message = PartnerMessage.from_payload(message.payload)
         service = SERVICES.get(partner_message.kind)
-        lending_id = lending_id_of(partner_message)
-        if service is None or lending_id is None:
+        request_id = request_id_of(partner_message)
+        if service is None or request_id is None:
             log.warning("ncip: outbox message %s has nothing to send", message.id)
             return
         async with self.sessions() as session:
-            built = await self._build(session, partner_message, lending_id)
-        if built is None:
+            partner = await session.get(Partner, partner_message.partner_id)
+            root = None
+            if partner is not None:
+                root = await _render(session, partner_message, partner, request_id)
+        if partner is None or root is None:
+            log.warning("ncip: the request of outbox message %s is gone", message.id)
             return
-        body, headers = built
-        try:
-            response = await self.http.post(
-                message.destination, content=body, headers=headers, timeout=self.timeout
-            )
-        except httpx.HTTPError as exc:
-            self._count(service, "unreachable")
-            raise DeliveryError(f"The broker could not be reached: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            self._count(service, f"http_{response.status_code // 100}xx")
-            raise DeliveryError(f"The broker answered HTTP {response.status_code}")
+        response = await self._post(message.destination, service, serialize(root), partner)
         answer = read_answer(response.content, service)
         outcome = "ok" if answer.problem is None else answer.problem.name.lower()
         self._count(service, outcome)
@@ -97,44 +105,72 @@ class NcipSender(Sender):
         await answers.apply(
             self.sessions,
             kind=partner_message.kind,
-            lending_id=lending_id,
+            request_id=request_id,
             answer=answer,
             outbox_id=message.id,
         )
+
+    async def _post(self, url: str, service: str, body: bytes, partner: Partner) -> httpx.Response:
+        headers = {"content-type": "application/xml; charset=utf-8"}
+        if secret := partner.outbound_secret:
+            header = partner.outbound_header or "authorization"
+            headers[header] = f"Bearer {secret}" if header == "authorization" else secret
+        try:
+            response = await self.http.post(
+                url, content=body, headers=headers, timeout=self.timeout
+            )
+        except httpx.HTTPError as exc:
+            self._count(service, "unreachable")
+            raise DeliveryError(f"The broker could not be reached: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            self._count(service, f"http_{response.status_code // 100}xx")
+            raise DeliveryError(f"The broker answered HTTP {response.status_code}")
+        return response
 
     def _count(self, service: str, outcome: str) -> None:
         if self.metrics is not None:
             self.metrics.count("out", service, outcome)
 
-    async def _build(
-        self, session: AsyncSession, message: PartnerMessage, lending_id: int
-    ) -> tuple[bytes, dict[str, str]] | None:
-        request = await session.get(LendingRequest, lending_id)
-        partner = await session.get(Partner, message.partner_id)
-        if request is None or partner is None or request.item_id is None:
-            log.warning("ncip: lending request %s is gone; nothing sent", lending_id)
+
+async def _render(
+    session: AsyncSession, message: PartnerMessage, partner: Partner, request_id: int
+) -> Any:
+    """The NCIP message for ``message`` (None when its request is gone)."""
+    secret = partner.outbound_secret
+    if message.kind is MessageKind.RENEW:  # our patron's renewal of a borrowed item
+        borrowed = await session.get(BorrowingRequest, request_id)
+        if borrowed is None or borrowed.renewal_wanted_due is None:
             return None
-        barcode = await session.scalar(select(Item.barcode).where(Item.id == request.item_id))
-        assert barcode is not None
-        parties = responses.Parties(ours=message.supplier[1], theirs=partner.agency_value)
-        item = Ident(barcode, agency=message.supplier[1])
-        secret = partner.outbound_secret
-        root: Any
-        if message.kind is MessageKind.RENEW_REQUEST:
-            desired = datetime.fromisoformat(message.extra["desired_due"])
-            user = Ident(request.patron_reference or partner.code, agency=partner.agency_value)
-            root = responses.renew_item_request(
-                parties, authentication=secret, user_id=user, item_id=item, desired_due=desired
-            )
-        else:
-            root = responses.recall_item_request(
-                parties, authentication=secret, item_id=item, desired_due=None
-            )
-        headers = {"content-type": "application/xml; charset=utf-8"}
-        if secret:
-            header = partner.outbound_header or "authorization"
-            headers[header] = f"Bearer {secret}" if header == "authorization" else secret
-        return serialize(root), headers
+        ours = message.requester[1]
+        patron = await session.scalar(select(User.primary_id).where(User.id == borrowed.user_id))
+        item = (
+            Ident(borrowed.partner_item_id, agency=partner.agency_value)
+            if borrowed.partner_item_id
+            else Ident(borrowed.item_barcode or str(borrowed.id), agency=ours)
+        )
+        return responses.renew_item_request(
+            responses.Parties(ours=ours, theirs=partner.agency_value),
+            authentication=secret,
+            user_id=Ident(patron or str(borrowed.user_id), agency=ours),
+            item_id=item,
+            desired_due=borrowed.renewal_wanted_due,
+        )
+    request = await session.get(LendingRequest, request_id)
+    if request is None or request.item_id is None:
+        return None
+    barcode = await session.scalar(select(Item.barcode).where(Item.id == request.item_id))
+    assert barcode is not None
+    parties = responses.Parties(ours=message.supplier[1], theirs=partner.agency_value)
+    item_id = Ident(barcode, agency=message.supplier[1])
+    if message.kind is MessageKind.RENEW_REQUEST:
+        desired = datetime.fromisoformat(message.extra["desired_due"])
+        user = Ident(request.patron_reference or partner.code, agency=partner.agency_value)
+        return responses.renew_item_request(
+            parties, authentication=secret, user_id=user, item_id=item_id, desired_due=desired
+        )
+    return responses.recall_item_request(
+        parties, authentication=secret, item_id=item_id, desired_due=None
+    )
 
 
 def read_answer(body: bytes, service: str) -> answers.Answer:

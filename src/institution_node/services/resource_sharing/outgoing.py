@@ -17,10 +17,11 @@ from ...store.models import Partner
 from . import common
 from .messages import MessageKind, PartnerMessage
 
-#: What an NCIP broker is sent (docs/NCIP.md): on lending requests, the borrower's renewal
-#: (RenewItem) and a recall (RecallItem). The broker drives the other steps itself and
-#: learns of them from the answers to its own messages, so nothing else is queued.
-NCIP_KINDS = frozenset({MessageKind.RENEW_REQUEST, MessageKind.RECALLED})
+#: What an NCIP broker is sent (docs/NCIP.md): the borrower's renewal (RenewItem: on a
+#: lending request, the borrower asked us; on a borrowing request, our patron asks) and a
+#: recall (RecallItem). The broker drives the other steps itself and learns of them from
+#: the answers to its own messages, so nothing else is queued.
+NCIP_KINDS = frozenset({MessageKind.RENEW_REQUEST, MessageKind.RENEW, MessageKind.RECALLED})
 
 
 def carries(partner: Partner, kind: MessageKind) -> bool:
