@@ -351,6 +351,12 @@ async def test_get_it_widget_anonymous_manual_register_and_auto(
     text = await account.inner_text("#requests-section")
     assert "University UNIB" in text
     assert "Title rec-1" in text
+    # ... and who saw their information: the registration and the request at UNIB.
+    await expect(account.locator("#ledger-section table")).to_be_visible()
+    ledger = await account.locator("#ledger-section tbody tr").all_inner_texts()
+    assert any("You registered" in r and "University UNIB" in r for r in ledger), ledger
+    assert any("network request" in r for r in ledger), ledger
+    assert await axe_violations(page, frame=account) == []
 
 
 async def test_a_patrons_own_network_account(net: LiveNetwork, ctx: OfflineContext) -> None:

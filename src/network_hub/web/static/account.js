@@ -1,5 +1,6 @@
 // My network account: the signed-in patron's own loans, requests and fees at the other members
-// (each row naming its institution), from the hub's myNetworkAccount with the patron's token.
+// (each row naming its institution), from the hub's myNetworkAccount with the patron's token,
+// and their privacy ledger (privacyLedger): who saw their information, when and why.
 (function () {
   "use strict";
   var W = LFNW, el = W.el;
@@ -9,6 +10,12 @@
     " requests { institutionName title status pickupInstitution pickupLocation placedDate holdShelfExpiry }" +
     " fees { institutionName type balance currency owner } feeBalances { amount currency }" +
     " unavailable { institutionName message } } }";
+  var LEDGER = "query MyLedger { privacyLedger(first: 20) {" +
+    " at kind actorKind actorInstitution actorId fromMember toMember fields purpose outcome } }";
+  var KIND = { LINKED_ACCOUNT: "Account there made or updated", GETIT_REGISTRATION: "You registered",
+    WALK_IN_LOOKUP: "Looked up at a desk", NETWORK_ACTIVITY: "Your activity there viewed" };
+  var FIELD = { firstName: "first name", lastName: "last name", email: "e-mail", userGroup: "user group",
+    expiryDate: "expiry", loans: "loans", requests: "requests", fees: "fees" };
   var STATUS = { PLACED: "placed", PICK_FROM_SHELF: "being picked from the shelf", IN_TRANSIT: "on its way", ON_HOLD_SHELF: "ready to pick up" };
   var today = new Date().toISOString().slice(0, 10);
 
@@ -67,6 +74,24 @@
       ["Library", "Type", "Owed to", "Balance"],
       a.fees.map(function (f) { return [f.institutionName, f.type, f.owner, f.balance + " " + f.currency]; })) : null,
       "No open fines or fees at other libraries.");
+    W.reportHeight();
+    try {
+      var entries = (await W.gql(LEDGER)).privacyLedger;
+    } catch (e) {
+      fill("ledger-section", el("p", { class: "error" }, e.message));
+      W.reportHeight();
+      return;
+    }
+    fill("ledger-section", entries.length ? table("Your information between libraries (latest " + entries.length + ")",
+      ["When", "What", "Library", "By", "Information", "Why"],
+      entries.map(function (x) {
+        var library = x.kind === "NETWORK_ACTIVITY" ? x.fromMember : x.toMember;
+        var by = x.actorKind === "PATRON" ? "You" : "Staff of " + W.memberName(x.actorInstitution) + " (" + x.actorId + ")";
+        var what = x.fields.length ? x.fields.map(function (f) { return FIELD[f] || f; }).join(", ") :
+          (x.outcome === "REFUSED" ? "nothing (refused)" : "nothing (no match)");
+        return [W.day(x.at) + " " + String(x.at).slice(11, 16), KIND[x.kind] || x.kind, W.memberName(library), by, what, x.purpose];
+      })) : null,
+      "Your information has not been passed to another library.");
     W.reportHeight();
   });
 })();
