@@ -18,6 +18,7 @@ from tests.conftest import NodeFactory
 from tests.support.iso18626 import counts, outside_partner, post, samples
 from tests.support.nodes import NodeHarness
 from tests.support.resource_sharing import rs_institution, staff_principal
+from tests.support.statements import count_statements
 
 PARTNER = ("ISIL", "XX-PART")
 
@@ -320,6 +321,29 @@ async def test_the_borrower_accepts_our_conditions(node_factory: NodeFactory, db
     async with node.runtime.sessions() as session:
         row = await session.get_one(LendingRequest, row.id)
     assert (row.status, row.reply_by) == ("WILL_SUPPLY", None)
+
+
+async def test_a_repeat_writes_nothing_and_a_step_costs_a_fixed_number_of_statements(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    node, secret = await _lender(node_factory, db_url)
+    await post(node.client, request_xml("PART-0"), secret=secret)  # warm caches
+    costs = {}
+    for label, body in (
+        ("request", request_xml()),
+        ("cancel", requester_xml("Cancel")),
+        ("repeat", requester_xml("Cancel")),
+    ):
+        with count_statements(node.runtime.engine) as seen:
+            assert (await post(node.client, body, secret=secret)).message_status == "OK"
+        costs[label] = [s.split()[0].upper() for s in seen]
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(costs["repeat"])
+    writes = {
+        label: sum(w in ("INSERT", "UPDATE") for w in kinds) for label, kinds in costs.items()
+    }
+    # request: the dedup row, the lending request, its history line; cancel: the dedup
+    # row, the state, two history lines, the queued cancel response.
+    assert writes == {"request": 3, "cancel": 5, "repeat": 0}
 
 
 async def test_a_status_request_is_answered_through_the_outbox(

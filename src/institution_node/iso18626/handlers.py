@@ -59,6 +59,8 @@ async def handle(
     """Act on ``incoming`` once and answer its OK confirmation (the stored one when it was
     seen before); IsoError (nothing changed) when the step cannot be taken."""
     digest = incoming.dedup_digest()
+    # The OK answer depends on the message alone: stored with the row at once.
+    answer = serialize(message(confirmation(echo, now=now, received_at=received_at)))
     for _ in range(_ATTEMPTS):
         async with sessions() as session:
             stored = await session.scalar(
@@ -69,15 +71,16 @@ async def handle(
             if stored:
                 return stored.encode()
             ledger = IncomingMessage(
-                partner_id=partner_id, digest=digest, confirmation="", received_at=received_at
+                partner_id=partner_id,
+                digest=digest,
+                confirmation=answer.decode(),
+                received_at=received_at,
             )
             session.add(ledger)
             try:
                 await session.flush()
                 partner = await session.get_one(Partner, partner_id)
                 await dispatch(session, partner=partner, incoming=incoming, own_code=own_code)
-                answer = serialize(message(confirmation(echo, now=now, received_at=received_at)))
-                ledger.confirmation = answer.decode()
                 await session.commit()
             except IntegrityError:
                 # A twin was recorded meanwhile (or a concurrent first request): look again.
