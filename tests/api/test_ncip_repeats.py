@@ -107,3 +107,16 @@ async def test_each_service_twenty_times_changes_once(
     # One more copy later still changes nothing.
     await repeated(ncip.check_in_item("UNIB-R1", auth=secret))
     assert await state(node) == cancelled
+
+
+async def test_a_check_out_without_request_id_twenty_at_once_lends_once(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    """Without a RequestId the request is made on the spot: still one request, one loan."""
+    node = await node_factory(rs_institution("UNIB"), db_url=db_url)
+    secret = await ncip.add_broker(node.runtime, "UNIB")
+    answers = await twenty(node, ncip.check_out_item("UNIB-R2", auth=secret), together=True)
+    assert len(answers) == 1
+    async with node.runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(LendingRequest)) == 1
+        assert await session.scalar(select(func.count()).select_from(Loan)) == 1
