@@ -105,6 +105,16 @@ async def test_network_activity_filter_export_and_sign_out(
     assert "5.00 USD" in await page.inner_text("#balances")  # 2.50 at each member
     await check_page(page)
     await page.screenshot(path=str(SCREENSHOTS / "console-network-activity.png"))
+    # The privacy ledger: this very view is in it, one entry per member that answered.
+    await page.click("#show-ledger")
+    await expect(page.locator("#ledger-rows")).to_be_visible()
+    ledger = await page.locator("#ledger-rows tbody tr").all_inner_texts()
+    viewed = [r for r in ledger if "Network Activity viewed" in r and "unia-admin" in r]
+    assert {("University UNIB" in r, "University UNIC" in r) for r in viewed} >= {
+        (True, False),
+        (False, True),
+    }, ledger
+    await check_page(page)
 
     # Sortable: "Due" descending puts the latest due date first.
     await page.click("th button[data-key=dueDate]")

@@ -1,5 +1,6 @@
 // Network Activity (DOMAIN §4, seed 001): find a patron, Loans / Requests / Fines and fees,
-// the institution filter with the hub's counters, export of the current view, sortable columns.
+// the institution filter with the hub's counters, export of the current view, sortable columns;
+// the patron's privacy ledger on request (privacyLedger).
 (function () {
   "use strict";
   var el = LFN.el, day = LFN.day;
@@ -13,6 +14,10 @@
     " fees { institutionCode institutionName type original balance currency owner }" +
     " unavailable { institutionCode institutionName code message } } }";
 
+  var LEDGER = "query ConsoleLedger($id: String!) { privacyLedger(homeUserId: $id, first: 50) {" +
+    " at kind actorKind actorInstitution actorId fromMember toMember fields purpose outcome } }";
+  var KIND = { LINKED_ACCOUNT: "Linked account made or updated", GETIT_REGISTRATION: "Registered in Get It",
+    WALK_IN_LOOKUP: "Walk-in lookup", NETWORK_ACTIVITY: "Network Activity viewed" };
   var STATUS = { PLACED: "Placed", PICK_FROM_SHELF: "Being picked from the shelf",
     IN_TRANSIT: "In transit", ON_HOLD_SHELF: "On the hold shelf" };
   var today = new Date().toISOString().slice(0, 10);
@@ -53,6 +58,7 @@
       if (asked !== state.asked) return;
       state.data = null;
       $("activity").hidden = true;
+      $("ledger").hidden = true;
       $("notice").hidden = true;
       $("refusal").textContent = e.message;
       $("refusal").hidden = false;
@@ -61,9 +67,45 @@
     }
   }
 
+  async function showLedger() {
+    var body = $("ledger-body"), d = state.data;
+    body.textContent = "";
+    if (d.homeInstitution !== LFN.operator.institution) {
+      body.appendChild(el("p", null, "This patron's home institution keeps their privacy ledger."));
+      return;
+    }
+    try {
+      var entries = (await LFN.hub(LEDGER, { id: d.patronId })).privacyLedger;
+    } catch (e) {
+      body.appendChild(el("p", { class: "error" }, e.message));
+      return;
+    }
+    if (!entries.length) {
+      body.appendChild(el("p", null, "Nothing about this patron has crossed to another institution."));
+      return;
+    }
+    var t = el("table", { id: "ledger-rows" }, el("caption", null, "Latest " + entries.length + " entries, newest first"));
+    var head = el("tr");
+    ["When", "What", "From", "To", "By", "Information", "Why"].forEach(function (h) { head.appendChild(el("th", { scope: "col" }, h)); });
+    t.appendChild(el("thead", null, head));
+    var tbody = el("tbody");
+    entries.forEach(function (x) {
+      var row = el("tr");
+      [day(x.at) + " " + String(x.at).slice(11, 16), KIND[x.kind] || x.kind, LFN.memberName(x.fromMember),
+        LFN.memberName(x.toMember), (x.actorKind === "PATRON" ? "The patron" : LFN.memberName(x.actorInstitution) + " " + x.actorId),
+        x.fields.length ? x.fields.join(", ") : "nothing (" + x.outcome.toLowerCase().replace("_", " ") + ")", x.purpose
+      ].forEach(function (c) { row.appendChild(el("td", null, c)); });
+      tbody.appendChild(row);
+    });
+    t.appendChild(tbody);
+    body.appendChild(el("div", { class: "table-wrap" }, t));
+  }
+
   function render() {
     var d = state.data;
     $("activity").hidden = false;
+    $("ledger").hidden = false;
+    $("ledger-body").textContent = "";
     $("patron-label").textContent = d.patronId;
     var ind = $("indicator");
     ind.textContent = "";
@@ -168,6 +210,9 @@
     state.institution = null;
     state.view = "loans";
     load();
+  });
+  $("show-ledger").addEventListener("click", function () {
+    if (state.data) showLedger();
   });
   $("institution-filter").addEventListener("change", function (ev) {
     state.institution = ev.target.value || null;
