@@ -4,7 +4,7 @@ message answered with XSD-valid NCIP and written to the request's history."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -174,3 +174,21 @@ async def test_staff_see_broker_requests_with_their_ncip_messages(
         ("MESSAGE_IN", "NCIP:CheckOutItem", "BROKER"),
     ]
     assert ncip_lines[0]["note"] == "From BROKER about BRK-1"
+
+
+async def test_the_broker_renews_within_the_loan_terms(
+    node_factory: NodeFactory, sqlite_url: str
+) -> None:
+    node, secret = await broker_node(node_factory, sqlite_url)
+    answer = await ncip.post(node.client, ncip.check_out_item("UNIB-R2", auth=secret))
+    due_text = ncip.text(answer, "DateDue")
+    assert due_text is not None
+    due = datetime.fromisoformat(due_text)
+    seen = []
+    for weeks in (1, 2, 3):  # the items allow 2 renewals
+        wanted = (due + timedelta(weeks=weeks)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = await ncip.post(
+            node.client, ncip.renew_item("UNIB-R2", desired=wanted, auth=secret)
+        )
+        seen.append(ncip.problem_type(answer) or ncip.text(answer, "RenewalCount"))
+    assert seen == ["1", "2", "Maximum Renewals Exceeded"]

@@ -23,13 +23,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from network_common.vocabulary import LoanStatus
+
 from ..domain import lending as table
+from ..domain.circulation import check_renewal
 from ..domain.lending import LendingStatus
+from ..services.fulfilment.terms import loan_terms
 from ..services.requests.placement import free_on_shelf
 from ..services.resource_sharing import common, lending, lending_loans
 from ..services.resource_sharing.lending import PartnerAsk
 from ..services.resource_sharing.messages import Bibliographic
-from ..store.models import LendingRequest, Partner
+from ..store.models import Item, LendingRequest, Loan, Partner
 from . import finding, messages, once, responses
 from .endpoint import Exchange, Handler
 from .messages import Ident
@@ -310,6 +314,7 @@ class LendingHandlers:
                 )
             request = await common.lock_lending(session, request.id)
             if not _already_due(request, m.desired_due):
+                await _within_terms(session, request)
                 await lending_loans.renew(
                     session,
                     actor=common.Actor(partner=partner),
@@ -327,6 +332,18 @@ class LendingHandlers:
             return answer, request
 
         return await self._run(exchange, key, step)
+
+
+async def _within_terms(session: AsyncSession, request: LendingRequest) -> None:
+    """A broker renews without staff: the loan's terms of use decide how often (Maximum
+    Renewals Exceeded beyond them)."""
+    loan = await session.get_one(Loan, request.loan_id)
+    item = await session.get_one(Item, loan.item_id)
+    check_renewal(
+        status=LoanStatus(loan.status),
+        renewals=loan.renewals,
+        renewals_allowed=loan_terms(loan, item).renewals_allowed,
+    )
 
 
 def _already_due(request: LendingRequest, desired: datetime | None) -> bool:
