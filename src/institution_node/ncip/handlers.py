@@ -48,6 +48,7 @@ OUT = frozenset({S.SHIPPED, S.RENEW_REQUESTED})
 
 
 def rid(ident: Ident | None) -> str | None:
+    """A request id as part of a claim key (its agency and value)."""
     return None if ident is None else f"{ident.agency or ''}/{ident.value}"
 
 
