@@ -34,7 +34,7 @@ WANTED = {
     "author": "Far Writer",
     "pickupLibraryCode": "LAW",
     "neededBy": "2031-03-01",
-    "note": "chapter 3 is enough",
+    "message": "chapter 3 is enough",
 }
 
 
@@ -94,6 +94,9 @@ async def test_a_patron_asks_home_for_resource_sharing(net: LiveNetwork) -> None
     )
     assert listed["patronPrimaryId"] == "P1"
     assert listed["availableActions"][0] == "SEND"
+    async with node.runtime.sessions() as session:
+        words = await session.scalar(select(BorrowingRequest.patron_note))
+    assert words == "chapter 3 is enough"
     assert page["facets"]["pickupLocation"] == [{"value": "LAW", "count": 1}]
 
 

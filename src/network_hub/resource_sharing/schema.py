@@ -33,7 +33,8 @@ class ResourceSharingRequestInput:
     article_author: str | None = None
     format: BorrowingFormat = BorrowingFormat.BOOK
     needed_by: date | None = None
-    note: str | None = None
+    # The patron's own words to their library (not a staff note: no note crosses the network).
+    message: str | None = None
 
     def to_variables(self) -> dict[str, Any]:
         """The node's PatronResourceSharingInput (camelCase; unset fields left out)."""
@@ -52,7 +53,7 @@ class ResourceSharingRequestInput:
             "articleAuthor": self.article_author,
             "format": self.format.value,
             "neededBy": self.needed_by.isoformat() if self.needed_by else None,
-            "note": self.note,
+            "message": self.message,
         }
         return {k: v for k, v in values.items() if v is not None}
 

@@ -34,7 +34,8 @@ class PatronResourceSharingInput:
     article_author: str | None = None
     format: BorrowingFormat = BorrowingFormat.BOOK
     needed_by: date | None = None
-    note: str | None = None
+    # The patron's own words to their library (not a staff note: no note crosses the network).
+    message: str | None = None
 
     def to_domain(self) -> service.PatronAsk:
         return service.PatronAsk(
@@ -52,7 +53,7 @@ class PatronResourceSharingInput:
             article_author=self.article_author,
             format=self.format.value,
             needed_by=self.needed_by,
-            note=self.note,
+            note=self.message,
         )
 
 
