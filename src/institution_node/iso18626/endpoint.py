@@ -21,6 +21,7 @@ namespace and checked against the XSD before it leaves (a failure is logged as a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -67,6 +68,8 @@ class Iso18626Endpoint:
     def __init__(self, runtime: NodeRuntime) -> None:
         self.runtime = runtime
         self.keys = PartnerKeys(runtime.http)
+        #: SQLite: this process's message transactions take the write lock in turn.
+        self.writer = asyncio.Lock() if runtime.engine.dialect.name == "sqlite" else None
 
     @property
     def max_bytes(self) -> int:
@@ -141,6 +144,7 @@ class Iso18626Endpoint:
                 own_code=own_code,
                 received_at=received_at,
                 now=_now(),
+                writer=self.writer,
             )
         except IsoError as error:
             label = (parsed.kind if parsed else "other", error.error_type.value)

@@ -16,6 +16,8 @@ fails is rolled back with its row: sending it again tries again.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -55,14 +57,17 @@ async def handle(
     own_code: str,
     received_at: datetime,
     now: datetime,
+    writer: asyncio.Lock | None = None,
 ) -> bytes:
     """Act on ``incoming`` once and answer its OK confirmation (the stored one when it was
-    seen before); IsoError (nothing changed) when the step cannot be taken."""
+    seen before); IsoError (nothing changed) when the step cannot be taken. ``writer``
+    queues this process's message transactions in turn (SQLite, whose own busy wait is
+    unfair: a writer could wait seconds behind later ones)."""
     digest = incoming.dedup_digest()
     # The OK answer depends on the message alone: stored with the row at once.
     answer = serialize(message(confirmation(echo, now=now, received_at=received_at)))
     for _ in range(_ATTEMPTS):
-        async with sessions() as session:
+        async with writer or contextlib.nullcontext(), sessions() as session:
             stored = await session.scalar(
                 select(IncomingMessage.confirmation).where(
                     IncomingMessage.partner_id == partner_id, IncomingMessage.digest == digest
