@@ -46,18 +46,18 @@ class IndexState:
         return code in self._members
 
     def member(self, code: str) -> MemberIndexState:
-        return self._members[code]
+        return self._members.setdefault(code, MemberIndexState())
 
     def synced(self, code: str, *, cursor: int | None) -> None:
         """``code``'s index rows are up to date with its feed at ``cursor``."""
-        state = self._members[code]
+        state = self.member(code)
         state.cursor = cursor
         state.freshness = Freshness.FRESH
         state.tried = True
         state.synced_at = time.monotonic()
 
     def failed(self, code: str) -> None:
-        state = self._members[code]
+        state = self.member(code)
         state.tried = True
         if state.freshness is Freshness.FRESH:
             state.freshness = Freshness.STALE
