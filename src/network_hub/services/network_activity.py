@@ -31,7 +31,7 @@ log = logging.getLogger("network_hub.activity")
 
 HOME_PATRON_EXISTS = """
 query HubHomePatronExists($ids: [String!]!) {
-  homePatrons(primaryIds: $ids) { homeUserId }
+  homePatrons(primaryIds: $ids) { homeUserId isLinkedAccount sourceInstitution sourceUserId }
 }
 """
 #: Said for an id the home does not know; the same words as for any other missing patron.
@@ -78,28 +78,29 @@ async def network_activity(
     identity, is_linked_user, links = await _links(
         runtime=runtime, institution=institution, patron_id=patron_id
     )
+    home_failure: MemberFailure | None = None
+    if not is_linked_user and not _holders(runtime, links, institution):
+        # Nothing to fan out to: the home says whether the patron exists at all (and whether
+        # the record is a linked one the index has not learnt yet).
+        home_failure, source = await _check_home(
+            runtime=runtime, institution=institution, patron_id=patron_id
+        )
+        if source is not None:
+            is_linked_user, identity = True, source
+            async with runtime.sessions() as session:
+                links = await index.links_for(session, home=source[0], user_id=source[1])
     if is_linked_user:
         access.check_linked_user(
             cross_consortia_identifiers=await _cross_consortia(
                 runtime=runtime, institution=institution
             )
         )
-    codes = [
-        link.member_code
-        for link in links
-        if link.member_code != institution and link.member_code in runtime.registry
-    ]
+    # A patron with linked accounts is known (they were made from its home record).
+    codes = _holders(runtime, links, institution)
     entry = _crossing(principal=principal, identity=identity, member="")
     ledger_at: datetime | None = None
-    if not codes and not is_linked_user:
-        # Nothing to fan out to: the home says whether the patron exists at all.
-        home_failure = await _check_home(
-            runtime=runtime, institution=institution, patron_id=patron_id
-        )
-        results: list[Any] = []
-    else:
-        # A patron with linked accounts is known (they were made from its home record).
-        home_failure = None
+    results: list[Any] = []
+    if codes:
         # The ledger entries are written while the members answer (no added latency); those
         # that then send nothing are marked NO_MATCH below.
         written = asyncio.create_task(_ledger(runtime=runtime, entry=entry, members=codes))
@@ -168,23 +169,37 @@ async def _ledger(*, runtime: HubRuntime, entry: ledger.Crossing, members: list[
     )
 
 
+def _holders(runtime: HubRuntime, links: list[index.IndexEntry], institution: str) -> list[str]:
+    """The members to ask: the index's holders, never the caller's own member."""
+    return [
+        link.member_code
+        for link in links
+        if link.member_code != institution and link.member_code in runtime.registry
+    ]
+
+
 async def _check_home(
     *, runtime: HubRuntime, institution: str, patron_id: str
-) -> MemberFailure | None:
-    """NotFound when the home does not know ``patron_id``; its failure when it cannot say."""
+) -> tuple[MemberFailure | None, Identity | None]:
+    """NotFound when the home does not know ``patron_id``; else its failure when it cannot
+    say, and the source identity when the record is a linked account."""
     client = runtime.registry.get(institution)
     if client is None:
         raise NotFound(UNKNOWN_PATRON)
     try:
         data = await client.query(HOME_PATRON_EXISTS, {"ids": [patron_id]})
-        known = any(p.get("homeUserId") == patron_id for p in data["homePatrons"] or ())
+        found = [p for p in data["homePatrons"] or () if p.get("homeUserId") == patron_id]
+        source: Identity | None = None
+        if found and found[0].get("isLinkedAccount"):
+            source = (str(found[0]["sourceInstitution"]), str(found[0]["sourceUserId"]))
     except MemberFailure as failure:
-        return failure
+        return failure, None
     except (KeyError, TypeError, AttributeError):
-        return MemberFailure(institution, client.member.name, UnavailableCode.MEMBER_ERROR)
-    if not known:
+        off_contract = MemberFailure(institution, client.member.name, UnavailableCode.MEMBER_ERROR)
+        return off_contract, None
+    if not found:
         raise NotFound(UNKNOWN_PATRON)
-    return None
+    return None, source
 
 
 async def _forget(*, runtime: HubRuntime, identity: Identity, members: list[str]) -> None:
