@@ -70,6 +70,20 @@ async def test_partners_and_rotas(node_factory: NodeFactory, db_url: str) -> Non
         "resourceSharingPartners"
     ]
     assert "EXT1" not in [p["code"] for p in active]
+    # A network member is not retyped: only its lending library and active flag change.
+    update = """
+    mutation U($input: PartnerInput!) {
+      updatePartner(code: "UNIB", input: $input) { code name endpointUrl lendingLibraryCode }
+    }"""
+    retyped = {"code": "UNIB", "name": "Renamed", "endpointUrl": "https://elsewhere.test",
+               "lendingLibraryCode": "LAW"}  # fmt: skip
+    updated = (await node.gql(update, {"input": retyped}, token=manager))["updatePartner"]
+    assert updated == {
+        "code": "UNIB",
+        "name": "University UNIB",
+        "endpointUrl": "http://unib.test/iso18626",
+        "lendingLibraryCode": "LAW",
+    }
     rota = {"code": "DEF", "name": "Default", "partnerCodes": ["UNIC", "UNIB"], "isDefault": True}
     saved = (await node.gql(q.SAVE_ROTA, {"input": rota}, token=manager))["saveRota"]
     assert saved == {"code": "DEF", "isDefault": True, "partnerCodes": ["UNIC", "UNIB"]}
