@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck sdl bench clean
+.PHONY: demo test lint typecheck sdl bench screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck: $(STAMP)
 sdl: $(STAMP)
 	$(BIN)/python -m institution_node.api.sdl --write
 	$(BIN)/python -m network_hub.schema.sdl --write
+
+# Re-make the README's screenshots (docs/screenshots) with the browser tests.
+screenshots: $(STAMP)
+	LFN_WRITE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
