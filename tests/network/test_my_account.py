@@ -97,3 +97,26 @@ async def test_the_console_gateway_wants_the_session_and_its_csrf_token(
     )
     assert wrong.status_code == 401
     assert 'role="alert"' in wrong.text
+
+
+async def test_a_member_the_hub_has_not_synced_is_named_not_left_out(
+    network_factory: NetworkFactory,
+) -> None:
+    """Issue 10, item 2, for the patron's own view: a member down when the hub synced."""
+    home = two_library_institution("UNIA")
+    home["users"] += [patron("L1")]
+    net = await network_factory(
+        [home, member_with_linked_patrons("UNIB", patrons=1)], sync_index=False, down=["UNIB"]
+    )
+    await net.sync_index()
+    query = "{ myNetworkAccount { loanCount unavailable { institutionCode code } } }"
+    token = await patron_token(net, "L1")
+    mine = (await net.hub_gql(query, token=token))["myNetworkAccount"]
+    assert mine == {
+        "loanCount": 0,
+        "unavailable": [{"institutionCode": "UNIB", "code": "INDEX_NOT_READY"}],
+    }
+    await net.nodes["UNIB"].start()
+    await net.sync_index()
+    mine = (await net.hub_gql(query, token=token))["myNetworkAccount"]
+    assert mine == {"loanCount": 1, "unavailable": []}

@@ -3,7 +3,8 @@ where they have a linked account, asked with their own patron token.
 
 The identity is the token's, never an argument, so a patron token reaches no one else's data.
 The members called, the documents and the merge are Network Activity's (one call per member,
-members that cannot answer named, links the member no longer has dropped from the index).
+members that cannot answer named, links the member no longer has dropped from the index,
+members whose linked accounts the hub has not synced named INDEX_NOT_READY / INDEX_STALE).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ async def my_network_account(
     gone: list[str] = []
     for member in runtime.registry.members:
         if member.code not in results:
+            # Not asked: the hub may not know of an account there yet (index freshness).
+            unknown = runtime.index_state.unavailable_code(member.code)
+            if unknown is not None and member.code != identity[0]:
+                failures.append(MemberFailure(member.code, member.name, unknown))
             continue
         result = results[member.code]
         if isinstance(result, MemberFailure):
