@@ -53,7 +53,7 @@ FACETS = """
            assignee { value count } hasActiveNote { value count } }
 """
 LIST = f"""
-query($filter: RequestFilterInput, $first: Int!, $after: String) {{
+query($filter: BorrowingFilterInput, $first: Int!, $after: String) {{
   borrowingRequests(filter: $filter, first: $first, after: $after) {{
     totalCount endCursor hasNextPage
     nodes {{ id status title author patronPrimaryId pickupLibraryCode partnerCode rota

@@ -41,7 +41,7 @@ mutation Create($input: CreateBorrowingRequestInput!) {{
 }}
 """
 BORROWING_LIST = f"""
-query List($filter: RequestFilterInput, $first: Int! = 50, $after: String) {{
+query List($filter: BorrowingFilterInput, $first: Int! = 50, $after: String) {{
   borrowingRequests(filter: $filter, first: $first, after: $after) {{
     totalCount endCursor hasNextPage nodes {{ {BORROWING} }} {FACETS}
   }}
@@ -56,7 +56,7 @@ query List($first: Int! = 50, $after: String) {
 """
 BORROWING_ONE = f"query One($id: ID!) {{ borrowingRequest(id: $id) {{ {BORROWING} }} }}"
 LENDING_LIST = f"""
-query List($filter: RequestFilterInput, $first: Int! = 50, $after: String) {{
+query List($filter: LendingFilterInput, $first: Int! = 50, $after: String) {{
   lendingRequests(filter: $filter, first: $first, after: $after) {{
     totalCount endCursor hasNextPage nodes {{ {LENDING} }} {FACETS}
   }}

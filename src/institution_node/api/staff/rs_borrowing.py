@@ -17,7 +17,7 @@ from ...services.resource_sharing.messages import Bibliographic
 from ..context import StaffInfo
 from .ids import parse_id
 from .rs_common import asks_for, borrowing_step, desk_step, operator
-from .rs_types import BorrowingRequest, BorrowingRequestPage, RequestFilterInput
+from .rs_types import BorrowingFilterInput, BorrowingRequest, BorrowingRequestPage
 
 
 @strawberry.input(
@@ -85,7 +85,7 @@ class BorrowingQuery:
     async def borrowing_requests(
         self,
         info: StaffInfo,
-        filter: RequestFilterInput | None = None,
+        filter: BorrowingFilterInput | None = None,
         first: int = 50,
         after: str | None = None,
     ) -> BorrowingRequestPage:

@@ -15,7 +15,7 @@ from ...services.resource_sharing.annotations import Side
 from ..context import StaffInfo
 from .ids import parse_id
 from .rs_common import asks_for, lending_step, operator
-from .rs_types import LendingRequest, LendingRequestPage, RequestFilterInput
+from .rs_types import LendingFilterInput, LendingRequest, LendingRequestPage
 
 
 @strawberry.type
@@ -27,7 +27,7 @@ class LendingQuery:
     async def lending_requests(
         self,
         info: StaffInfo,
-        filter: RequestFilterInput | None = None,
+        filter: LendingFilterInput | None = None,
         first: int = 50,
         after: str | None = None,
     ) -> LendingRequestPage:

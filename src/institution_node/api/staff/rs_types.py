@@ -324,34 +324,59 @@ class LendingRequestPage:
         )
 
 
-@strawberry.input(description="Narrow a list; an empty or missing list narrows nothing.")
-class RequestFilterInput:
-    status: list[str] | None = strawberry.field(
-        default=None, description="BorrowingStatus or LendingStatus values of the list's side."
-    )
+@strawberry.input(description="Narrow the borrowing list; a missing list narrows nothing.")
+class BorrowingFilterInput:
+    status: list[BorrowingStatus] | None = None
     partner_codes: list[str] | None = None
     pickup_locations: list[str] | None = strawberry.field(
-        default=None,
-        description="Borrowing: pickup library codes; lending: the partner's pickup location.",
+        default=None, description="Pickup library codes."
     )
     assignees: list[str] | None = strawberry.field(
         default=None, description="Operators' primary ids."
     )
-    unassigned: bool = False
+    unassigned: bool = strawberry.field(
+        default=False, description="Unassigned requests (besides any assignees given)."
+    )
     has_active_note: bool | None = None
     patron_primary_id: str | None = strawberry.field(
-        default=None, description="Borrowing only: one patron's requests."
+        default=None, description="One patron's requests."
     )
 
     def to_domain(self) -> views.RequestFilter:
         return views.RequestFilter(
-            statuses=self.status or (),
+            statuses=[s.value for s in self.status or ()],
             partner_codes=self.partner_codes or (),
             pickup_locations=self.pickup_locations or (),
             assignees=self.assignees or (),
             unassigned=self.unassigned,
             has_active_note=self.has_active_note,
             patron_primary_id=self.patron_primary_id,
+        )
+
+
+@strawberry.input(description="Narrow the lending list; a missing list narrows nothing.")
+class LendingFilterInput:
+    status: list[LendingStatus] | None = None
+    partner_codes: list[str] | None = None
+    pickup_locations: list[str] | None = strawberry.field(
+        default=None, description="The partner's pickup locations, as it sent them."
+    )
+    assignees: list[str] | None = strawberry.field(
+        default=None, description="Operators' primary ids."
+    )
+    unassigned: bool = strawberry.field(
+        default=False, description="Unassigned requests (besides any assignees given)."
+    )
+    has_active_note: bool | None = None
+
+    def to_domain(self) -> views.RequestFilter:
+        return views.RequestFilter(
+            statuses=[s.value for s in self.status or ()],
+            partner_codes=self.partner_codes or (),
+            pickup_locations=self.pickup_locations or (),
+            assignees=self.assignees or (),
+            unassigned=self.unassigned,
+            has_active_note=self.has_active_note,
         )
 
 
