@@ -6,8 +6,8 @@
 - **Change feed** (``poll_member``, ``poll_feeds``): ``linkChanges`` after the cursor, applied
   in order (LINKED: record, UNLINKED: forget). A member never synced, or whose feed says
   ``resync``, gets a full sync instead. The hub polls every HUB_LINK_FEED_SECONDS
-  (``FeedPoller``); the periodic full sync (HUB_INDEX_SYNC_SECONDS, ``jobs.py``) stays as
-  the safety net.
+  (``FeedPoller``, one loop per member); the periodic full sync (HUB_INDEX_SYNC_SECONDS,
+  ``jobs.py``) stays as the safety net.
 
 Every attempt updates the member's freshness (``index_state.py``); the member's lock keeps
 its full sync and feed polls apart.
@@ -181,29 +181,34 @@ async def poll_feeds(*, runtime: HubRuntime) -> dict[str, bool]:
 
 
 class FeedPoller:
-    """Polls every member's change feed every ``seconds`` in this hub process (each
-    replica polls for itself: applying a change twice leaves the index as it is)."""
+    """Polls every member's change feed every ``seconds`` in this hub process, one loop per
+    member (a slow or silent member delays no one else's freshness). Each replica polls for
+    itself: applying a change twice leaves the index as it is."""
 
     def __init__(self, runtime: HubRuntime, *, seconds: float) -> None:
         self._runtime = runtime
         self._seconds = seconds
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self._task is None and self._seconds > 0:
-            self._task = asyncio.create_task(self._loop(), name="index-feed")
+        if self._tasks or self._seconds <= 0:
+            return
+        for client in self._runtime.registry:
+            name = f"index-feed:{client.member.code}"
+            self._tasks.append(asyncio.create_task(self._loop(client), name=name))
 
-    async def _loop(self) -> None:
+    async def _loop(self, client: MemberClient) -> None:
         while True:
             try:
-                await poll_feeds(runtime=self._runtime)
+                await poll_member(runtime=self._runtime, client=client)
             except Exception:  # the hub's own database failed: try again next round
-                log.exception("index feed poll failed")
+                log.exception("index feed poll of %s failed", client.member.code)
             await asyncio.sleep(self._seconds)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks.clear()
