@@ -9,11 +9,12 @@ from datetime import date, datetime
 
 import strawberry
 
-from network_common.graphql_vocabulary import BorrowingFormat, BorrowingStatus
+from network_common.graphql_vocabulary import BorrowingFormat, BorrowingStatus, RequestStatus
 
 from ...domain.borrowing import BorrowingAction
 from ...domain.lending import LendingAction, LendingStatus
 from ...domain.partners import PartnerAuth, PartnerOrigin, PartnerProtocol
+from ...outbox.status import MessageStatus
 from ...services.resource_sharing import views
 from ...services.resource_sharing.common import HistoryCategory
 from ...services.resource_sharing.partners import PartnerView
@@ -28,6 +29,12 @@ strawberry.enum(
     PartnerOrigin,
     description="NETWORK: a network member, kept in step with the hub's list; LOCAL: typed "
     "in by staff.",
+)
+strawberry.enum(
+    MessageStatus,
+    name="MessageDelivery",
+    description="An outgoing message's delivery: PENDING (waiting for its next attempt), "
+    "SENDING, SENT (the partner accepted it) or FAILED (given up).",
 )
 strawberry.enum(
     HistoryCategory,
@@ -46,8 +53,8 @@ class HistoryEntry:
     partner_code: str | None
     actor: str | None = strawberry.field(description="Operator, partner code, or SYSTEM.")
     active: bool = strawberry.field(description="An open note or alert (until dismissed).")
-    delivery: str | None = strawberry.field(
-        description="An outgoing message's delivery: PENDING, SENDING, SENT or FAILED."
+    delivery: MessageStatus | None = strawberry.field(
+        description="An outgoing message's delivery state."
     )
     created_at: datetime
 
@@ -63,7 +70,7 @@ class HistoryEntry:
             partner_code=v.partner_code,
             actor=v.actor,
             active=v.active,
-            delivery=v.delivery,
+            delivery=MessageStatus(v.delivery) if v.delivery else None,
             created_at=v.created_at,
         )
 
@@ -189,7 +196,9 @@ class LendingRequest:
     item_barcode: str | None
     item_library_code: str | None
     library_code: str | None
-    move_request_status: str | None
+    move_request_status: RequestStatus | None = strawberry.field(
+        description="Where the move request bringing the item to the shipping desk is."
+    )
     due_at: datetime | None
     renewals: int
     condition_code: str | None
@@ -237,7 +246,9 @@ class LendingRequest:
             item_barcode=v.item_barcode,
             item_library_code=v.item_library_code,
             library_code=v.library_code,
-            move_request_status=v.move_request_status,
+            move_request_status=(
+                RequestStatus(v.move_request_status) if v.move_request_status else None
+            ),
             due_at=v.due_at,
             renewals=v.renewals,
             condition_code=v.condition_code,
