@@ -306,17 +306,13 @@ class _Facetted:
         )
 
 
-async def _assignee_condition(
-    session: AsyncSession, column: Any, rf: RequestFilter
-) -> ColumnElement[bool] | None:
+def _assignee_condition(column: Any, rf: RequestFilter) -> ColumnElement[bool] | None:
     wanted = _values(rf.assignees, "assignee")
     if not wanted and not rf.unassigned:
         return None
-    ids = list(
-        await session.scalars(select(User.id).where(User.primary_id.in_(wanted))) if wanted else []
-    )
     parts: list[ColumnElement[bool]] = []
     if wanted:
+        ids = select(User.id).where(User.primary_id.in_(wanted)).scalar_subquery()
         parts.append(column.in_(ids))
     if rf.unassigned:
         parts.append(column.is_(None))
@@ -452,8 +448,8 @@ def _borrowing_view(
     )
 
 
-async def _borrowing_conditions(
-    session: AsyncSession, rf: RequestFilter, libraries: dict[int, tuple[str, str]]
+def _borrowing_conditions(
+    rf: RequestFilter, libraries: dict[int, tuple[str, str]]
 ) -> dict[str, ColumnElement[bool]]:
     conditions: dict[str, ColumnElement[bool]] = {}
     statuses = _statuses(rf.statuses, btable.BorrowingStatus)
@@ -469,7 +465,7 @@ async def _borrowing_conditions(
         conditions[Facet.PICKUP] = _B.pickup_library_id.in_(
             [by_code[c] for c in pickups if c in by_code]
         )
-    assignee = await _assignee_condition(session, _B.assignee_id, rf)
+    assignee = _assignee_condition(_B.assignee_id, rf)
     if assignee is not None:
         conditions[Facet.ASSIGNEE] = assignee
     if rf.has_active_note is not None:
@@ -501,7 +497,7 @@ async def borrowing_requests(
     side = _Facetted(
         _B,
         visible_borrowing(model, scope),
-        await _borrowing_conditions(session, rf, libraries),
+        _borrowing_conditions(rf, libraries),
         _B.pickup_library_id,
     )
     query = _borrowing_select().where(*side.where())
@@ -613,9 +609,7 @@ def _lending_view(row: Any, libraries: dict[int, tuple[str, str]]) -> LendingVie
     )
 
 
-async def _lending_conditions(
-    session: AsyncSession, rf: RequestFilter
-) -> dict[str, ColumnElement[bool]]:
+def _lending_conditions(rf: RequestFilter) -> dict[str, ColumnElement[bool]]:
     conditions: dict[str, ColumnElement[bool]] = {}
     statuses = _statuses(rf.statuses, ltable.LendingStatus)
     if statuses:
@@ -627,7 +621,7 @@ async def _lending_conditions(
     pickups = _values(rf.pickup_locations, "pickupLocation")
     if pickups:
         conditions[Facet.PICKUP] = _L.pickup_location.in_(pickups)
-    assignee = await _assignee_condition(session, _L.assignee_id, rf)
+    assignee = _assignee_condition(_L.assignee_id, rf)
     if assignee is not None:
         conditions[Facet.ASSIGNEE] = assignee
     if rf.has_active_note is not None:
@@ -655,7 +649,7 @@ async def lending_requests(
     side = _Facetted(
         _L,
         visible_lending(model, scope),
-        await _lending_conditions(session, rf),
+        _lending_conditions(rf),
         _L.pickup_location,
     )
     query = _lending_select().where(*side.where())
