@@ -96,9 +96,12 @@ class Network:
         tag: str = "",
         share: Network | None = None,
         src: Path | None = None,
+        database_url: str | None = None,
     ) -> None:
         """``share``: use that network's fake members (start only a hub); ``src``: the hub's
-        sources come from that ``src`` directory (e.g. a checkout of an older commit)."""
+        sources come from that ``src`` directory (e.g. a checkout of an older commit);
+        ``database_url``: the hub's database (default SQLite in its data directory)."""
+        self.database_url = database_url
         self.n, self.shape, self.workdir, self.key = n, shape, workdir, key
         self.workers, self.tag, self.share, self.src = workers, tag, share, src
         self.codes = [HOME] + [f"M{i:03d}" for i in range(1, n + 1)]
@@ -140,6 +143,8 @@ class Network:
         }
         if self.src is not None:
             env["PYTHONPATH"] = str(self.src)
+        if self.database_url is not None:
+            env["HUB_DATABASE_URL"] = self.database_url
         workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         # BENCH_HUB_PROFILE=<file>: the hub runs under cProfile, its stats written at stop.
         profile = os.environ.get("BENCH_HUB_PROFILE")

@@ -24,10 +24,12 @@ CPU each server process (and its children) used per query over its windows, from
     .venv/bin/python -m bench.bench_side_by_side [--sizes 10,50,100] [--iterations 200]
         [--hive-dir /tmp/hive] [--workers 2] [--throughput-seconds 5] [--rounds 3]
 
-``--compare-src DIR`` adds a second hub whose sources come from DIR (e.g. ``git worktree add
-/tmp/base <commit>`` then ``/tmp/base/src``) in front of the same members, interleaved too:
-before/after in one run. ``--workers W`` runs one more hub with W uvicorn worker processes
-(``network-hub serve --workers``), throughput measured against the single-process hub.
+``--pg-hub`` adds the same hub on a scratch PostgreSQL database (``hub/pg``; production's
+database: on SQLite each index look-up hops to aiosqlite's thread). ``--compare-src DIR``
+adds a second hub whose sources come from DIR (e.g. ``git worktree add /tmp/base <commit>``
+then ``/tmp/base/src``) in front of the same members, interleaved too: before/after in one
+run. ``--workers W`` runs one more hub with W uvicorn worker processes (``network-hub serve
+--workers``), throughput measured against the single-process hub.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.bench_network_activity import PATRON, QUERY, Network, spawn, staff_token
-from bench.common import free_ports, pct, wait_http
+from bench.common import drop_pg_database, free_ports, pct, scratch_pg_database, wait_http
 from network_common.keys import SigningKey
 from network_hub.activity.upstream import NETWORK_ACTIVITY_QUERY
 
@@ -235,11 +237,20 @@ async def run_size(
     hive = Hive(args.hive_dir, net) if args.hive_dir else None
     wide: Network | None = None
     base: Network | None = None
+    pg: Network | None = None
+    pg_url: str | None = None
     try:
         await net.start()
         if args.compare_src:
             base = Network(n, "typical", tmp, key, tag="base", share=net, src=args.compare_src)
             await base.start()
+        if args.pg_hub:
+            pg_url = await scratch_pg_database()
+            if pg_url is None:
+                print("PostgreSQL not reachable: no hub/pg")
+            else:
+                pg = Network(n, "typical", tmp, key, tag="pg", share=net, database_url=pg_url)
+                await pg.start()
         if hive is not None:
             await hive.start()
         headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
@@ -269,6 +280,14 @@ async def run_size(
                     await post(session, base_url, body, headers)
 
                 calls["hub@base"] = hub_base
+            if pg is not None:
+                await wait_hub_ready(session, pg, token)
+                pg_hub_url = pg.hub_url + "/graphql"
+
+                async def hub_pg() -> None:
+                    await post(session, pg_hub_url, body, headers)
+
+                calls["hub/pg"] = hub_pg
             if hive is not None:
                 hive_body = json.dumps({"query": hive.query()}).encode()
                 hive_headers = {"content-type": "application/json"}
@@ -290,6 +309,8 @@ async def run_size(
                 targets: dict[str, tuple[Call, int]] = {"hub": (hub, net.procs[-1].pid)}
                 if base is not None:
                     targets["hub@base"] = (calls["hub@base"], base.procs[-1].pid)
+                if pg is not None:
+                    targets["hub/pg"] = (calls["hub/pg"], pg.procs[-1].pid)
                 if hive is not None and hive.proc is not None:
                     targets["hive"] = (calls["hive"], hive.proc.pid)
                 if args.workers > 1:
@@ -310,9 +331,11 @@ async def run_size(
                 )
         return result
     finally:
-        for other in (wide, base):
+        for other in (wide, base, pg):
             if other is not None:
                 other.stop()
+        if pg_url is not None:
+            await drop_pg_database(pg_url)
         if hive is not None:
             hive.stop()
         net.stop()
@@ -377,6 +400,11 @@ def main() -> None:
     parser.add_argument("--throughput-seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating throughput windows")
     parser.add_argument("--workers", type=int, default=1, help="also a hub with W workers")
+    parser.add_argument(
+        "--pg-hub",
+        action="store_true",
+        help="also a hub on a scratch PostgreSQL database (production's set-up; 'hub' is SQLite)",
+    )
     parser.add_argument(
         "--compare-src",
         type=Path,
