@@ -40,6 +40,11 @@ def _ignore(_code: str, _outcome: str, _seconds: float) -> None:
 
 
 MAX_CONNECTIONS = 100
+#: For ``query``'s requests, which ``asyncio.timeout(member timeout)`` bounds as a whole:
+#: aiohttp's own timers (total 300 s by default) would be armed and cancelled on every call.
+_BOUNDED_OUTSIDE = aiohttp.ClientTimeout(
+    total=None, connect=None, sock_read=None, sock_connect=None
+)
 #: A recovery probe (``probe``) waits at most this long (or the member timeout if shorter).
 PROBE_TIMEOUT_SECONDS = 1.0
 
@@ -122,7 +127,9 @@ class MemberClient:
         try:
             async with asyncio.timeout(self.timeout):
                 session = self._sessions()
-                async with session.post(self._endpoint[1], data=body, headers=headers) as response:
+                async with session.post(
+                    self._endpoint[1], data=body, headers=headers, timeout=_BOUNDED_OUTSIDE
+                ) as response:
                     raw = await response.read()
                     status = response.status
         except TimeoutError:
