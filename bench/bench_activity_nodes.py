@@ -164,6 +164,8 @@ async def run(args: argparse.Namespace) -> int:
                     for c, u in urls.items()
                 )
             )
+            for u in urls.values():  # up before the hub's start-up index sync asks them
+                await wait_http(f"{u}/healthz")
             hub = spawn(
                 [sys.executable, "-m", "network_hub.cli", "serve"],
                 env={
@@ -178,8 +180,6 @@ async def run(args: argparse.Namespace) -> int:
                 stderr=subprocess.DEVNULL,
             )
             procs.append(hub)
-            for u in urls.values():
-                await wait_http(f"{u}/healthz")
             await wait_http(f"{hub_url}/healthz")
             pids = " ".join(f"{c}={p.pid}" for c, p in zip(codes, procs, strict=False))
             print(f"processes (for a profiler): {pids} hub={hub.pid}", flush=True)
