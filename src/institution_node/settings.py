@@ -60,6 +60,9 @@ class NodeSettings(BaseSettings):
     loan_jobs_seconds: float = Field(default=3600.0, ge=0)
     #: Period of the outbox delivery job (letters by e-mail, protocol messages; 0 = off).
     outbox_delivery_seconds: float = Field(default=10.0, ge=0)
+    #: Period of the resource sharing job: conditions past their reply-by expire, overdue
+    #: messages to borrowers (0 = off).
+    rs_jobs_seconds: float = Field(default=900.0, ge=0)
     #: Backoff of a failed delivery: base * 2**(attempts-1) seconds, at most the maximum.
     outbox_retry_base_seconds: float = Field(default=30.0, gt=0)
     outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
