@@ -134,3 +134,40 @@ async def test_unfilled_asks_the_next_partner_and_only_it_may_speak(
     expect = supplier_says(MessageKind.WILL_SUPPLY, rid, attempt=2, supplier=SECOND)
     assert (await post(node.client, expect, secret=secrets["TWO"])).message_status == "OK"
     assert (await _status(node, rid)).status == "WILL_SUPPLY"
+
+
+async def test_a_partner_we_moved_on_from_may_answer_our_cancel(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    """Declining conditions sends the partner a Cancel and asks the next one: the first
+    partner's CancelResponse is that Cancel's answer (OK, nothing changes); an earlier
+    partner that was not sent a Cancel (it said unfilled) is still refused."""
+    node, rid, secrets = await _borrower(node_factory, db_url)
+    conditional = supplier_says(MessageKind.CONDITIONAL, rid, reason="FEE")
+    assert (await post(node.client, conditional, secret=secrets["ONE"])).message_status == "OK"
+    async with node.runtime.sessions() as session:
+        await borrowing.move_to_next_partner(
+            session,
+            actor=Actor(principal=staff_principal("UNIA")),
+            request_id=rid,
+            decline_conditions=True,
+        )
+        await session.commit()
+    assert ((await _status(node, rid)).status, (await _status(node, rid)).attempt) == (
+        "REQUEST_SENT",
+        2,
+    )
+    answer = supplier_says(MessageKind.CANCEL_RESPONSE, rid, second=2, answer=True)
+    assert (await post(node.client, answer, secret=secrets["ONE"])).message_status == "OK"
+    row = await _status(node, rid)
+    assert (row.status, row.attempt) == ("REQUEST_SENT", 2)
+    # TWO says unfilled: the rota ends. TWO was sent no Cancel, so a CancelResponse from it
+    # naming the first attempt is an unknown request like any other.
+    unfilled = supplier_says(MessageKind.UNFILLED, rid, attempt=2, supplier=SECOND)
+    assert (await post(node.client, unfilled, secret=secrets["TWO"])).message_status == "OK"
+    stray = supplier_says(
+        MessageKind.CANCEL_RESPONSE, rid, attempt=1, supplier=SECOND, second=3, answer=True
+    )
+    refused = await post(node.client, stray, secret=secrets["TWO"])
+    assert (refused.message_status, refused.error_type) == ("ERROR", "UnrecognisedDataValue")
+    assert (await _status(node, rid)).status == "END_OF_ROTA"

@@ -2,7 +2,8 @@
 
 A ``Request`` creates a lending request; the borrower's RequestingAgencyMessages move
 it; a supplier's SupplyingAgencyMessages move our borrowing request (named by our wire id,
-``<code>-<id>-<attempt>``: only the partner asked now may).
+``<code>-<id>-<attempt>``: only the partner asked now may, except that a partner we moved
+on from may answer the Cancel we sent it).
 
 **Deduplication.** Each message is recorded in ``rs_incoming_message`` by the digest of
 (sender agency, requestingAgencyRequestId, message kind — action, or reasonForMessage and
@@ -183,6 +184,12 @@ async def _from_supplier(
     row, current = await borrowing.request_for_wire_id(
         session, wire_id=m.requester_request_id, own_code=own_code
     )
+    if row is not None and not current and m.kind is K.CANCEL_RESPONSE:
+        # The answer to the Cancel we sent when we moved on from this partner.
+        if await borrowing.earlier_partner_cancel_answer(
+            session, partner=partner, request_id=row.id, accepted=bool(m.answer), note=m.note
+        ):
+            return
     if row is None or not current or row.partner_id != partner.id:
         raise IsoError(ErrorType.UNRECOGNISED_DATA_VALUE, UNKNOWN_REQUEST)
     actor = Actor(partner=partner)

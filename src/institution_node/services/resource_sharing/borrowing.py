@@ -29,7 +29,17 @@ from ...domain.borrowing import BorrowingEvent, BorrowingStatus
 from ...domain.letters import Letter
 from ...domain.requests import RequestEvent
 from ...domain.vocabulary import UserKind
-from ...store.models import BibRecord, BorrowingRequest, Holding, Item, Library, Request, User
+from ...store.models import (
+    BibRecord,
+    BorrowingRequest,
+    History,
+    Holding,
+    Item,
+    Library,
+    Partner,
+    Request,
+    User,
+)
 from ..requests import lifecycle
 from ..requests.placement import Pickup, local_pickup, place_request
 from . import common, rotas
@@ -475,6 +485,43 @@ async def partner_cancel_answer(
         move(session, request, E.PARTNER_CANCEL_REFUSED, actor=actor, note=note)
     await session.flush()
     return request
+
+
+async def earlier_partner_cancel_answer(
+    session: AsyncSession,
+    *,
+    partner: Partner,
+    request_id: int,
+    accepted: bool,
+    note: str | None = None,
+) -> bool:
+    """A partner we moved on from (declined conditions, staff's "next partner") answers
+    the Cancel we sent it: kept on the request as a message, nothing changes. False when
+    we never sent this partner a Cancel for the request (the caller refuses it). No
+    commit."""
+    asked = await session.scalar(
+        select(History.id)
+        .where(
+            History.borrowing_request_id == request_id,
+            History.category == common.HistoryCategory.MESSAGE_OUT.value,
+            History.kind == MessageKind.CANCEL.value,
+            History.partner_id == partner.id,
+        )
+        .limit(1)
+    )
+    if asked is None:
+        return False
+    common.history(
+        session,
+        category=common.HistoryCategory.MESSAGE_IN,
+        kind="CANCEL_RESPONSE",
+        actor=common.Actor(partner=partner),
+        borrowing_id=request_id,
+        partner_id=partner.id,
+        note=note or ("Cancelled" if accepted else "Cancellation refused"),
+    )
+    await session.flush()
+    return True
 
 
 async def _close_cancelled(
