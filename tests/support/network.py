@@ -263,9 +263,11 @@ async def start_network(
     node_settings: dict[str, Any] | None = None,
     sync_index: bool = True,
     down: Collection[str] = (),
+    database_urls: dict[str, str] | None = None,
 ) -> LiveNetwork:
     """Start one node per load-file dict in ``members`` and a hub that knows them all;
-    the members in ``down`` are not serving yet (``await net.nodes[code].start()``)."""
+    the members in ``down`` are not serving yet (``await net.nodes[code].start()``);
+    ``database_urls``: a member's own database (code -> URL; the others: SQLite)."""
     hub_sock = reserve_socket()
     hub_url = f"http://127.0.0.1:{hub_sock.getsockname()[1]}"
     nodes: dict[str, NetworkNode] = {}
@@ -273,14 +275,16 @@ async def start_network(
     network_members: list[Member] = []
     for i, data in enumerate(members):
         sock = reserve_socket()
+        code = data["institution"]["code"]
+        own_db = (database_urls or {}).get(code)
         runtime, app = await _prepare_node(
             data,
             data_dir=tmp_path / f"node{i}",
             hub_jwks_url=f"{hub_url}/.well-known/jwks.json",
             **(node_settings or {}),
+            **({"database_url": own_db} if own_db else {}),
         )
         counter = CallCounter(app)
-        code = data["institution"]["code"]
         name = data["institution"]["name"]
         server = RunningServer(sock=sock, app=counter)
         nodes[code] = NetworkNode(code, name, runtime, server, counter, http)
