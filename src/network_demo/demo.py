@@ -41,6 +41,7 @@ from network_demo.discovery import (
 from network_demo.mailbox import DemoMailbox
 from network_hub.app import create_app as create_hub_app
 from network_hub.network_file import Member, render_network
+from network_hub.resource_sharing.partners_sync import sync_partners
 from network_hub.runtime import HubRuntime
 from network_hub.services.index_sync import sync_index
 from network_hub.settings import HubSettings
@@ -165,9 +166,14 @@ async def run(data_dir: Path, base_port: int, *, seed: int) -> int:
     served: list[_Served] = []
     try:
         await mailbox.start()
-        for (name, app), sock in zip(apps, [*sockets, discovery_sock], strict=True):
+        # The members first, the hub last: its start-up jobs then find every member up.
+        pairs = list(zip(apps, [*sockets, discovery_sock], strict=True))
+        for (name, app), sock in sorted(pairs, key=lambda pair: pair[0][0] == "hub"):
             served.append(await _serve(name, app, sock))
         counts = await sync_index(runtime=hub_runtime)
+        # Members become each other's resource sharing partners (the hub's partner-sync
+        # job does it periodically; the demo wants it before the first borrowing request).
+        await sync_partners(runtime=hub_runtime)
         endpoints = DemoEndpoints(
             hub=hub_url,
             nodes=node_urls,

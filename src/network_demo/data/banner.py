@@ -147,7 +147,7 @@ def banner(
     lines += ["", "Demo API keys (sample data only; exchange at <member>/auth/token):"]
     for code, member in network.members.items():
         lines += [
-            f"  {code:<7} circulation manager, consortial services: {member.keys.manager}",
+            f"  {code:<7} circulation manager (consortial, lending): {member.keys.manager}",
             f"          desk operator, no consortial services:     {member.keys.operator}",
             f"          discovery client (patron tokens):          {member.keys.discovery}",
         ]

@@ -81,6 +81,8 @@ def staff(member: MemberProfile, *, seed: int) -> tuple[list[dict[str, Any]], St
                 {"role": "USER_ADMINISTRATOR", "libraries": None, "consortial_services": True},
                 {"role": "REQUESTS_OPERATOR", "libraries": None},
                 {"role": "FULFILLMENT_ADMINISTRATOR", "libraries": None},
+                # Resource sharing (borrowing and lending requests) for the whole institution.
+                {"role": "FULFILLMENT_SERVICES_MANAGER", "libraries": None},
             ],
             keys.manager,
         ),
