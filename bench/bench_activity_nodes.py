@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -286,11 +287,17 @@ async def measure(
     )
 
 
+def _interrupted(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--cpu-calls", type=int, default=200)
+    # Stopped from outside (timeout, kill): still stop the servers and drop the databases.
+    signal.signal(signal.SIGTERM, _interrupted)
     raise SystemExit(asyncio.run(run(parser.parse_args())))
 
 
