@@ -100,9 +100,13 @@ class HubRuntime:
 
     def start_background(self) -> None:
         """The change-feed poller and the breakers' recovery probes (until :meth:`close`)."""
-        from .services.index_sync import FeedPoller
+        from .services.index_sync import FIRST_SYNC_RETRY_SECONDS, FeedPoller
 
-        poller = FeedPoller(self, seconds=self.settings.link_feed_seconds)
+        s = self.settings
+        # With the feeds off, each replica still makes its own first sync of every member
+        # (the scheduled start-up sync runs in one replica only): its freshness is its own.
+        first_sync = FIRST_SYNC_RETRY_SECONDS if s.sync_index_on_start else 0.0
+        poller = FeedPoller(self, seconds=s.link_feed_seconds, first_sync_seconds=first_sync)
         poller.start()
         self.background.append(poller)
         self.registry.start_probes(seconds=self.settings.breaker_probe_seconds)

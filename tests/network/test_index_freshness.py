@@ -14,11 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy import select
 
 from institution_node.services.network.linked_accounts import HomeRecord, ensure_linked_account
 from institution_node.store.models import User
 from network_common.vocabulary import LinkOrigin
+from network_hub import jobs
 from network_hub.settings import HubSettings
 from network_hub.store import index
 from tests.network.conftest import NetworkFactory
@@ -266,3 +268,28 @@ async def test_an_open_breaker_closes_soon_after_the_member_comes_back(
     )
     assert data["unavailable"] == []
     print(f"member back -> breaker closed and used: {took:.2f} s")
+
+
+async def test_with_the_feeds_off_a_replica_that_skipped_the_start_up_sync_gets_ready(
+    network_factory: NetworkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HUB_LINK_FEED_SECONDS=0: the scheduled start-up sync runs in one replica only; here
+    this hub's scheduled run finds nothing to do (as when another replica ran it), and the
+    hub still makes its own first sync of every member."""
+
+    async def ran_in_another_replica(*, runtime: object) -> dict[str, int | None]:
+        return {}
+
+    monkeypatch.setattr(jobs, "sync_index", ran_in_another_replica)
+    net = await network_factory(
+        [home_unia(), holder("UNIB", 1)],
+        hub_settings={"sync_index_on_start": True, "link_feed_seconds": 0},
+        sync_index=False,
+    )
+
+    async def health() -> int:
+        return (await net.http.get(f"{net.hub_url}/healthz")).status_code
+
+    await eventually(health, lambda status: status == 200, within=recovery_budget(net))
+    data = await activity(net, await admin_token(net))
+    assert (data["loanCount"], data["unavailable"]) == (1, [])

@@ -54,6 +54,9 @@ query HubLinkChanges($after: Int!, $first: Int) {
   }
 }
 """
+#: With the feeds off, how soon a replica's first sync of a member that did not answer is
+#: tried again (the scheduled sync's own retry, jobs.RETRY_SECONDS).
+FIRST_SYNC_RETRY_SECONDS = 30.0
 #: What a member answering off the contract raises while its answer is read.
 _OFF_CONTRACT = (KeyError, TypeError, ValueError)
 
@@ -183,27 +186,41 @@ async def poll_feeds(*, runtime: HubRuntime) -> dict[str, bool]:
 class FeedPoller:
     """Polls every member's change feed every ``seconds`` in this hub process, one loop per
     member (a slow or silent member delays no one else's freshness). Each replica polls for
-    itself: applying a change twice leaves the index as it is."""
+    itself: applying a change twice leaves the index as it is.
 
-    def __init__(self, runtime: HubRuntime, *, seconds: float) -> None:
+    With the feeds off (``seconds`` 0) and ``first_sync_seconds`` set, each loop only makes
+    its member's first full sync, tried again every ``first_sync_seconds`` until it works:
+    a replica that did not run the scheduled start-up sync gets ready too."""
+
+    def __init__(
+        self, runtime: HubRuntime, *, seconds: float, first_sync_seconds: float = 0.0
+    ) -> None:
         self._runtime = runtime
         self._seconds = seconds
+        self._first_sync_seconds = first_sync_seconds
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self._tasks or self._seconds <= 0:
+        if self._tasks or (self._seconds <= 0 and self._first_sync_seconds <= 0):
             return
         for client in self._runtime.registry:
             name = f"index-feed:{client.member.code}"
             self._tasks.append(asyncio.create_task(self._loop(client), name=name))
 
     async def _loop(self, client: MemberClient) -> None:
-        while True:
+        state = self._runtime.index_state.member(client.member.code)
+
+        def done() -> bool:  # feeds off: only the first sync is this loop's
+            return self._seconds <= 0 and state.cursor is not None
+
+        while not done():
             try:
                 await poll_member(runtime=self._runtime, client=client)
             except Exception:  # the hub's own database failed: try again next round
                 log.exception("index feed poll of %s failed", client.member.code)
-            await asyncio.sleep(self._seconds)
+            if done():
+                return
+            await asyncio.sleep(self._seconds if self._seconds > 0 else self._first_sync_seconds)
 
     async def stop(self) -> None:
         for task in self._tasks:
