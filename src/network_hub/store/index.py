@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,16 +32,31 @@ _COLUMNS = (
 )
 
 
+@cache
+def _statements() -> dict[str, Any]:
+    """The per-query look-ups, built once (building them cost as much CPU as running them on
+    every Network Activity query; bench/bench_side_by_side.py)."""
+    t = LinkedAccountIndex
+    home: BindParameter[str] = bindparam("home")
+    user_id: BindParameter[str] = bindparam("user_id")
+    return {
+        "links_for": select(*_COLUMNS)
+        .where(t.home_institution == home, t.home_user_id == user_id)
+        .order_by(t.member_code),
+        "links_and_record": select(*_COLUMNS)
+        .where(
+            or_(
+                and_(t.home_institution == home, t.home_user_id == user_id),
+                and_(t.member_code == home, t.local_primary_id == user_id),
+            )
+        )
+        .order_by(t.member_code),
+    }
+
+
 async def links_for(session: AsyncSession, *, home: str, user_id: str) -> list[IndexEntry]:
     """Every member's linked account for the identity ``(home, user_id)``."""
-    rows = await session.execute(
-        select(*_COLUMNS)
-        .where(
-            LinkedAccountIndex.home_institution == home,
-            LinkedAccountIndex.home_user_id == user_id,
-        )
-        .order_by(LinkedAccountIndex.member_code)
-    )
+    rows = await session.execute(_statements()["links_for"], {"home": home, "user_id": user_id})
     return [IndexEntry(*row) for row in rows]
 
 
@@ -49,20 +66,7 @@ async def links_and_record(
     """In one statement: the links of identity ``(institution, patron_id)``, and the entry
     saying that ``patron_id`` at ``institution`` is itself a linked account (or None)."""
     rows = await session.execute(
-        select(*_COLUMNS)
-        .where(
-            or_(
-                and_(
-                    LinkedAccountIndex.home_institution == institution,
-                    LinkedAccountIndex.home_user_id == patron_id,
-                ),
-                and_(
-                    LinkedAccountIndex.member_code == institution,
-                    LinkedAccountIndex.local_primary_id == patron_id,
-                ),
-            )
-        )
-        .order_by(LinkedAccountIndex.member_code)
+        _statements()["links_and_record"], {"home": institution, "user_id": patron_id}
     )
     links: list[IndexEntry] = []
     record: IndexEntry | None = None
