@@ -53,6 +53,11 @@ class RoundRobinProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def forget_failures(self) -> None:
+        """Count every upstream as up again (as nginx does once ``fail_timeout`` passed): a
+        replica refused while it was still starting is not left out of the load after."""
+        self._down_until.clear()
+
     def in_flight(self, upstream: str) -> list[Passage]:
         return [p for p in self.passages if p.upstream == upstream and not p.ended]
 
