@@ -21,18 +21,21 @@ Reading is forgiving, writing is strict:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from lxml import etree
 
+from .. import xml_wire
+from ..xml_wire import XmlRefused
+from ..xml_wire import safe_parser as safe_parser
+from ..xml_wire import serialize as serialize
 from .errors import ErrorType, IsoError
 
 NS = "http://illtransactions.org/2013/iso18626"
 VERSION = "1.2"
 PREFIX = "ill"
-_NSMAP = {PREFIX: NS}
+_NAMESPACE = xml_wire.Namespace(NS, PREFIX, scheme_attribute="scheme")
+_NSMAP = _NAMESPACE.nsmap
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 #: The six message elements ISO18626Message may hold.
 MESSAGES = (
@@ -45,26 +48,12 @@ MESSAGES = (
 )
 
 
-def q(name: str) -> str:
-    """The qualified (Clark) name of an ISO 18626 element or attribute."""
-    return f"{{{NS}}}{name}"
+#: The qualified (Clark) name of an ISO 18626 element or attribute.
+q = _NAMESPACE.q
 
 
 def local(node: Any) -> str:
     return str(etree.QName(node).localname)
-
-
-def safe_parser() -> etree.XMLParser:
-    """A parser that expands no entity and fetches nothing (one per document)."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 @dataclass
@@ -88,12 +77,11 @@ def parse(body: bytes) -> Parsed:
     if not body.strip():
         raise _badly_formed("The message is empty")
     try:
-        root = etree.fromstring(body, safe_parser())
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise _badly_formed("The message is not well-formed XML") from exc
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise _badly_formed("Document type declarations are not accepted")
+        root = xml_wire.parse_safely(body)
+    except XmlRefused as refused:
+        if refused.reason == XmlRefused.DOCTYPE:
+            raise _badly_formed("Document type declarations are not accepted") from None
+        raise _badly_formed("The message is not well-formed XML") from refused
     fixes: list[str] = []
     _namespaces(root, fixes)
     if local(root) in MESSAGES:
@@ -181,53 +169,22 @@ def _drop_empty(message: Any, fixes: list[str]) -> None:
         fixes.append(f"{dropped} empty element(s) treated as absent")
 
 
-@cache
-def _schema() -> etree.XMLSchema:
-    path = resources.files(__package__).joinpath("xsd/ISO-18626-v1_2.xsd")
-    with resources.as_file(path) as file:
-        return etree.XMLSchema(etree.parse(str(file), safe_parser()))
-
-
 def schema_errors(root: Any, *, limit: int = 5) -> list[str]:
-    """What the XSD says about ``root`` (empty when it validates)."""
-    schema = _schema()
-    if schema.validate(root):
-        return []
-    return [f"line {error.line}: {error.message}" for error in list(schema.error_log)[:limit]]
+    """What the v1.2 XSD says about ``root`` (empty when it validates)."""
+    schema = xml_wire.load_schema(__package__ or "", "xsd/ISO-18626-v1_2.xsd")
+    return xml_wire.schema_errors(schema, root, limit=limit)
 
 
 # ---- writing ----------------------------------------------------------------------------
 
 
-def element(name: str, *children: Any, text: str | None = None, scheme: str | None = None) -> Any:
-    """An element with children (``None`` children are skipped) or text."""
-    node = etree.Element(q(name), nsmap=_NSMAP)
-    if scheme is not None:
-        node.set(q("scheme"), scheme)
-    if text is not None:
-        node.text = text
-    for child in children:
-        if child is not None:
-            node.append(child)
-    return node
-
-
-def text_element(name: str, text: str | None) -> Any:
-    """``element(name, text=...)``, or None (skipped by ``element``) when text is None."""
-    return None if text is None else element(name, text=text)
+element = _NAMESPACE.element
+text_element = _NAMESPACE.text_element
 
 
 def message(message_element: Any) -> Any:
     """Wrap a message (or confirmation) element in ISO18626Message."""
-    root = etree.Element(q("ISO18626Message"), nsmap=_NSMAP)
-    root.set(q("version"), VERSION)
-    root.append(message_element)
-    return root
-
-
-def serialize(root: Any) -> bytes:
-    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return data
+    return _NAMESPACE.wrap("ISO18626Message", VERSION, message_element)
 
 
 def parse_own(body: bytes) -> Any:

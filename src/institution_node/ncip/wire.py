@@ -18,38 +18,26 @@ Reading is forgiving, writing is strict:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from lxml import etree
 
+from .. import xml_wire
+from ..xml_wire import XmlRefused
+from ..xml_wire import safe_parser as safe_parser
+from ..xml_wire import serialize as serialize
 from .problems import NcipProblem, ProblemType
 
 NS = "http://www.niso.org/2008/ncip"
 #: What the node writes in ``NCIPMessage/@version``.
 VERSION = "http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd"
 PREFIX = "ns1"
-_NSMAP = {PREFIX: NS}
+_NAMESPACE = xml_wire.Namespace(NS, PREFIX, scheme_attribute="Scheme")
 _QUALIFIED_ATTRIBUTES = ("version", "Scheme")
 
 
-def q(name: str) -> str:
-    """The qualified (Clark) name of an NCIP element or attribute."""
-    return f"{{{NS}}}{name}"
-
-
-def safe_parser() -> etree.XMLParser:
-    """A parser that expands no entity and fetches nothing (one per document)."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+#: The qualified (Clark) name of an NCIP element or attribute.
+q = _NAMESPACE.q
 
 
 @dataclass
@@ -69,17 +57,16 @@ class Parsed:
 def parse(body: bytes) -> Parsed:
     """Parse an NCIP message safely and fix it up; raise NcipProblem when it is not one."""
     try:
-        root = etree.fromstring(body, safe_parser())
-    except (etree.XMLSyntaxError, ValueError) as exc:
+        root = xml_wire.parse_safely(body)
+    except XmlRefused as refused:
+        if refused.reason == XmlRefused.DOCTYPE:
+            raise NcipProblem(
+                ProblemType.INVALID_MESSAGE_SYNTAX,
+                "Document type declarations are not accepted in NCIP messages",
+            ) from None
         raise NcipProblem(
             ProblemType.INVALID_MESSAGE_SYNTAX, "The message is not well-formed XML"
-        ) from exc
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise NcipProblem(
-            ProblemType.INVALID_MESSAGE_SYNTAX,
-            "Document type declarations are not accepted in NCIP messages",
-        )
+        ) from refused
     fixes = _fix_up(root)
     if root.tag != q("NCIPMessage"):
         raise NcipProblem(
@@ -125,50 +112,19 @@ def _fix_up(root: Any) -> list[str]:
     return sorted(set(fixes), key=fixes.index)
 
 
-@cache
-def _schema() -> etree.XMLSchema:
-    path = resources.files(__package__).joinpath("xsd/ncip_v2_02.xsd")
-    with resources.as_file(path) as file:
-        return etree.XMLSchema(etree.parse(str(file), safe_parser()))
-
-
 def schema_errors(root: Any, *, limit: int = 5) -> list[str]:
-    """What the XSD says about ``root`` (empty when it validates)."""
-    schema = _schema()
-    if schema.validate(root):
-        return []
-    return [f"line {error.line}: {error.message}" for error in list(schema.error_log)[:limit]]
+    """What the v2.02 XSD says about ``root`` (empty when it validates)."""
+    schema = xml_wire.load_schema(__package__ or "", "xsd/ncip_v2_02.xsd")
+    return xml_wire.schema_errors(schema, root, limit=limit)
 
 
 # ---- writing ----------------------------------------------------------------------------
 
 
-def element(name: str, *children: Any, text: str | None = None, scheme: str | None = None) -> Any:
-    """An NCIP element with children (``None`` children are skipped) or text."""
-    node = etree.Element(q(name), nsmap=_NSMAP)
-    if scheme is not None:
-        node.set(q("Scheme"), scheme)
-    if text is not None:
-        node.text = text
-    for child in children:
-        if child is not None:
-            node.append(child)
-    return node
-
-
-def text_element(name: str, text: str | None, *, scheme: str | None = None) -> Any:
-    """``element(name, text=...)``, or None (skipped by ``element``) when text is None."""
-    return None if text is None else element(name, text=text, scheme=scheme)
+element = _NAMESPACE.element
+text_element = _NAMESPACE.text_element
 
 
 def message(service_element: Any) -> Any:
     """Wrap a service (or Problem) element in NCIPMessage."""
-    root = etree.Element(q("NCIPMessage"), nsmap=_NSMAP)
-    root.set(q("version"), VERSION)
-    root.append(service_element)
-    return root
-
-
-def serialize(root: Any) -> bytes:
-    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return data
+    return _NAMESPACE.wrap("NCIPMessage", VERSION, service_element)
