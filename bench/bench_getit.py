@@ -101,7 +101,12 @@ def member_app(code: str) -> web.Application:
         await asyncio.sleep(DELAY)
         payload = rendered.get(body)
         if payload is None:
-            variables = json.loads(body)["variables"]
+            variables = json.loads(body).get("variables") or {}
+            if "detail" not in variables:
+                # Only availability is faked; the hub's other calls (index sync, change
+                # feed, partner sync) get a member error, as from a member that cannot.
+                refusal = {"errors": [{"message": "not faked", "extensions": {"code": "X"}}]}
+                return web.json_response(refusal)
             detail = variables["detail"]
             data = {
                 "member": {"networkAvailabilityDisplay": "HOLDINGS"},

@@ -40,13 +40,13 @@ from institution_node.store.migrate import upgrade
 from institution_node.store.models import BibRecord, Holding, Item, Library, Request, User
 from network_common.db import is_sqlite, make_engine, make_sessionmaker
 from network_common.tokens import Principal, RoleGrant
-from network_common.vocabulary import StaffRoleType
+from network_common.vocabulary import PrincipalKind, StaffRoleType
 
 LIBS = [f"L{n:02d}" for n in range(10)]
 SCOPED = "L03"
 
 MONITOR = """
-query($status: [String!], $owner: String, $first: Int!, $after: String) {
+query($status: [RequestStatus!], $owner: String, $first: Int!, $after: String) {
   requestsMonitor(status: $status, owningLibraryCode: $owner, first: $first, after: $after) {
     totalCount endCursor hasNextPage
     nodes { id status title itemBarcode owningLibraryCode pickupLibraryCode
@@ -227,7 +227,7 @@ async def explain(url: str) -> list[str]:
             scoped = await s.scalar(select(Library.id).where(Library.code == SCOPED))
             assert scoped is not None
             actor = Principal(
-                kind="staff",
+                kind=PrincipalKind.STAFF,
                 institution="BENCH",
                 user_id=None,
                 primary_id="op-scoped",
