@@ -20,3 +20,10 @@ query HubRecordTitle($ids: [String!]!) {
   availability(recordIds: $ids, detail: BRIEF) { records { recordId found title } }
 }
 """
+NETWORK_ROTA = """
+query HubNetworkRota($ids: [String!]!) {
+  availability(recordIds: $ids, detail: BRIEF) {
+    records { recordId found totalItems availableItems }
+  }
+}
+"""

@@ -1,5 +1,6 @@
 """Resource sharing on the hub's schema: a logged-in patron asks their home institution for
-a borrowing request. Thin: parse, call the service, map (the home's answer, as it came)."""
+a borrowing request; resource sharing staff get a rota from live availability. Thin: parse,
+call the service, map (the home's answer, as it came)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import strawberry
 
 from network_common.graphql_vocabulary import BorrowingFormat, BorrowingStatus
 
+from ..schema.common import MemberUnavailable
 from ..schema.context import HubInfo
 from . import service
 
@@ -87,3 +89,48 @@ class ResourceSharingMutation:
             idempotency_key=idempotency_key,
         )
         return found  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A member holding an available copy of the record, in rota order.")
+class NetworkRotaPartner:
+    institution_code: str
+    institution_name: str
+    available_items: int
+    total_items: int
+
+
+@strawberry.type(
+    description="A rota from live availability: ask the partners in this order "
+    "(createBorrowingRequest's partnerCodes at your node)."
+)
+class NetworkRota:
+    record_id: str
+    partners: list[NetworkRotaPartner]
+    unavailable: list[MemberUnavailable]
+
+
+@strawberry.type
+class ResourceSharingQuery:
+    @strawberry.field(
+        description="The other members holding an available copy of a network record, most "
+        "available copies first: a rota for a borrowing request, from live availability. "
+        "For resource sharing staff (Fulfillment Services roles)."
+    )
+    async def network_rota(self, info: HubInfo, record_id: str) -> NetworkRota:
+        ctx = info.context
+        partners, failures = await service.network_rota(
+            runtime=ctx.runtime, principal=ctx.caller(), record_id=record_id
+        )
+        return NetworkRota(
+            record_id=record_id.strip(),
+            partners=[
+                NetworkRotaPartner(
+                    institution_code=p.code,
+                    institution_name=p.name,
+                    available_items=p.available_items,
+                    total_items=p.total_items,
+                )
+                for p in partners
+            ],
+            unavailable=[MemberUnavailable.from_domain(f) for f in failures],
+        )

@@ -12,14 +12,15 @@ carries an idempotency key derived from the client's, so a retry never makes two
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from network_common.errors import Forbidden, NotFound
+from network_common.errors import Forbidden, InvalidInput, NotFound
 from network_common.tokens import Principal
-from network_common.vocabulary import PrincipalKind
+from network_common.vocabulary import RESOURCE_SHARING_ROLES, PrincipalKind
 
 from ..fulfilment.calls import call, caller_key, claim_key
-from ..members.failures import MemberFailure
+from ..members.failures import MemberFailure, UnavailableCode
 from . import documents
 
 if TYPE_CHECKING:
@@ -80,3 +81,57 @@ async def record_title(*, runtime: HubRuntime, record_id: str, home: str) -> str
     others = sorted(m.code for m in runtime.registry.members if m.code != home)
     titles = await asyncio.gather(*(one(code) for code in others))
     return next((t for t in titles if t), None)
+
+
+MAX_RECORD_ID = 256
+
+
+@dataclass(frozen=True, slots=True)
+class RotaCandidate:
+    """A member holding the record with a copy available now."""
+
+    code: str
+    name: str
+    available_items: int
+    total_items: int
+
+
+async def network_rota(
+    *, runtime: HubRuntime, principal: Principal, record_id: str
+) -> tuple[list[RotaCandidate], list[MemberFailure]]:
+    """A rota from live availability: the other members holding an available copy of the
+    network record, most available copies first (then by code), asked all at once; the
+    members that could not answer come back named. For resource sharing staff of any
+    member, so that they need not guess whom to ask."""
+    if principal.kind != PrincipalKind.STAFF or not any(
+        grant.role in RESOURCE_SHARING_ROLES for grant in principal.roles
+    ):
+        raise Forbidden("A network rota is for resource sharing staff")
+    record_id = record_id.strip()
+    if not record_id or len(record_id) > MAX_RECORD_ID:
+        raise InvalidInput(f"recordId must be 1 to {MAX_RECORD_ID} characters")
+
+    async def one(code: str) -> RotaCandidate | MemberFailure | None:
+        client = runtime.registry.get(code)
+        assert client is not None
+        try:
+            data = await client.query(documents.NETWORK_ROTA, {"ids": [record_id]})
+            for record in data["availability"]["records"]:
+                if record.get("found") and int(record["availableItems"]) > 0:
+                    return RotaCandidate(
+                        code=code,
+                        name=client.member.name,
+                        available_items=int(record["availableItems"]),
+                        total_items=int(record["totalItems"]),
+                    )
+        except MemberFailure as failure:
+            return failure
+        except (KeyError, TypeError, ValueError):  # an answer off the contract
+            return MemberFailure(code, client.member.name, UnavailableCode.MEMBER_ERROR)
+        return None
+
+    others = sorted(m.code for m in runtime.registry.members if m.code != principal.institution)
+    results = await asyncio.gather(*(one(code) for code in others))
+    candidates = [r for r in results if isinstance(r, RotaCandidate)]
+    candidates.sort(key=lambda c: (-c.available_items, c.code))
+    return candidates, [r for r in results if isinstance(r, MemberFailure)]

@@ -29,6 +29,7 @@ QUERIES: tuple[type, ...] = (
     fulfilment_api.FulfilmentQuery,
     account_api.AccountQuery,
     ledger_api.LedgerQuery,
+    resource_sharing_api.ResourceSharingQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     getit_api.GetItMutation,
