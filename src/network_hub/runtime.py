@@ -12,6 +12,7 @@ from network_common.jobs import Scheduler
 from network_common.keys import KeyRing, SigningKey
 
 from .getit.cache import AnswerCache
+from .ledger.writer import LedgerWriter
 from .members.callers import CallerVerifier
 from .members.ended_sessions import EndedSessions
 from .members.info import MemberInfoCache
@@ -23,6 +24,7 @@ from .observability import HubMetrics
 from .services.index_state import IndexState
 from .settings import HubSettings
 from .store.db import make_engine, make_sessionmaker
+from .store.index_cache import LinkIndex
 from .store.migrate import upgrade
 
 SIGNING_KEY_FILE = "hub-signing-key.pem"
@@ -40,6 +42,10 @@ class HubRuntime:
     callers: CallerVerifier
     vetting: MemberVetting
     member_info: MemberInfoCache
+    #: The linked-account index: cached look-ups, every write (store/index_cache.py).
+    links: LinkIndex
+    #: Privacy-ledger rows, group-committed (ledger/writer.py).
+    ledger_writer: LedgerWriter
     #: Anonymous Get It answers (issue 5); entries live HUB_GETIT_CACHE_TTL seconds.
     getit_cache: AnswerCache = field(default_factory=AnswerCache)
     metrics: HubMetrics = field(default_factory=HubMetrics)
@@ -62,6 +68,7 @@ class HubRuntime:
             members, settings=settings, tokens=tokens, observe=metrics.observe_member_call
         )
         engine = make_engine(settings.resolved_database_url())
+        sessions = make_sessionmaker(engine)
         vetting = MemberVetting(
             registry,
             hub_kid=lambda: key.current.kid,
@@ -71,7 +78,7 @@ class HubRuntime:
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine),
+            sessions=sessions,
             keyring=key,
             registry=registry,
             callers=CallerVerifier(
@@ -81,6 +88,8 @@ class HubRuntime:
             ),
             vetting=vetting,
             member_info=MemberInfoCache(registry, ttl=settings.member_info_ttl_seconds),
+            links=LinkIndex(sessions, max_keys=settings.index_cache_keys),
+            ledger_writer=LedgerWriter(sessions),
             metrics=metrics,
             index_state=IndexState(m.code for m in members),
         )
@@ -118,5 +127,6 @@ class HubRuntime:
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
+        await self.ledger_writer.close()
         await self.registry.aclose()
         await self.engine.dispose()

@@ -73,6 +73,9 @@ class HubSettings(BaseSettings):
     #: (docs/PRIVACY_LEDGER.md); more are refused with RATE_LIMITED.
     walk_in_lookups_per_window: int = Field(default=20, ge=1)
     walk_in_lookup_window_seconds: float = Field(default=900.0, gt=0)
+    #: Linked-account index look-ups kept in memory per hub process (LRU; every write and
+    #: feed change this process applies forgets what it touches: store/index_cache.py).
+    index_cache_keys: int = Field(default=50_000, ge=1)
     #: Sync the linked-account index when the app starts.
     sync_index_on_start: bool = True
 

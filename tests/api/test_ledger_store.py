@@ -3,29 +3,38 @@ retry under the same key is the same entry, refused entries give their key up.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from network_common.db import make_engine, make_sessionmaker
 from network_hub.ledger import entries as ledger
+from network_hub.ledger.writer import LedgerWriter
 from network_hub.store.migrate import upgrade
 from network_hub.store.models import PrivacyLedgerEntry
+from tests.support.statements import count_statements
 
 
 @dataclass
 class _Runtime:
     sessions: Any
+    ledger_writer: LedgerWriter
+    engine: Any
 
 
 @pytest.fixture
 async def runtime(db_url: str) -> AsyncIterator[Any]:
     engine = make_engine(db_url)
     await upgrade(engine)
-    yield _Runtime(make_sessionmaker(engine))
+    sessions = make_sessionmaker(engine)
+    writer = LedgerWriter(sessions)
+    yield _Runtime(sessions, writer, engine)
+    await writer.close()
     await engine.dispose()
 
 
@@ -87,11 +96,11 @@ async def test_no_crossing_marks_only_the_named_members(runtime: Any) -> None:
         purpose="test",
     )
     members = ["UNIB", "UNIC", "UNID"]
-    at = await ledger.record(
+    ids = await ledger.record(
         runtime=runtime,
         crossings=[replace(base, from_member=m) for m in members],
     )
-    await ledger.not_crossed(runtime=runtime, at=at, crossing=base, from_members=["UNIC"])
+    await ledger.not_crossed(runtime=runtime, entry_ids=[ids[1]])
     t = PrivacyLedgerEntry
     async with runtime.sessions() as session:
         rows = (await session.execute(select(t.from_member, t.outcome).order_by(t.id))).all()
@@ -100,3 +109,59 @@ async def test_no_crossing_marks_only_the_named_members(runtime: Any) -> None:
         ("UNIC", "NO_MATCH"),
         ("UNID", "MATCHED"),
     ]
+
+
+def activity(user: str, member: str) -> ledger.Crossing:
+    return ledger.Crossing(
+        kind=ledger.LedgerKind.NETWORK_ACTIVITY,
+        patron=("UNIA", user),
+        actor=ledger.Actor(ledger.ActorKind.STAFF, "UNIA", "op"),
+        from_member=member,
+        to_member="UNIA",
+        fields=ledger.ACTIVITY_FIELDS,
+        purpose="test",
+    )
+
+
+async def _rows(runtime: Any) -> list[tuple[Any, ...]]:
+    t = PrivacyLedgerEntry
+    async with runtime.sessions() as session:
+        rows = await session.execute(select(t.id, t.patron_id, t.from_member, t.outcome))
+        return [tuple(r) for r in rows]
+
+
+async def test_concurrent_callers_share_one_insert_and_each_gets_its_own_rows(
+    runtime: Any,
+) -> None:
+    """Group commit (issue 17): 20 concurrent callers, every row written, fewer INSERT
+    statements than callers, each caller's ids its own rows (so NO_MATCH touches only them,
+    even for the same patron, operator and members at the same moment)."""
+    callers = [[activity("P1", m) for m in ("UNIB", "UNIC")] for _ in range(20)]
+    with count_statements(runtime.engine) as statements:
+        ids = await asyncio.gather(*(ledger.record(runtime=runtime, crossings=c) for c in callers))
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert 1 <= len(inserts) < len(callers)
+    rows = {r[0]: r for r in await _rows(runtime)}
+    assert len(rows) == 40
+    assert sorted(i for got in ids for i in got) == sorted(rows)
+    for got in ids:
+        assert [rows[i][2] for i in got] == ["UNIB", "UNIC"]
+    await ledger.not_crossed(runtime=runtime, entry_ids=[ids[3][1]])
+    after = await _rows(runtime)
+    assert [r[0] for r in after if r[3] == "NO_MATCH"] == [ids[3][1]]
+
+
+async def test_a_failed_flush_fails_every_caller_of_its_batch_and_writes_none(
+    runtime: Any,
+) -> None:
+    good = [[activity(f"P{i}", "UNIB")] for i in range(5)]
+    bad = [replace(activity("P9", "UNIB"), patron=cast(Any, (None, "P9")))]  # NOT NULL
+    results = await asyncio.gather(
+        *(ledger.record(runtime=runtime, crossings=c) for c in [*good, bad]),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, IntegrityError) for r in results), results
+    assert await _rows(runtime) == []
+    # The writer goes on: the next callers are written.
+    assert len(await ledger.record(runtime=runtime, crossings=good[0])) == 1
+    assert len(await _rows(runtime)) == 1

@@ -11,7 +11,6 @@ from institution_node.store.models import BibRecord, Request, User
 from network_common.keys import SigningKey
 from network_common.tokens import RoleGrant, issue
 from network_common.vocabulary import PrincipalKind, StaffRoleType
-from network_hub.store import index
 from tests.network.conftest import NetworkFactory
 from tests.support.builders import api_key, patron, two_library_institution
 from tests.support.network import LiveNetwork, NetworkNode
@@ -235,10 +234,10 @@ async def test_a_privileged_manager_is_told_the_linked_user_rule_is_the_reason(
     # Nothing about the patron: no name, no identity, no institution holding them.
     for secret in ("L1", "UNIA", "UNIB"):
         assert secret not in error["message"]
-    # The same when the hub's index has not learnt UNIB's linked accounts: UNIB (the home of
-    # the record asked about) says the record is a linked one.
-    async with net.hub_runtime.sessions() as session, session.begin():
-        await index.replace_member(session, "UNIB", [])
+    # The same when the hub's index has not learnt UNIB's linked accounts (as after a full
+    # sync of UNIB that listed none): UNIB (the home of the record asked about) says the
+    # record is a linked one.
+    await net.hub_runtime.links.replace_member("UNIB", [])
     again = await net.hub_gql_raw(ACTIVITY, {"patronId": "UNIA:L1"}, token=unib_admin)
     assert again["errors"] == body["errors"]
 

@@ -86,18 +86,15 @@ async def remember(*, runtime: HubRuntime, owner: str, step: dict[str, Any]) -> 
     """Put the owner's linked account (named in its answer) in the hub's index."""
     if not step.get("networkLinkId") or not step.get("homeInstitution"):
         return
-    async with runtime.sessions() as session:
-        await index.record_link(
-            session,
-            index.IndexEntry(
-                member_code=owner,
-                home_institution=str(step["homeInstitution"]),
-                home_user_id=str(step["homeUserId"]),
-                network_link_id=str(step["networkLinkId"]),
-                local_primary_id=str(step["localPrimaryId"]),
-            ),
+    await runtime.links.record_link(
+        index.IndexEntry(
+            member_code=owner,
+            home_institution=str(step["homeInstitution"]),
+            home_user_id=str(step["homeUserId"]),
+            network_link_id=str(step["networkLinkId"]),
+            local_primary_id=str(step["localPrimaryId"]),
         )
-        await session.commit()
+    )
     runtime.getit_cache.invalidate(owner)
 
 

@@ -131,18 +131,15 @@ async def ensure_link(
         raise _unreachable(failure) from failure
     account = data["ensureLinkedAccount"]
     link = Link(member, str(account["networkLinkId"]), str(account["localPrimaryId"]))
-    async with runtime.sessions() as session:
-        await index.record_link(
-            session,
-            index.IndexEntry(
-                member_code=member,
-                home_institution=home,
-                home_user_id=user_id,
-                network_link_id=link.network_link_id,
-                local_primary_id=link.local_primary_id,
-            ),
+    await runtime.links.record_link(
+        index.IndexEntry(
+            member_code=member,
+            home_institution=home,
+            home_user_id=user_id,
+            network_link_id=link.network_link_id,
+            local_primary_id=link.local_primary_id,
         )
-        await session.commit()
+    )
     runtime.getit_cache.invalidate(member)
     await ledger.record(
         runtime=runtime,

@@ -2,7 +2,8 @@
 
 Callers say who (a verified principal, or the hub itself), what (the fields, from and to
 which member) and why; ``record`` writes them in one statement, so a Network Activity view
-over five members costs one insert, not five. Rows are never changed afterwards, except a
+over five members costs one insert, not five, and concurrent callers share one insert and
+one transaction (group commit, ``writer.py``). Rows are never changed afterwards, except a
 walk-in lookup's outcome, written first and settled once the home has answered.
 """
 
@@ -94,34 +95,24 @@ def _row(crossing: Crossing, at: datetime) -> dict[str, object]:
     }
 
 
-async def record(*, runtime: HubRuntime, crossings: Sequence[Crossing]) -> datetime:
-    """Write the crossings (one statement, own transaction); their common time."""
+async def record(*, runtime: HubRuntime, crossings: Sequence[Crossing]) -> list[int]:
+    """Write the crossings, at one time, with the next group commit (``writer.py``); their
+    ids in order, once committed."""
     at = utcnow()
-    if not crossings:
-        return at
-    async with runtime.sessions() as session, session.begin():
-        await session.execute(insert(PrivacyLedgerEntry), [_row(c, at) for c in crossings])
-    return at
+    return await runtime.ledger_writer.write([_row(c, at) for c in crossings])
 
 
-async def not_crossed(
-    *, runtime: HubRuntime, at: datetime, crossing: Crossing, from_members: Sequence[str]
-) -> None:
-    """Entries written (as ``crossing``, at ``at``) before the members were asked, for the
-    members that then sent nothing: NO_MATCH, no fields."""
+async def not_crossed(*, runtime: HubRuntime, entry_ids: Sequence[int]) -> None:
+    """Entries written before the members were asked, for the members that then sent
+    nothing: NO_MATCH, no fields. By id: rows of other callers written in the same flush
+    (even at the same time, for the same patron and operator) are left alone."""
+    if not entry_ids:
+        return
     t = PrivacyLedgerEntry
     async with runtime.sessions() as session, session.begin():
         await session.execute(
             update(t)
-            .where(
-                t.at == at,
-                t.kind == crossing.kind.value,
-                t.patron_institution == crossing.patron[0],
-                t.patron_id == crossing.patron[1],
-                t.actor_institution == crossing.actor.institution,
-                t.actor_id == crossing.actor.id,
-                t.from_member.in_(list(from_members)),
-            )
+            .where(t.id.in_(list(entry_ids)))
             .values(outcome=LedgerOutcome.NO_MATCH.value, fields="")
         )
 

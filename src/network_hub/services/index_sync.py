@@ -99,8 +99,7 @@ async def sync_member(*, runtime: HubRuntime, client: MemberClient) -> int | Non
             log.warning("index sync: %s did not answer (%r)", code, failure)
             state.failed(code)
             return None
-        async with runtime.sessions() as session, session.begin():
-            await index.replace_member(session, code, entries)
+        await runtime.links.replace_member(code, entries)
         state.synced(code, cursor=cursor)
     runtime.getit_cache.invalidate(code)
     return len(entries)
@@ -161,19 +160,12 @@ async def poll_member(*, runtime: HubRuntime, client: MemberClient) -> bool:
 
 async def _apply(*, runtime: HubRuntime, code: str, changes: list[dict[str, Any]]) -> None:
     """The changes of one feed page, in ``seq`` order, in one transaction."""
-    async with runtime.sessions() as session, session.begin():
-        for change in changes:
-            kind = LinkChangeKind(change["kind"])
-            entry = _entry(code, change)
-            if kind is LinkChangeKind.LINKED:
-                await index.record_link(session, entry)
-            else:
-                await index.drop_links(
-                    session,
-                    home=entry.home_institution,
-                    user_id=entry.home_user_id,
-                    members=[code],
-                )
+    await runtime.links.apply_changes(
+        [
+            (LinkChangeKind(change["kind"]) is LinkChangeKind.LINKED, _entry(code, change))
+            for change in changes
+        ]
+    )
 
 
 async def poll_feeds(*, runtime: HubRuntime) -> dict[str, bool]:

@@ -16,7 +16,6 @@ from ..activity.merge import ActivityView, MemberAnswer, merge_activity
 from ..members.batching import MemberLoader, load_settled
 from ..members.failures import MemberFailure
 from ..runtime import HubRuntime
-from ..store import index
 
 REFUSAL = "Only a patron signed in at their home institution sees their network account"
 
@@ -28,8 +27,7 @@ async def my_network_account(
     if principal.kind != "patron":
         raise Forbidden(REFUSAL)
     identity = (principal.institution, principal.primary_id)
-    async with runtime.sessions() as session:
-        links = await index.links_for(session, home=identity[0], user_id=identity[1])
+    links = await runtime.links.links_for(home=identity[0], user_id=identity[1])
     codes = [
         link.member_code
         for link in links
@@ -63,8 +61,7 @@ async def my_network_account(
                 )
             )
     if gone:
-        async with runtime.sessions() as session, session.begin():
-            await index.drop_links(session, home=identity[0], user_id=identity[1], members=gone)
+        await runtime.links.drop_links(home=identity[0], user_id=identity[1], members=gone)
     return merge_activity(
         answers, failures, patron_id=identity[1], home=identity, institution_filter=None
     )

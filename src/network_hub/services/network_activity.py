@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from network_common.errors import DomainError, ErrorCode, NotFound
@@ -43,14 +42,13 @@ async def _links(
 ) -> tuple[Identity, bool, list[index.IndexEntry]]:
     """The patron's network identity, whether the caller's record is itself a linked one, and
     the members holding linked accounts: all from the index, without calling any member."""
-    async with runtime.sessions() as session:
-        links, record = await index.links_and_record(
-            session, institution=institution, patron_id=patron_id
-        )
-        if record is None:
-            return (institution, patron_id), False, links
-        identity = (record.home_institution, record.home_user_id)
-        links = await index.links_for(session, home=identity[0], user_id=identity[1])
+    links, record = await runtime.links.links_and_record(
+        institution=institution, patron_id=patron_id
+    )
+    if record is None:
+        return (institution, patron_id), False, links
+    identity = (record.home_institution, record.home_user_id)
+    links = await runtime.links.links_for(home=identity[0], user_id=identity[1])
     return identity, True, links
 
 
@@ -87,8 +85,7 @@ async def network_activity(
         )
         if source is not None:
             is_linked_user, identity = True, source
-            async with runtime.sessions() as session:
-                links = await index.links_for(session, home=source[0], user_id=source[1])
+            links = await runtime.links.links_for(home=source[0], user_id=source[1])
     if is_linked_user:
         access.check_linked_user(
             cross_consortia_identifiers=await _cross_consortia(
@@ -98,7 +95,7 @@ async def network_activity(
     # A patron with linked accounts is known (they were made from its home record).
     codes = _holders(runtime, links, institution)
     entry = _crossing(principal=principal, identity=identity, member="")
-    ledger_at: datetime | None = None
+    ledger_ids: list[int] = []
     results: list[Any] = []
     if codes:
         # The ledger entries are written while the members answer (no added latency); those
@@ -107,7 +104,7 @@ async def network_activity(
         try:
             results = await load_settled(loader, [(code, identity) for code in codes])
         finally:
-            ledger_at = await written
+            ledger_ids = await written
     answers: list[MemberAnswer] = []
     failures: list[MemberFailure] = [home_failure] if home_failure is not None else []
     gone: list[str] = []
@@ -134,13 +131,9 @@ async def network_activity(
     if gone:
         await _forget(runtime=runtime, identity=identity, members=gone)
     answered = {a.member.code for a in answers}
-    if ledger_at is not None and any(code not in answered for code in codes):
-        await ledger.not_crossed(
-            runtime=runtime,
-            at=ledger_at,
-            crossing=entry,
-            from_members=[code for code in codes if code not in answered],
-        )
+    silent = [i for code, i in zip(codes, ledger_ids, strict=True) if code not in answered]
+    if silent:
+        await ledger.not_crossed(runtime=runtime, entry_ids=silent)
     return merge_activity(
         answers,
         failures,
@@ -162,7 +155,7 @@ def _crossing(*, principal: Principal, identity: Identity, member: str) -> ledge
     )
 
 
-async def _ledger(*, runtime: HubRuntime, entry: ledger.Crossing, members: list[str]) -> datetime:
+async def _ledger(*, runtime: HubRuntime, entry: ledger.Crossing, members: list[str]) -> list[int]:
     """Each member asked for the patron's activity for home staff is a crossing (DOMAIN §9)."""
     return await ledger.record(
         runtime=runtime, crossings=[replace(entry, from_member=code) for code in members]
@@ -205,5 +198,4 @@ async def _check_home(
 async def _forget(*, runtime: HubRuntime, identity: Identity, members: list[str]) -> None:
     """Members said found=false: the linked account was deleted there (DOMAIN §3)."""
     log.info("dropping index rows of %s at %s", identity, members)
-    async with runtime.sessions() as session, session.begin():
-        await index.drop_links(session, home=identity[0], user_id=identity[1], members=members)
+    await runtime.links.drop_links(home=identity[0], user_id=identity[1], members=members)
