@@ -8,6 +8,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from network_common import heap
 from network_common.cli_support import CliError, run
 
 from .commands import credentials, imports, loan_jobs
@@ -87,7 +88,9 @@ def _serve(settings: NodeSettings) -> int:
     database_url(settings, create=True)
     settings.hub_jwks_document()  # a missing NODE_HUB_JWKS_FILE is said now, not per call
     asyncio.run(_migrate(settings))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    app = create_app(settings)
+    heap.settle()  # network_common/heap.py
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
     return 0
 
 

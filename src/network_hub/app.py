@@ -130,11 +130,10 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
 
 def worker_app() -> Starlette:
     """One uvicorn worker's app (``network-hub serve --workers N``): settings from ``HUB_*``."""
-    import gc
-
+    from network_common import heap
     from network_common.observability import configure_logging
 
     configure_logging()
     app = create_app(HubSettings())
-    gc.freeze()  # as `serve` does for a single process (cli.py)
+    heap.settle()  # as `serve` does for a single process (cli.py)
     return app

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from network_common import heap
 from network_common.cli_support import CliError, check_database_url, run
 from network_common.keys import KeyRing
 
@@ -40,9 +40,7 @@ def _serve(settings: HubSettings) -> int:
     if settings.workers > 1:
         return _serve_workers(settings)
     app = create_app(settings)
-    # Everything built so far (schema, modules, settings) lives as long as the process: keep it
-    # out of the collector's full passes, which otherwise show up in the hub's tail latency.
-    gc.freeze()
+    heap.settle()  # network_common/heap.py
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
     return 0
 

@@ -1,12 +1,12 @@
 """One member's network API client: service token, timeout, breaker, failure mapping.
 
-Each member gets its own aiohttp session (its own connection pool), created on first use
-inside the running loop. ``http`` is an ``httpx.AsyncClient`` over the httpx-aiohttp
-transport sharing that same session, for callers that want httpx's API (JWKS fetches, ...).
-The hot path, ``query``, talks to the session directly: a single shared httpx pool costs
-more than linearly with concurrent calls (ARCHITECTURE.md), and even over aiohttp httpx's
-request/response layer adds ~0.4 ms of CPU per call, which a 50-member fan-out pays 50 times
-on one core (bench/bench_network_activity.py measures it).
+The hot path, ``query``, goes over the member's own kept connections (``wire.WirePool``,
+created on first use inside the running loop): a fan-out pays a member call N times per
+query on one core, and through aiohttp each cost ~0.4 ms of CPU, through httpx more
+(bench/bench_side_by_side.py measures it; a single shared httpx pool also costs more than
+linearly with concurrent calls, ARCHITECTURE.md). Everything else (probes, JWKS, the pages'
+calls) uses ``http``, an ``httpx.AsyncClient`` over the httpx-aiohttp transport sharing the
+member's aiohttp session.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
-from yarl import URL
 
 from ..network_file import Member
 from .breaker import CircuitBreaker
 from .failures import MemberFailure, UnavailableCode
 from .service_tokens import ServiceTokens
+from .wire import WirePool
 
 log = logging.getLogger("network_hub.members")
 
@@ -40,17 +40,12 @@ def _ignore(_code: str, _outcome: str, _seconds: float) -> None:
 
 
 MAX_CONNECTIONS = 100
-#: For ``query``'s requests, which ``asyncio.timeout(member timeout)`` bounds as a whole:
-#: aiohttp's own timers (total 300 s by default) would be armed and cancelled on every call.
-_BOUNDED_OUTSIDE = aiohttp.ClientTimeout(
-    total=None, connect=None, sock_read=None, sock_connect=None
-)
 #: A recovery probe (``probe``) waits at most this long (or the member timeout if shorter).
 PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class SessionHolder:
-    """One lazily created aiohttp session, shared by the hot path and the httpx client."""
+    """One lazily created aiohttp session, shared by the probes and the httpx client."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
@@ -91,8 +86,8 @@ class MemberClient:
         self._observe = observe
         #: Calls actually sent (tests and metrics read it).
         self.calls = 0
-        # The endpoint parsed once (aiohttp parses a str URL on every request).
-        self._endpoint: tuple[str, URL] = ("", URL())
+        # The hot path's connections: made for the running loop and the member's endpoint.
+        self._wire: tuple[asyncio.AbstractEventLoop, WirePool] | None = None
 
     def service_token(self) -> str:
         """The hub's current service token for this member (reused until near expiry)."""
@@ -117,32 +112,40 @@ class MemberClient:
             raise self._failure(UnavailableCode.CIRCUIT_OPEN)
         self.calls += 1
         body = _dumps({"query": document, "variables": variables or {}})
-        headers = {
-            "authorization": f"Bearer {self.service_token()}",
-            "content-type": "application/json",
-        }
-        endpoint = self.member.network_endpoint
-        if endpoint != self._endpoint[0]:
-            self._endpoint = (endpoint, URL(endpoint))
+        headers = (
+            ("Authorization", f"Bearer {self.service_token()}"),
+            ("Content-Type", "application/json"),
+        )
         try:
             async with asyncio.timeout(self.timeout):
-                session = self._sessions()
-                async with session.post(
-                    self._endpoint[1], data=body, headers=headers, timeout=_BOUNDED_OUTSIDE
-                ) as response:
-                    raw = await response.read()
-                    status = response.status
+                status, raw = await self._pool().post(body, headers)
         except TimeoutError:
             self.breaker.record_failure()
             raise self._failure(UnavailableCode.MEMBER_TIMEOUT) from None
         except asyncio.CancelledError:
             self.breaker.abandon()  # e.g. the caller went away mid-call
             raise
-        except (aiohttp.ClientError, OSError) as exc:
+        except OSError as exc:
             self.breaker.record_failure()
             log.warning("member %s unreachable: %s", self.member.code, exc)
             raise self._failure(UnavailableCode.MEMBER_UNAVAILABLE) from None
         return self._parse(status, raw)
+
+    def _pool(self) -> WirePool:
+        loop = asyncio.get_running_loop()
+        wire = self._wire
+        if (
+            wire is None
+            or wire[0] is not loop
+            or wire[1].endpoint.url != self.member.network_endpoint
+        ):
+            if wire is not None:
+                wire[1].close()
+            wire = self._wire = (
+                loop,
+                WirePool(self.member.network_endpoint, max_connections=MAX_CONNECTIONS),
+            )
+        return wire[1]
 
     async def probe(self) -> bool:
         """A cheap health call (the member's ``/healthz``, outside the breaker and not
@@ -161,6 +164,9 @@ class MemberClient:
         return healthy
 
     async def aclose(self) -> None:
+        if self._wire is not None:
+            self._wire[1].close()
+            self._wire = None
         await self.http.aclose()
         await self._sessions.aclose()
 

@@ -43,8 +43,11 @@ FLAT_ROW_TYPES = frozenset(
     }
 )
 
-# (response key, dict key or None for __typename, constant, non-null, serialize)
-Step = tuple[str, str | None, str | None, bool, Callable[[Any], Any] | None]
+# (response key, dict key or None for __typename, constant, non-null, serialize, whether a
+# str value is its own serialisation: String and ID, the bulk of a row's leaves)
+Step = tuple[str, str | None, str | None, bool, Callable[[Any], Any] | None, bool]
+#: Scalars whose serialisation of a ``str`` is that same ``str`` (graphql-core's own).
+_STR_AS_IS = frozenset({"String", "ID"})
 
 
 class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -82,7 +85,7 @@ class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for response_key, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":
-                steps.append((response_key, None, row_type.name, True, None))
+                steps.append((response_key, None, row_type.name, True, None, False))
                 continue
             field = row_type.fields.get(name)
             if field is None:
@@ -90,7 +93,16 @@ class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             leaf = get_nullable_type(field.type)
             if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
                 return None
-            steps.append((response_key, name, None, is_non_null_type(field.type), leaf.serialize))
+            steps.append(
+                (
+                    response_key,
+                    name,
+                    None,
+                    is_non_null_type(field.type),
+                    leaf.serialize,
+                    leaf.name in _STR_AS_IS,
+                )
+            )
         return steps
 
 
@@ -101,12 +113,14 @@ def project(rows: list[Any], plan: list[Step]) -> list[dict[str, Any]] | None:
         if type(row) is not dict:
             return None
         item: dict[str, Any] = {}
-        for response_key, key, constant, non_null, serialize in plan:
+        for response_key, key, constant, non_null, serialize, str_as_is in plan:
             if key is None:
                 item[response_key] = constant
                 continue
             value = row.get(key)
-            if value is None:
+            if str_as_is and type(value) is str:
+                item[response_key] = value
+            elif value is None:
                 if non_null:
                     return None
                 item[response_key] = None
