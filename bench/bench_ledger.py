@@ -1,5 +1,6 @@
-"""What the privacy ledger costs a brokered crossing: one ``ledger.record`` (the insert a
-Network Activity view makes, one row per member that answered) and one page of a patron's
+"""What the privacy ledger costs a brokered crossing: one ``ledger.record`` (the rows a
+Network Activity view writes, one per member asked, through the group-committing writer:
+one caller at a time here, so each flush is one caller's insert) and one page of a patron's
 ledger, on the hub's SQLite database and on PostgreSQL when reachable.
 
     .venv/bin/python -m bench.bench_ledger [--iterations 200]
@@ -20,6 +21,7 @@ from network_common.tokens import Principal
 from network_common.vocabulary import PrincipalKind
 from network_hub.ledger import entries as ledger
 from network_hub.ledger.reading import read_ledger
+from network_hub.ledger.writer import LedgerWriter
 from network_hub.store.migrate import upgrade
 
 
@@ -28,6 +30,7 @@ class _Runtime:
     """The part of ``HubRuntime`` the ledger uses."""
 
     sessions: Any
+    ledger_writer: LedgerWriter
 
 
 def _crossings(members: int) -> list[ledger.Crossing]:
@@ -47,9 +50,10 @@ def _crossings(members: int) -> list[ledger.Crossing]:
 
 async def _one(url: str, label: str, iterations: int) -> None:
     engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    runtime: Any = _Runtime(sessions, LedgerWriter(sessions))
     try:
         await upgrade(engine)
-        runtime: Any = _Runtime(make_sessionmaker(engine))
         for members in (1, 10, 50):
             crossings = _crossings(members)
 
@@ -74,6 +78,7 @@ async def _one(url: str, label: str, iterations: int) -> None:
         p50, p95 = pct(samples, 50), pct(samples, 95)
         print(f"{label}: read a page of 50  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     finally:
+        await runtime.ledger_writer.close()
         await engine.dispose()
 
 
