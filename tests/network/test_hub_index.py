@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from tests.network.conftest import NetworkFactory
 from tests.network.test_network_activity import ACTIVITY, admin_token, holder, home_unia
-from tests.support.builders import api_key
 from tests.support.network_data import linked_patron
 from tests.support.waiting import until
-
-DELETE = "mutation ($id: String!) { deleteLinkedAccount(primaryId: $id) }"
 
 
 async def test_sync_then_a_deleted_account_is_dropped_and_no_longer_called(
@@ -29,13 +26,7 @@ async def test_sync_then_a_deleted_account_is_dropped_and_no_longer_called(
     assert (net.nodes["UNIB"].network_calls, net.nodes["UNIC"].network_calls) == (1, 1)
 
     # UNIB's staff delete the account: UNIB answers found=false once, then is not asked again.
-    unib_admin = await net.staff_token("UNIB", api_key("unib-admin"))
-    response = await net.http.post(
-        f"{net.nodes['UNIB'].url}/graphql",
-        json={"query": DELETE, "variables": {"id": "UNIA:L2"}},
-        headers={"authorization": f"Bearer {unib_admin}"},
-    )
-    assert response.json() == {"data": {"deleteLinkedAccount": True}}
+    await net.delete_linked_account("UNIB", "UNIA:L2")
     for expected_calls in (1, 0):
         net.reset_calls()
         data = (await net.hub_gql(ACTIVITY, {"patronId": "L2"}, token=token))["networkActivity"]

@@ -15,9 +15,7 @@ import pytest
 from network_hub.services.index_sync import poll_member
 from network_hub.store.index import IndexEntry
 from tests.network.conftest import NetworkFactory
-from tests.network.test_hub_index import DELETE
 from tests.network.test_network_activity import ACTIVITY, admin_token, holder, home_unia
-from tests.support.builders import api_key
 from tests.support.network_data import linked_patron
 from tests.support.statements import count_statements
 
@@ -74,13 +72,7 @@ async def test_a_change_from_a_members_feed_is_seen_at_once(
     net = await network_factory([home_unia(), unib])
     runtime = net.hub_runtime
     assert _codes(await runtime.links.links_for(home="UNIA", user_id="L2")) == ["UNIB"]
-    unib_admin = await net.staff_token("UNIB", api_key("unib-admin"))
-    response = await net.http.post(
-        f"{net.nodes['UNIB'].url}/graphql",
-        json={"query": DELETE, "variables": {"id": "UNIA:L2"}},
-        headers={"authorization": f"Bearer {unib_admin}"},
-    )
-    assert response.json() == {"data": {"deleteLinkedAccount": True}}
+    await net.delete_linked_account("UNIB", "UNIA:L2")
     client = runtime.registry.get("UNIB")
     assert client is not None
     assert await poll_member(runtime=runtime, client=client)

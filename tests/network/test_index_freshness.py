@@ -33,12 +33,10 @@ from tests.network.test_network_activity import (
     home_unia,
     place_request,
 )
-from tests.support.builders import api_key
 from tests.support.network import LiveNetwork
 from tests.support.network_data import linked_patron, member_with_linked_patrons
 
 T = TypeVar("T")
-DELETE = "mutation ($id: String!) { deleteLinkedAccount(primaryId: $id) }"
 #: The issue's promise for a link created or deleted at a member.
 LINK_CHANGE_BUDGET = 5.0
 
@@ -199,13 +197,7 @@ async def test_links_created_and_deleted_at_a_member_show_within_seconds(
     assert [i["code"] for i in data["institutions"]] == ["UNIC"]
 
     # UNIB's staff delete their linked account of L2: the hub's index forgets it.
-    unib_admin = await net.staff_token("UNIB", api_key("unib-admin"))
-    response = await net.http.post(
-        f"{net.nodes['UNIB'].url}/graphql",
-        json={"query": DELETE, "variables": {"id": "UNIA:L2"}},
-        headers={"authorization": f"Bearer {unib_admin}"},
-    )
-    assert response.json() == {"data": {"deleteLinkedAccount": True}}
+    await net.delete_linked_account("UNIB", "UNIA:L2")
 
     async def holders() -> list[str]:
         async with net.hub_runtime.sessions() as session:
@@ -224,13 +216,7 @@ async def test_registering_again_after_the_member_deleted_the_account_makes_a_ne
     net = await network_factory([getit_home(), remote("UNIC", "MANUAL")])
     token = await patron_token(net, "P1")
     first = (await net.hub_gql(REGISTER, {"member": "UNIC"}, token=token))["registerAtMember"]
-    unic_admin = await net.staff_token("UNIC", api_key("unic-admin"))
-    response = await net.http.post(
-        f"{net.nodes['UNIC'].url}/graphql",
-        json={"query": DELETE, "variables": {"id": "UNIA:P1"}},
-        headers={"authorization": f"Bearer {unic_admin}"},
-    )
-    assert response.json() == {"data": {"deleteLinkedAccount": True}}
+    await net.delete_linked_account("UNIC", "UNIA:P1")
 
     again = (await net.hub_gql(REGISTER, {"member": "UNIC"}, token=token))["registerAtMember"]
     assert again["networkLinkId"] != first["networkLinkId"]

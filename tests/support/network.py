@@ -37,7 +37,11 @@ from network_hub.app import create_app as create_hub_app
 from network_hub.network_file import Member
 from network_hub.runtime import HubRuntime
 from network_hub.settings import HubSettings
+from tests.support.builders import api_key
 from tests.support.nodes import GraphQLErrors
+
+#: The staff mutation a member's administrator deletes a linked account with.
+DELETE_LINKED_ACCOUNT = "mutation ($id: String!) { deleteLinkedAccount(primaryId: $id) }"
 
 
 def reserve_socket(port: int = 0) -> socket.socket:
@@ -175,6 +179,16 @@ class LiveNetwork:
 
     async def staff_token(self, code: str, api_key: str) -> str:
         return await self.nodes[code].token(api_key)
+
+    async def delete_linked_account(self, code: str, primary_id: str) -> None:
+        """Member ``code``'s administrator deletes its linked account ``primary_id``."""
+        admin = await self.staff_token(code, api_key(f"{code.lower()}-admin"))
+        response = await self.http.post(
+            f"{self.nodes[code].url}/graphql",
+            json={"query": DELETE_LINKED_ACCOUNT, "variables": {"id": primary_id}},
+            headers={"authorization": f"Bearer {admin}"},
+        )
+        assert response.json() == {"data": {"deleteLinkedAccount": True}}, response.text
 
     async def hub_post(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
