@@ -20,7 +20,7 @@ from . import activity as activity_api
 from . import getit as getit_api
 from . import ledger as ledger_api
 from . import members as members_api
-from .fast_rows import FastRowsExecutionContext
+from .getit_rows import GetItRowsExecutionContext
 
 QUERIES: tuple[type, ...] = (
     members_api.MembersQuery,
@@ -54,7 +54,7 @@ def build_schema(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(default_resolver=resolve_attribute),
-        execution_context_class=FastRowsExecutionContext,
+        execution_context_class=GetItRowsExecutionContext,
         extensions=standard_extensions(introspection=introspection, limits=limits),
         hide_suggestions=not introspection,
     )
