@@ -281,3 +281,21 @@ async def test_what_it_cannot_walk_is_answered_as_usual(
     assert [e.message for e in fast.errors] == [e.message for e in slow.errors]
     assert [e.path for e in fast.errors] == [e.path for e in slow.errors]
     assert fast.data == slow.data
+
+
+async def test_values_the_scalars_convert_are_converted_alike(
+    monkeypatch: pytest.MonkeyPatch, taken: list[int]
+) -> None:
+    answer_ = result()
+    holding = answer_.records[0]["others"][1]["holdings"][0]
+    item = holding["items"][0]
+    terms = {**item["terms"], "loanPeriodDays": 14.0, "renewalsAllowed": True}
+    holding["items"][0] = {**item, "barcode": 12345, "loanable": 1, "terms": terms}
+    serve(monkeypatch, answer_)
+    fast, slow = await both(EVERYTHING)
+    assert taken == [3]
+    assert fast.errors is None
+    assert fast.data == slow.data
+    got = fast.data["getIt"]["records"][0]["others"][1]["holdings"][0]["items"][0]
+    assert (got["barcode"], got["loanable"]) == ("12345", True)
+    assert (got["terms"]["loanPeriodDays"], got["terms"]["renewalsAllowed"]) == (14, 1)
