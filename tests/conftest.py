@@ -90,3 +90,14 @@ async def node_factory(tmp_path: Path) -> AsyncIterator[NodeFactory]:
     yield make
     for harness in started:
         await harness.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database (mark the test ``postgres``: skipped without one,
+    outside CI)."""
+    url = await _create_pg_database()
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(url)

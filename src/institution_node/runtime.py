@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from network_common.db import make_engine, make_sessionmaker
+from network_common.db import make_engine, make_sessionmaker, read_only_unit
 from network_common.errors import Unauthenticated
 from network_common.jobs import Clock, Scheduler
 from network_common.jwks import JwksCache
@@ -27,6 +29,8 @@ from .settings import NodeSettings
 from .store.models import Institution
 
 SIGNING_KEY_FILE = "signing-key.pem"
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,7 +62,9 @@ class NodeRuntime:
     @classmethod
     def create(cls, settings: NodeSettings) -> NodeRuntime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.resolved_database_url())
+        # No ping per checkout: closed connections are replaced without a round trip, and
+        # read-only units retry once on a fresh connection (network_common.db).
+        engine = make_engine(settings.resolved_database_url(), pre_ping=False)
         http = httpx.AsyncClient(timeout=10.0)
         hub_keys: JwksCache | StaticJwks | None = None
         if settings.hub_jwks_json:
@@ -136,6 +142,11 @@ class NodeRuntime:
     def read_session(self) -> AsyncSession:
         """A session for a read-only unit of work."""
         return (self.read_sessions or self.sessions)()
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run a read-only unit of work in a read session; once more on a fresh connection
+        when the database had dropped the first one (a restart, a terminated backend)."""
+        return await read_only_unit(self.read_sessions or self.sessions, work)
 
     async def institution_code(self) -> str:
         """This node's institution code (set once the institution is loaded)."""

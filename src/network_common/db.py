@@ -1,10 +1,20 @@
-"""Engines and sessions: SQLite (WAL, synchronous=FULL, foreign keys) or PostgreSQL."""
+"""Engines and sessions: SQLite (WAL, synchronous=FULL, foreign keys) or PostgreSQL.
+
+Dead PostgreSQL connections. A pooled connection whose server side went away (a restart,
+``pg_terminate_backend``, an idle timeout) is found without a round trip: the server says
+so and closes the socket, the event loop reads that while the connection waits in the pool,
+and the checkout check below replaces it. ``pre_ping=True`` adds SQLAlchemy's ping instead
+(three round trips per checkout on asyncpg: BEGIN, an empty statement, ROLLBACK). A
+connection that dies between checkout and its first statement fails that statement;
+:func:`read_only_unit` runs a read-only unit once more on a fresh connection then.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,14 +26,22 @@ from sqlalchemy.ext.asyncio import (
 from network_common.errors import InvalidInput
 
 READ_ONLY = "lfn_read_only"
+#: Pooled PostgreSQL connections older than this are replaced at checkout (idle timeouts of
+#: firewalls and poolers in between close connections silently).
+POOL_RECYCLE_SECONDS = 1800
+
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the engine for ``url``; SQLite connections get the durability pragmas."""
+def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> AsyncEngine:
+    """Create the engine for ``url``; SQLite connections get the durability pragmas.
+
+    On PostgreSQL a pooled connection the server has closed is replaced at checkout (no
+    round trip); ``pre_ping`` also pings every connection checked out (see above)."""
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         # Writers wait for the lock instead of failing at once; BEGIN IMMEDIATE (below)
@@ -32,12 +50,39 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     else:
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 20
-        kwargs["pool_pre_ping"] = True
+        kwargs["pool_pre_ping"] = pre_ping
+        kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine)
+    else:
+        _replace_closed_connections(engine)
     _refuse_nul_text(engine)
     return engine
+
+
+def _replace_closed_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # asyncpg marks a connection closed as soon as the server's goodbye is read; the
+        # pool then connects this slot afresh instead of handing out a dead connection.
+        if record.driver_connection.is_closed():
+            raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+async def read_only_unit(
+    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Run ``work`` in a new session of ``sessions``; when the database connection turns out
+    dead during it, once more on a fresh one (harmless: the unit only reads)."""
+    try:
+        async with sessions() as session:
+            return await work(session)
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    async with sessions() as session:
+        return await work(session)
 
 
 def _has_nul(value: Any) -> bool:
@@ -89,8 +134,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def make_sessionmaker(
     engine: AsyncEngine, *, read_only: bool = False, info: dict[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions for units of work; ``read_only`` ones must not write (on SQLite they do not
-    take the write lock, so reads never queue behind writers). ``info`` is copied into each
-    session's ``Session.info`` (what the app tells its services, e.g. that mail is on)."""
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    """Sessions for units of work; ``read_only`` ones must not write. ``info`` is copied
+    into each session's ``Session.info`` (what the app tells its services, e.g. that mail is
+    on).
+
+    Read-only sessions on SQLite begin deferred: they read one WAL snapshot and never queue
+    behind writers. On PostgreSQL they run in autocommit: each statement is its own
+    transaction, which is what a READ COMMITTED transaction (PostgreSQL's default) gives a
+    reader anyway (every statement takes a new snapshot), without the BEGIN and ROLLBACK
+    round trips around the unit."""
+    if not read_only:
+        bind = engine
+    elif engine.dialect.name == "sqlite":
+        bind = engine.execution_options(**{READ_ONLY: True})
+    else:
+        bind = engine.execution_options(**{READ_ONLY: True}, isolation_level="AUTOCOMMIT")
     return async_sessionmaker(bind, expire_on_commit=False, info=dict(info or {}))

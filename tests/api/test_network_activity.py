@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from institution_node.store.models import BibRecord, Fee, Library, Request, User
 from tests.conftest import NodeFactory
 from tests.support.network_data import member_with_linked_patrons
 from tests.support.nodes import NodeHarness
+from tests.support.postgres import terminate_backends
 from tests.support.service_tokens import hub_key, hub_settings, service_token
 from tests.support.statements import count_statements
 
@@ -167,3 +169,20 @@ async def test_statement_count_does_not_grow_with_patrons(node_factory: NodeFact
     assert answer[0]["found"]
     assert all(a["found"] and len(a["loans"]) == 1 for a in answers)
     assert len(twenty) == len(one)
+
+
+@pytest.mark.postgres
+async def test_activity_answers_after_the_database_dropped_every_connection(
+    node_factory: NodeFactory, pg_url: str
+) -> None:
+    """As after a PostgreSQL restart: the node's pooled connections are all dead; the next
+    calls answer as before (no ping per checkout guards them any more)."""
+    node = await node_factory(
+        member_with_linked_patrons(patrons=2), db_url=pg_url, **hub_settings(KEY)
+    )
+    before = await activity(node, who("L1", "L2"))
+    for _ in range(3):
+        assert await terminate_backends(pg_url) >= 1
+        assert await activity(node, who("L1", "L2")) == before
+    assert before[0]["found"]
+    assert before[0]["loans"]

@@ -123,9 +123,8 @@ class ActivityQuery:
         self, info: NetworkInfo, patrons: list[NetworkIdentityInput]
     ) -> list[PatronActivity]:
         info.context.hub()
-        async with info.context.read_session() as session:
-            answers = await service.network_activity(
-                session,
-                identities=[service.Identity(p.home_institution, p.home_user_id) for p in patrons],
-            )
+        identities = [service.Identity(p.home_institution, p.home_user_id) for p in patrons]
+        answers = await info.context.read(
+            lambda session: service.network_activity(session, identities=identities)
+        )
         return [PatronActivity.from_domain(a) for a in answers]

@@ -6,8 +6,9 @@ checks again through :meth:`NetworkContext.hub`, so a module added later cannot 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,8 @@ LEEWAY_SECONDS = 5
 SERVICE_TYPE = PrincipalKind.SERVICE
 #: One message for every refusal: a caller learns nothing about why its token failed.
 REFUSED = "A valid network hub service token is required"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,10 @@ class NetworkContext:
     def read_session(self) -> AsyncSession:
         """A new read-only session (queries): never waits behind writers on SQLite."""
         return self.runtime.read_session()
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """A read-only unit of work (retried once on a dropped database connection)."""
+        return await self.runtime.read(work)
 
     def hub(self) -> ServiceCaller:
         """The verified hub; every root field calls this first."""

@@ -31,8 +31,7 @@ async def ended_sessions_endpoint(request: Request) -> JSONResponse:
     except Unauthenticated:
         return JSONResponse({"error": {"code": "UNAUTHENTICATED", "message": REFUSED}}, 401)
     since = utcnow() - timedelta(seconds=runtime.settings.token_ttl_seconds) - MARGIN
-    async with runtime.read_session() as session:
-        state = await service.ended_sessions(session, since=since)
+    state = await runtime.read(lambda session: service.ended_sessions(session, since=since))
     return JSONResponse(
         {
             "revokedKeyIds": list(state.revoked_key_ids),

@@ -26,15 +26,13 @@ class FulfilmentQuery:
     @strawberry.field(description="One of this member's desks and its library.")
     async def network_desk(self, info: NetworkInfo, code: str) -> NetworkDeskType:
         info.context.hub()
-        async with info.context.read_session() as session:
-            found = await desks.desk_info(session, desk_code=code)
+        found = await info.context.read(lambda session: desks.desk_info(session, desk_code=code))
         return NetworkDeskType.from_domain(found)
 
     @strawberry.field(description="This member's libraries with a pickup-point desk.")
     async def pickup_libraries(self, info: NetworkInfo) -> list[PickupLibraryType]:
         info.context.hub()
-        async with info.context.read_session() as session:
-            found = await desks.pickup_libraries(session)
+        found = await info.context.read(desks.pickup_libraries)
         return [PickupLibraryType(code=lib.code, name=lib.name) for lib in found]
 
     @strawberry.field(
@@ -45,8 +43,11 @@ class FulfilmentQuery:
         self, info: NetworkInfo, acting: ActingInput, barcode: str
     ) -> OwnerStepType:
         info.context.hub()
-        async with info.context.read_session() as session:
-            step = await desk.item_for_member(session, acting=acting.to_domain(), barcode=barcode)
+        step = await info.context.read(
+            lambda session: desk.item_for_member(
+                session, acting=acting.to_domain(), barcode=barcode
+            )
+        )
         return OwnerStepType.from_domain(step)
 
 

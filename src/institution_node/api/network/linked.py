@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from network_common.graphql_vocabulary import LinkChangeKind, LinkOrigin
 
@@ -118,12 +120,18 @@ class LinkedAccountsQuery:
         self, info: NetworkInfo, after: int | None = None, first: int = 500
     ) -> LinkedAccountPage:
         info.context.hub()
-        async with info.context.read_session() as session:
+
+        async def page(
+            session: AsyncSession,
+        ) -> tuple[int, Sequence[service.LinkedAccount], int | None]:
             # Read before the page: whatever changes meanwhile comes after this cursor.
             cursor = await link_changes.latest(session)
             accounts, next_after = await service.list_linked_accounts(
                 session, after=after, first=first
             )
+            return cursor, accounts, next_after
+
+        cursor, accounts, next_after = await info.context.read(page)
         return LinkedAccountPage(
             accounts=[LinkedAccount.from_domain(a) for a in accounts],
             next_after=next_after,
@@ -136,8 +144,9 @@ class LinkedAccountsQuery:
     )
     async def link_changes(self, info: NetworkInfo, after: int, first: int = 500) -> LinkChangePage:
         info.context.hub()
-        async with info.context.read_session() as session:
-            page = await link_changes.changes_after(session, after=after, first=first)
+        page = await info.context.read(
+            lambda session: link_changes.changes_after(session, after=after, first=first)
+        )
         return LinkChangePage(
             changes=[LinkChange.from_domain(c) for c in page.changes],
             cursor=page.cursor,

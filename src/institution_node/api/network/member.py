@@ -39,6 +39,5 @@ class MemberQuery:
     @strawberry.field(description="This member's code, name and network settings.")
     async def member(self, info: NetworkInfo) -> Member:
         info.context.hub()
-        async with info.context.read_session() as session:
-            row = await service.get_institution(session)
+        row = await info.context.read(service.get_institution)
         return Member.from_row(row)

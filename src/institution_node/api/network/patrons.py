@@ -53,8 +53,9 @@ class PatronsQuery:
     async def home_patrons(self, info: NetworkInfo, primary_ids: list[str]) -> list[NetworkPatron]:
         info.context.hub()
         code = await info.context.runtime.institution_code()
-        async with info.context.read_session() as session:
-            rows = await service.home_patrons(session, primary_ids=primary_ids)
+        rows = await info.context.read(
+            lambda session: service.home_patrons(session, primary_ids=primary_ids)
+        )
         return [NetworkPatron.from_row(r, code) for r in rows]
 
     @strawberry.field(
@@ -66,6 +67,7 @@ class PatronsQuery:
     ) -> NetworkPatron | None:
         info.context.hub()
         code = await info.context.runtime.institution_code()
-        async with info.context.read_session() as session:
-            row = await service.desk_patron(session, primary_id=primary_id, last_name=last_name)
+        row = await info.context.read(
+            lambda session: service.desk_patron(session, primary_id=primary_id, last_name=last_name)
+        )
         return None if row is None else NetworkPatron.from_row(row, code)
