@@ -83,21 +83,24 @@ class Shaper:
 
     def __init__(self, template: dict[str, Any]) -> None:
         self._template = template
-        self._access = template["access"]
+        # Decided once: an enum member looked up on its class costs a descriptor call, and
+        # a page asks for a thousand sections.
+        self._counts_only = template["access"] == Access.AVAILABILITY_ONLY
+        self._personal = template["access"] == Access.PERSONAL
 
     def section(self, record: dict[str, Any] | None) -> dict[str, Any]:
-        section = dict(self._template)
+        section = self._template.copy()
         if not record:
             return section
         available = record.get("availableItems") or 0
         section["found"] = bool(record.get("found"))
         section["available"] = available > 0
         section["availableCount"] = available
-        if self._access == Access.AVAILABILITY_ONLY:
+        if self._counts_only:
             return section
         section["totalCount"] = record.get("totalItems") or 0
         holdings = record.get("holdings")
-        if self._access == Access.PERSONAL:
+        if self._personal:
             requestable = bool(record.get("requestable"))
             section["requestable"] = requestable
             if holdings is not None:
