@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from institution_node.store.models import BibRecord, Fee, Library, Request, User
 from tests.conftest import NodeFactory
+from tests.support.builders import holding, record
 from tests.support.network_data import member_with_linked_patrons
 from tests.support.nodes import NodeHarness
 from tests.support.postgres import terminate_backends
@@ -169,6 +170,65 @@ async def test_statement_count_does_not_grow_with_patrons(node_factory: NodeFact
     assert answer[0]["found"]
     assert all(a["found"] and len(a["loans"]) == 1 for a in answers)
     assert len(twenty) == len(one)
+
+
+async def test_one_statement_per_call(node_factory: NodeFactory, db_url: str) -> None:
+    node = await node_factory(
+        member_with_linked_patrons(patrons=3), db_url=db_url, **hub_settings(KEY)
+    )
+    await _add_requests(node, "UNIA:L2")
+    await activity(node, who("L1"))  # warm up (institution code, key cache)
+
+    with count_statements(node.runtime.engine) as statements:
+        answers = await activity(node, who("L1", "L2", "L3", "NOBODY"))
+
+    assert [len(a["loans"]) for a in answers] == [1, 1, 1, 0]
+    assert [len(a["requests"]) for a in answers] == [0, 1, 0, 0]
+    # SQLite's read-only sessions also send BEGIN (deferred: one WAL snapshot).
+    assert len([s for s in statements if s != "BEGIN"]) == 1
+
+
+async def test_each_list_in_its_order_under_its_patron(
+    node_factory: NodeFactory, db_url: str
+) -> None:
+    data = member_with_linked_patrons(patrons=2)
+    dues = {"Y-1": "2026-03-01", "Y-2": "2026-01-20", "Y-3": "2026-02-10", "Y-4": "2026-01-01"}
+    data["records"].append(record("rec-y", title="More", holdings=[holding("MAIN", *dues)]))
+    data["loans"] += [
+        {
+            "barcode": barcode,
+            "patron": "UNIA:L2" if barcode == "Y-4" else "UNIA:L1",
+            "desk": "MAIN-DESK",
+            "loaned_at": "2025-12-20T10:00:00Z",
+            "due_at": f"{due}T10:00:00Z",
+        }
+        for barcode, due in dues.items()
+    ]
+    # A fee the institution owns (no library) after L2's library fee.
+    data["fees"].append({"patron": "UNIA:L2", "type": "LOST_ITEM", "amount": "40.00"})
+    node = await node_factory(data, db_url=db_url, **hub_settings(KEY))
+    await _add_requests(node, "UNIA:L2")
+    await _add_requests(node, "UNIA:L2")
+
+    first, second = await activity(node, who("L1", "L2"))
+
+    assert [x["barcode"] for x in first["loans"]] == ["Y-2", "X-1", "Y-3", "Y-1"]
+    assert [x["dueDate"][:10] for x in first["loans"]] == [
+        "2026-01-20",
+        "2026-02-02",
+        "2026-02-10",
+        "2026-03-01",
+    ]
+    assert first["requests"] == []
+    assert [x["barcode"] for x in second["loans"]] == ["Y-4", "X-2"]
+    assert second["loans"][0]["renewals"] == 0
+    placed = [r["placedDate"] for r in second["requests"]]
+    assert len(placed) == 2
+    assert placed == sorted(placed)
+    assert [(f["type"], f["owner"], f["balance"]) for f in second["fees"]] == [
+        ("OVERDUE", "Main Library", "7.25"),
+        ("LOST_ITEM", "University UNIB", "40.00"),
+    ]
 
 
 @pytest.mark.postgres
