@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Histogram
 
 from network_common.observability import Metrics
@@ -24,6 +26,17 @@ class HubMetrics(Metrics):
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
 
+        # The labelled children, looked up once each (``labels`` takes a lock and builds
+        # the label tuple on every call; a fan-out observes N calls per query).
+        self._calls: dict[tuple[str, str], Any] = {}
+        self._latency: dict[str, Any] = {}
+
     def observe_member_call(self, member: str, outcome: str, seconds: float) -> None:
-        self.member_calls.labels(member, outcome).inc()
-        self.member_latency.labels(member).observe(seconds)
+        calls = self._calls.get((member, outcome))
+        if calls is None:
+            calls = self._calls[(member, outcome)] = self.member_calls.labels(member, outcome)
+        calls.inc()
+        latency = self._latency.get(member)
+        if latency is None:
+            latency = self._latency[member] = self.member_latency.labels(member)
+        latency.observe(seconds)

@@ -394,3 +394,57 @@ async def test_https_members_with_verified_certificates(tmp_path: Path) -> None:
         with pytest.raises(ssl.SSLError):
             await untrusting.post(b"{}", HEADERS)
         untrusting.close()
+
+
+@on_both_loops
+async def test_the_call_timeout_closes_the_connection_and_frees_the_slot() -> None:
+    """``timeout=`` (the member client's): no answer in time is TimeoutError, the late answer
+    is never read as the next call's, and the slot it held serves the next call."""
+    gate = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (request := await read_request(reader)) is not None:
+            if request[1] == b"slow":
+                await gate.wait()
+            writer.write(answer(request[1]))
+            await writer.drain()
+
+    async with server(handle) as port:
+        pool = WirePool(f"http://127.0.0.1:{port}/", max_connections=1)
+        assert await pool.post(b"warm", HEADERS, timeout=5) == (200, b"warm")
+        with pytest.raises(TimeoutError):
+            await pool.post(b"slow", HEADERS, timeout=0.05)
+        gate.set()
+        assert await pool.post(b"next", HEADERS, timeout=5) == (200, b"next")
+        assert pool.opened == 2  # the timed-out call's connection was closed, not reused
+        pool.close()
+
+
+@on_both_loops
+async def test_waiting_for_a_slot_counts_against_the_timeout() -> None:
+    """With every connection busy, a caller waits for a slot only until its deadline; the
+    slots stay right afterwards (all calls then get through, one at a time)."""
+    gate = asyncio.Event()
+    started = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (request := await read_request(reader)) is not None:
+            if request[1] == b"slow":
+                started.set()
+                await gate.wait()
+            writer.write(answer(request[1]))
+            await writer.drain()
+
+    async with server(handle) as port:
+        pool = WirePool(f"http://127.0.0.1:{port}/", max_connections=1)
+        holder = asyncio.create_task(pool.post(b"slow", HEADERS))
+        await started.wait()
+        with pytest.raises(TimeoutError):
+            await pool.post(b"late", HEADERS, timeout=0.05)
+        gate.set()
+        assert await holder == (200, b"slow")
+        bodies = [b'{"n": %d}' % i for i in range(6)]
+        answers = await asyncio.gather(*(pool.post(b, HEADERS, timeout=5) for b in bodies))
+        assert answers == [(200, b) for b in bodies]
+        assert pool.opened == 1  # the one slot's connection served every call
+        pool.close()

@@ -88,6 +88,7 @@ class MemberClient:
         self.calls = 0
         # The hot path's connections: made for the running loop and the member's endpoint.
         self._wire: tuple[asyncio.AbstractEventLoop, WirePool] | None = None
+        self._call_headers: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
     def service_token(self) -> str:
         """The hub's current service token for this member (reused until near expiry)."""
@@ -112,13 +113,8 @@ class MemberClient:
             raise self._failure(UnavailableCode.CIRCUIT_OPEN)
         self.calls += 1
         body = _dumps({"query": document, "variables": variables or {}})
-        headers = (
-            ("Authorization", f"Bearer {self.service_token()}"),
-            ("Content-Type", "application/json"),
-        )
         try:
-            async with asyncio.timeout(self.timeout):
-                status, raw = await self._pool().post(body, headers)
+            status, raw = await self._pool().post(body, self._headers(), timeout=self.timeout)
         except TimeoutError:
             self.breaker.record_failure()
             raise self._failure(UnavailableCode.MEMBER_TIMEOUT) from None
@@ -130,6 +126,14 @@ class MemberClient:
             log.warning("member %s unreachable: %s", self.member.code, exc)
             raise self._failure(UnavailableCode.MEMBER_UNAVAILABLE) from None
         return self._parse(status, raw)
+
+    def _headers(self) -> tuple[tuple[str, str], ...]:
+        """The call's headers: the same tuple while the service token stays the same."""
+        token = self.service_token()
+        if self._call_headers is None or self._call_headers[0] != token:
+            headers = (("Authorization", f"Bearer {token}"), ("Content-Type", "application/json"))
+            self._call_headers = (token, headers)
+        return self._call_headers[1]
 
     def _pool(self) -> WirePool:
         loop = asyncio.get_running_loop()
