@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
@@ -165,3 +166,37 @@ async def test_a_failed_flush_fails_every_caller_of_its_batch_and_writes_none(
     # The writer goes on: the next callers are written.
     assert len(await ledger.record(runtime=runtime, crossings=good[0])) == 1
     assert len(await _rows(runtime)) == 1
+
+
+async def test_rows_of_another_shape_in_the_same_batch_get_their_defaults(
+    runtime: Any,
+) -> None:
+    """Rows of one shape go through Core's insert; a batch mixing shapes (a row leaving
+    ``at``, ``fields`` and ``outcome`` to the table's defaults) still writes every row in
+    order, with the defaults applied."""
+    full = {
+        "at": datetime(2026, 1, 2, tzinfo=UTC),
+        "kind": "NETWORK_ACTIVITY",
+        "patron_institution": "UNIA",
+        "patron_id": "P1",
+        "actor_kind": "STAFF",
+        "actor_institution": "UNIA",
+        "actor_id": "op",
+        "from_member": "UNIB",
+        "to_member": "UNIA",
+        "fields": "loans",
+        "purpose": "test",
+        "outcome": "MATCHED",
+    }
+    short = {k: v for k, v in full.items() if k not in ("at", "fields", "outcome")}
+    short["patron_id"] = "P2"
+    ids = await asyncio.gather(
+        runtime.ledger_writer.write([full]), runtime.ledger_writer.write([short, short])
+    )
+    t = PrivacyLedgerEntry
+    async with runtime.sessions() as session:
+        got = (await session.execute(select(t).order_by(t.id))).scalars().all()
+    assert [[e.id for e in got if e.patron_id == p] for p in ("P1", "P2")] == ids
+    second = [e for e in got if e.patron_id == "P2"]
+    assert all(e.fields == "" and e.outcome == "MATCHED" and e.at is not None for e in second)
+    assert [e.at for e in got if e.patron_id == "P1"] == [full["at"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any, cast
 
 import pytest
@@ -89,3 +90,189 @@ async def test_a_null_in_a_non_null_field_errors_as_usual() -> None:
     assert slow.errors is not None
     assert [e.message for e in fast.errors] == [e.message for e in slow.errors]
     assert fast.data == slow.data
+
+
+# --- the plain-tree walk (PLAIN_TREES): a whole answer object completed without graphql-core
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+@strawberry.type
+class Amount:
+    amount: str
+    currency: str
+
+
+@strawberry.type
+class Group:
+    code: str
+    count: int
+    balances: list[Amount]
+
+
+@strawberry.type(name="NetworkActivity")
+class Answer:
+    patron_id: str
+    note: str | None
+    colour: Colour
+    flags: list[bool]
+    total: Amount
+    maybe: Amount | None
+    groups: list[Group]
+    loans: list[Row]
+
+    @strawberry.field
+    def computed(self) -> str:
+        return self.patron_id.upper()
+
+
+def answer(**changes: Any) -> Answer:
+    values: dict[str, Any] = {
+        "patron_id": "p1",
+        "note": None,
+        "colour": Colour.BLUE,
+        "flags": [True, False],
+        "total": Amount(amount="1.50", currency="EUR"),
+        "maybe": None,
+        "groups": [
+            Group(code="A", count=2, balances=[Amount(amount="1.00", currency="EUR")]),
+            Group(code="B", count=0, balances=[]),
+        ],
+        "loans": cast(list[Row], ROWS),
+    }
+    values.update(changes)
+    return Answer(**values)
+
+
+def build_tree(fast: bool, value: Answer) -> strawberry.Schema:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        async def activity(self) -> Answer:
+            return value
+
+    return strawberry.Schema(
+        query=Query,
+        config=StrawberryConfig(default_resolver=resolve_attribute),
+        execution_context_class=FastRowsExecutionContext if fast else None,
+    )
+
+
+TREE_QUERY = """
+query ($skip: Boolean!) {
+  activity {
+    __typename
+    id: patronId
+    note colour flags
+    total { amount currency }
+    maybe { amount }
+    groups { __typename code count @skip(if: $skip) ...Balances }
+    loans { code: barcode renewals author }
+  }
+}
+fragment Balances on Group { balances { amount currency } }
+"""
+
+
+def counting_walk(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, per walk of a whole answer, whether it completed it (not a fallback)."""
+    done: list[bool] = []
+    original = fast_rows.walk
+
+    def walk(plan: Any, source: Any) -> Any:
+        value: Any = fast_rows._FALLBACK
+        try:
+            value = original(plan, source)
+            return value
+        finally:
+            if isinstance(source, Answer):
+                done.append(value is not fast_rows._FALLBACK)
+
+    monkeypatch.setattr(fast_rows, "walk", walk)
+    return done
+
+
+@pytest.mark.parametrize("skip", [True, False])
+async def test_a_plain_tree_is_walked_to_the_same_answer(
+    skip: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = counting_walk(monkeypatch)
+    variables = {"skip": skip}
+    fast = await build_tree(True, answer()).execute(TREE_QUERY, variable_values=variables)
+    assert done == [True]  # the walk answered, graphql-core did not complete the object
+    slow = await build_tree(False, answer()).execute(TREE_QUERY, variable_values=variables)
+    assert fast.errors is None and slow.errors is None
+    assert fast.data == slow.data
+    assert fast.data is not None
+    assert fast.data["activity"]["colour"] == "BLUE"
+    assert fast.data["activity"]["groups"][0] == {
+        "__typename": "Group",
+        "code": "A",
+        **({} if skip else {"count": 2}),
+        "balances": [{"amount": "1.00", "currency": "EUR"}],
+    }
+
+
+async def test_a_field_with_a_resolver_takes_the_generic_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    done = counting_walk(monkeypatch)
+    query = "{ activity { patronId computed total { amount } } }"
+    fast = await build_tree(True, answer()).execute(query)
+    assert done == []  # not planned at all
+    slow = await build_tree(False, answer()).execute(query)
+    assert fast.errors is None
+    assert fast.data == slow.data == {
+        "activity": {"patronId": "p1", "computed": "P1", "total": {"amount": "1.50"}}
+    }
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"total": Amount(amount=None, currency="EUR")},  # type: ignore[arg-type]
+        {"groups": [Group(code="A", count=2**40, balances=[])]},  # Int out of range
+        {"flags": [True, None]},
+        {"groups": (Group(code="A", count=1, balances=[]),)},  # a tuple, not a list
+    ],
+    ids=["null-in-non-null", "int-out-of-range", "null-list-item", "tuple"],
+)
+async def test_what_the_walk_does_not_handle_is_answered_as_graphql_core_does(
+    changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = counting_walk(monkeypatch)
+    fast = await build_tree(True, answer(**changes)).execute(TREE_QUERY, {"skip": False})
+    assert done == [False]  # walked, gave up, the generic path answered
+    slow = await build_tree(False, answer(**changes)).execute(TREE_QUERY, {"skip": False})
+    assert fast.data == slow.data
+    assert [e.message for e in fast.errors or []] == [e.message for e in slow.errors or []]
+    assert [e.path for e in fast.errors or []] == [e.path for e in slow.errors or []]
+
+
+def test_the_hubs_network_activity_answer_is_a_plain_tree() -> None:
+    """Every field under NetworkActivity is a plain attribute, so the walk applies (a field
+    given a resolver would silently send every query down the generic path)."""
+    from graphql import GraphQLObjectType, get_named_type
+
+    from network_hub.schema.schema import build_schema
+
+    schema = build_schema()._schema
+    pending = [schema.get_type("NetworkActivity")]
+    seen: set[str] = set()
+    while pending:
+        object_type = pending.pop()
+        assert isinstance(object_type, GraphQLObjectType)
+        if object_type.name in seen:
+            continue
+        seen.add(object_type.name)
+        assert object_type.is_type_of is None
+        for name, field in object_type.fields.items():
+            assert fast_rows._plain(field), f"{object_type.name}.{name}"
+            named = get_named_type(field.type)
+            if isinstance(named, GraphQLObjectType):
+                pending.append(named)
+    assert {"NetworkLoan", "MoneyAmount", "ActivityInstitution", "MemberUnavailable"} <= seen

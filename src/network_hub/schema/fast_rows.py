@@ -8,6 +8,17 @@ so they can be projected onto the selection directly: same selection semantics (
 ``@skip``/``@include``, ``__typename`` come from graphql-core's own field collection), same
 scalar serialisation. Anything unusual (a null in a non-null field, ``@defer``, a non-dict
 item) falls back to the generic path, which then reports errors exactly as usual.
+
+The same idea one level up (issue 17): an object of a type in ``PLAIN_TREES`` (the Network
+Activity answer) whose whole selection is plain attributes (strawberry's "basic" fields: no
+resolver, no arguments, no field extensions) down to scalar and enum leaves is completed by
+walking the selection over the value, each field read with the very resolver graphql-core
+would call, each leaf serialised by its own type; lists of ``FLAT_ROW_TYPES`` inside it go
+through ``project``. graphql-core's per-field machinery (resolve info, awaitable checks,
+paths, the incremental executor's bookkeeping) was about a quarter of the hub's CPU per
+Network Activity query at N = 10. Reading a plain attribute has no side effect, so whenever
+the walk meets something it does not handle, the generic path simply does the whole object
+again.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -43,6 +55,9 @@ FLAT_ROW_TYPES = frozenset(
     }
 )
 
+#: Object types completed by walking their selection when it is all plain attributes.
+PLAIN_TREES = frozenset({"NetworkActivity"})
+
 # (response key, dict key or None for __typename, constant, non-null, serialize, whether a
 # str value is its own serialisation: String and ID, the bulk of a row's leaves)
 Step = tuple[str, str | None, str | None, bool, Callable[[Any], Any] | None, bool]
@@ -50,7 +65,88 @@ Step = tuple[str, str | None, str | None, bool, Callable[[Any], Any] | None, boo
 _STR_AS_IS = frozenset({"String", "ID"})
 
 
+_FALLBACK: Any = object()
+#: How a tree step completes its value.
+_LEAF, _LEAVES, _OBJECT, _OBJECTS, _ROWS, _TYPENAME = range(6)
+# (response key, how, resolve, non-null, item non-null, serialize, str as is, sub-plan)
+TreeStep = tuple[str, int, Any, bool, bool, Any, bool, Any]
+
+
 class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if return_type.name in PLAIN_TREES and result is not None:
+            plan = self._tree_plan(return_type, field_details_list)
+            if plan is not None:
+                try:
+                    value = walk(plan, result)
+                except Exception:  # the generic path reports it as usual
+                    value = _FALLBACK
+                if value is not _FALLBACK:
+                    return value
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _tree_plan(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        """The walk of ``object_type``'s selection; None unless it is all plain attributes."""
+        if object_type.is_type_of is not None:
+            return None
+        grouped, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if defer_usages:
+            return None
+        steps: list[TreeStep] = []
+        for response_key, details in grouped.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                steps.append(
+                    (response_key, _TYPENAME, object_type.name, True, True, None, False, None)
+                )
+                continue
+            field = object_type.fields.get(name)
+            if field is None or not _plain(field):
+                return None
+            non_null = is_non_null_type(field.type)
+            of = get_nullable_type(field.type)
+            how, item_non_null, sub = _LEAF, True, None
+            if isinstance(of, GraphQLList):
+                item_non_null = is_non_null_type(of.of_type)
+                of = get_nullable_type(of.of_type)
+                how = _LEAVES
+            leaf = isinstance(of, GraphQLScalarType | GraphQLEnumType)
+            if not leaf:
+                if not isinstance(of, GraphQLObjectType):
+                    return None  # interfaces and unions: the generic path
+                if how == _LEAVES and of.name in FLAT_ROW_TYPES and item_non_null:
+                    how, sub = _ROWS, self._plan(of, details)
+                else:
+                    how = _OBJECTS if how == _LEAVES else _OBJECT
+                    sub = self._tree_plan(of, details)
+                if sub is None:
+                    return None
+            serialize = of.serialize if leaf else None  # type: ignore[union-attr]
+            str_as_is = leaf and of.name in _STR_AS_IS  # type: ignore[union-attr]
+            steps.append(
+                (
+                    response_key,
+                    how,
+                    field.resolve,
+                    non_null,
+                    item_non_null,
+                    serialize,
+                    str_as_is,
+                    sub,
+                )
+            )
+        return steps
+
     def complete_list_value(
         self,
         return_type: GraphQLList[GraphQLOutputType],
@@ -132,4 +228,59 @@ def project(rows: list[Any], plan: list[Step]) -> list[dict[str, Any]] | None:
                 except (GraphQLError, TypeError, ValueError):
                     return None  # the generic path reports it as graphql-core does
         out.append(item)
+    return out
+
+
+def _plain(field: GraphQLField) -> bool:
+    """A field whose value is the source's attribute: strawberry's basic-field resolver."""
+    return not field.args and getattr(field.resolve, "_is_default", False) is True
+
+
+def _leaf(value: Any, serialize: Any, str_as_is: bool) -> Any:
+    if str_as_is and type(value) is str:
+        return value
+    return serialize(value)
+
+
+def walk(plan: list[TreeStep], source: Any) -> Any:
+    """``source`` completed by ``plan``; ``_FALLBACK`` when it needs the generic path."""
+    out: dict[str, Any] = {}
+    for key, how, resolve, non_null, item_non_null, serialize, str_as_is, sub in plan:
+        if how == _TYPENAME:
+            out[key] = resolve
+            continue
+        value = resolve(source, None)
+        if value is None:
+            if non_null:
+                return _FALLBACK
+            out[key] = None
+        elif how == _LEAF:
+            out[key] = _leaf(value, serialize, str_as_is)
+        elif how == _OBJECT:
+            done = walk(sub, value)
+            if done is _FALLBACK:
+                return _FALLBACK
+            out[key] = done
+        elif type(value) is not list:
+            return _FALLBACK  # other iterables: as graphql-core reads them
+        elif how == _ROWS:
+            rows = project(value, sub)
+            if rows is None:
+                return _FALLBACK
+            out[key] = rows
+        else:
+            items: list[Any] = []
+            for item in value:
+                if item is None:
+                    if item_non_null:
+                        return _FALLBACK
+                    items.append(None)
+                elif how == _LEAVES:
+                    items.append(_leaf(item, serialize, str_as_is))
+                else:
+                    done = walk(sub, item)
+                    if done is _FALLBACK:
+                        return _FALLBACK
+                    items.append(done)
+            out[key] = items
     return out
