@@ -205,7 +205,8 @@ async def test_a_plain_tree_is_walked_to_the_same_answer(
     fast = await build_tree(True, answer()).execute(TREE_QUERY, variable_values=variables)
     assert done == [True]  # the walk answered, graphql-core did not complete the object
     slow = await build_tree(False, answer()).execute(TREE_QUERY, variable_values=variables)
-    assert fast.errors is None and slow.errors is None
+    assert fast.errors is None
+    assert slow.errors is None
     assert fast.data == slow.data
     assert fast.data is not None
     assert fast.data["activity"]["colour"] == "BLUE"
@@ -226,9 +227,11 @@ async def test_a_field_with_a_resolver_takes_the_generic_path(
     assert done == []  # not planned at all
     slow = await build_tree(False, answer()).execute(query)
     assert fast.errors is None
-    assert fast.data == slow.data == {
-        "activity": {"patronId": "p1", "computed": "P1", "total": {"amount": "1.50"}}
-    }
+    assert (
+        fast.data
+        == slow.data
+        == {"activity": {"patronId": "p1", "computed": "P1", "total": {"amount": "1.50"}}}
+    )
 
 
 @pytest.mark.parametrize(
