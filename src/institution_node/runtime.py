@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from network_common.observability import Metrics
 
 from .auth.oidc import OidcClient, OidcConfig
 from .auth.static_jwks import StaticJwks
+from .auth.verified_tokens import VerifiedTokens
 from .iso18626.metrics import Iso18626Metrics
 from .iso18626.sender import Iso18626Sender
 from .mail import SmtpSender, session_info
@@ -53,6 +54,8 @@ class NodeRuntime:
     #: ISO 18626 messages in and out (``iso18626_messages_total``), on the same registry.
     iso18626_metrics: Iso18626Metrics = field(init=False)
     scheduler: Scheduler | None = None
+    #: Hub service tokens verified here, until they expire (api/network/context.py).
+    hub_tokens: VerifiedTokens[Any] = field(default_factory=VerifiedTokens)
     _institution_code: str | None = field(default=None)
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ from network_common.errors import DomainError, Unauthenticated
 from network_common.jwks import unverified_header_kid
 from network_common.vocabulary import PrincipalKind
 
+from ...auth.verified_tokens import Remembered
 from ...runtime import NodeRuntime
 from ..auth_endpoints import bearer
 
@@ -40,11 +41,25 @@ class ServiceCaller:
 
 
 async def verify_service_token(token: str, runtime: NodeRuntime) -> ServiceCaller:
-    """Accept only an unexpired ES256 hub token with ``aud`` = this institution, ``typ`` service."""
+    """Accept only an unexpired ES256 hub token with ``aud`` = this institution, ``typ`` service.
+
+    A token that passed is remembered until it expires (``auth/verified_tokens.py``): while
+    the hub's key set still holds the key that verified it, it is not checked again."""
     if runtime.hub_keys is None:
         raise Unauthenticated(REFUSED)
+    known = runtime.hub_tokens.get(token)
+    if known is not None:
+        try:
+            current = await runtime.hub_keys.key_for(known.kid)
+        except DomainError:
+            current = None
+        if current is known.key:
+            caller: ServiceCaller = known.caller
+            return caller
+        runtime.hub_tokens.forget(token)
     try:
-        key = await runtime.hub_keys.key_for(unverified_header_kid(token))
+        kid = unverified_header_kid(token)
+        key = await runtime.hub_keys.key_for(kid)
         claims: dict[str, Any] = jwt.decode(
             token,
             key,
@@ -59,7 +74,14 @@ async def verify_service_token(token: str, runtime: NodeRuntime) -> ServiceCalle
     if claims.get("typ") != SERVICE_TYPE:
         raise Unauthenticated(REFUSED)
     jti = claims.get("jti")
-    return ServiceCaller(issuer=str(claims["iss"]), token_id=str(jti) if jti else None)
+    verified = ServiceCaller(issuer=str(claims["iss"]), token_id=str(jti) if jti else None)
+    runtime.hub_tokens.remember(
+        token,
+        Remembered(
+            caller=verified, kid=kid, key=key, valid_until=float(claims["exp"]) + LEEWAY_SECONDS
+        ),
+    )
+    return verified
 
 
 async def caller_of(request: Request, runtime: NodeRuntime) -> ServiceCaller:
