@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..store.models import PrivacyLedgerEntry
 
@@ -24,6 +24,13 @@ _Waiter = tuple[Sequence[dict[str, object]], "asyncio.Future[list[int]]"]
 
 def _who(row: dict[str, object]) -> tuple[object, ...]:
     return (row["patron_id"], row["actor_id"], row["from_member"])
+
+
+def _checked(result: Any, rows: list[dict[str, object]]) -> list[int]:
+    written = sorted((int(r[0]), (r[1], r[2], r[3])) for r in result)
+    if [who for _, who in written] != [_who(row) for row in rows]:
+        raise RuntimeError("privacy-ledger ids came back out of order")
+    return [i for i, _ in written]
 
 
 class LedgerWriter:
@@ -56,24 +63,8 @@ class LedgerWriter:
 
     async def _flush(self, batch: list[_Waiter]) -> None:
         rows = [row for rows, _ in batch for row in rows]
-        t = PrivacyLedgerEntry
         try:
-            async with self._sessions() as session, session.begin():
-                # One multi-row INSERT (``sort_by_parameter_order`` would make SQLite send one
-                # statement per row): the ids are given in VALUES order, ascending; checked
-                # against each row before the commit, so no caller is handed another's rows.
-                # Rows of one shape (every ``entries`` row) go through Core's insert of the
-                # table: the ORM's bulk insert around it was ~10% of the hub's CPU per
-                # Network Activity query. Rows of mixed shapes take the ORM's path, which
-                # applies each row's own defaults.
-                shape = rows[0].keys()
-                target = cast(Table, t.__table__) if all(row.keys() == shape for row in rows) else t
-                returning = (t.id, t.patron_id, t.actor_id, t.from_member)
-                result = await session.execute(insert(target).returning(*returning), rows)
-                written = sorted((int(r[0]), (r[1], r[2], r[3])) for r in result)
-                if [who for _, who in written] != [_who(row) for row in rows]:
-                    raise RuntimeError("privacy-ledger ids came back out of order")
-                ids = [i for i, _ in written]
+            ids = await self._insert(rows)
         except BaseException as exc:
             for _, done in batch:
                 if not done.done():
@@ -87,6 +78,28 @@ class LedgerWriter:
             if not done.done():
                 done.set_result(ids[start:end])
             start = end
+
+    async def _insert(self, rows: list[dict[str, object]]) -> list[int]:
+        """One multi-row INSERT in its own transaction; the rows' ids in order.
+
+        The ids come back in VALUES order, ascending (``sort_by_parameter_order`` would make
+        SQLite send one statement per row); they are checked against each row before the
+        commit, so no caller is handed another's rows. Rows of one shape (every ``entries``
+        row) go as Core's insert of the table on a connection of the engine: the ORM's
+        session and bulk insert around it were over a tenth of the hub's CPU per Network
+        Activity query. Rows of mixed shapes take the ORM's path, which applies each row's
+        own defaults."""
+        t = PrivacyLedgerEntry
+        returning = (t.id, t.patron_id, t.actor_id, t.from_member)
+        shape = rows[0].keys()
+        engine = self._sessions.kw.get("bind")
+        if isinstance(engine, AsyncEngine) and all(row.keys() == shape for row in rows):
+            async with engine.begin() as connection:
+                table = cast(Table, t.__table__)
+                statement = insert(table).returning(*returning)
+                return _checked(await connection.execute(statement, rows), rows)
+        async with self._sessions() as session, session.begin():
+            return _checked(await session.execute(insert(t).returning(*returning), rows), rows)
 
     async def close(self) -> None:
         """Refuse new rows; wait for the queued ones to be written."""
