@@ -4,7 +4,9 @@ A home node (UNIA, patron P1 and an operator with the consortial services privil
 ``--members`` real institution nodes (default 3), each ``institution-node serve`` in its own
 process on its own scratch PostgreSQL database, each holding a linked account of UNIA:P1 with
 the typical patron's activity: 5 loans, 2 requests, 1 fee. The hub is ``network-hub serve``
-in its own process (real index sync, real token checks, real service tokens).
+in its own process (real index sync, real token checks, real service tokens) on its own
+scratch PostgreSQL database, as in production (``--sqlite-hub``: on SQLite in its data
+directory).
 
 Interleaved in one run:
 
@@ -167,16 +169,22 @@ async def run(args: argparse.Namespace) -> int:
             )
             for u in urls.values():  # up before the hub's start-up index sync asks them
                 await wait_http(f"{u}/healthz")
+            hub_env = {
+                **os.environ,
+                "HUB_DATA_DIR": str(hub_dir),
+                "HUB_NETWORK_FILE": str(network_file),
+                "HUB_PORT": str(hub_port),
+                "HUB_SYNC_INDEX_ON_START": "true",
+                "HUB_INDEX_SYNC_SECONDS": "0",
+            }
+            if not args.sqlite_hub:  # production's set-up: the hub on PostgreSQL too
+                hub_db = await scratch_pg_database()
+                assert hub_db is not None  # the nodes' databases were made just before
+                databases.append(hub_db)
+                hub_env["HUB_DATABASE_URL"] = hub_db
             hub = spawn(
                 [sys.executable, "-m", "network_hub.cli", "serve"],
-                env={
-                    **os.environ,
-                    "HUB_DATA_DIR": str(hub_dir),
-                    "HUB_NETWORK_FILE": str(network_file),
-                    "HUB_PORT": str(hub_port),
-                    "HUB_SYNC_INDEX_ON_START": "true",
-                    "HUB_INDEX_SYNC_SECONDS": "0",
-                },
+                env=hub_env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -296,6 +304,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--cpu-calls", type=int, default=200)
+    parser.add_argument(
+        "--sqlite-hub",
+        action="store_true",
+        help="the hub on SQLite in its data directory (default: its own PostgreSQL database)",
+    )
     # Stopped from outside (timeout, kill): still stop the servers and drop the databases.
     signal.signal(signal.SIGTERM, _interrupted)
     raise SystemExit(asyncio.run(run(parser.parse_args())))
