@@ -110,6 +110,21 @@ async def echo_server(connections: list[int]) -> AsyncIterator[int]:
         yield port
 
 
+def slow_echo(gate: asyncio.Event, started: asyncio.Event) -> Handler:
+    """Echoes every body, except that a ``slow`` one is answered only once ``gate`` is set
+    (``started`` is set when it arrives)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (request := await read_request(reader)) is not None:
+            if request[1] == b"slow":
+                started.set()
+                await gate.wait()
+            writer.write(answer(request[1]))
+            await writer.drain()
+
+    return handle
+
+
 @on_both_loops
 async def test_kept_connection_is_reused_and_the_request_is_as_sent() -> None:
     seen: list[bytes] = []
@@ -297,15 +312,7 @@ async def test_bytes_that_are_not_http_and_oversized_answers_are_refused() -> No
 async def test_a_call_cancelled_by_its_timeout_does_not_leave_its_answer_to_the_next() -> None:
     """The late answer to a timed-out call must never be read as the next call's answer."""
     gate = asyncio.Event()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await read_request(reader)) is not None:
-            if request[1] == b"slow":
-                await gate.wait()
-            writer.write(answer(request[1]))
-            await writer.drain()
-
-    async with server(handle) as port:
+    async with server(slow_echo(gate, asyncio.Event())) as port:
         pool = WirePool(f"http://127.0.0.1:{port}/")
         assert await pool.post(b"warm", HEADERS) == (200, b"warm")
         with pytest.raises(TimeoutError):
@@ -401,15 +408,7 @@ async def test_the_call_timeout_closes_the_connection_and_frees_the_slot() -> No
     """``timeout=`` (the member client's): no answer in time is TimeoutError, the late answer
     is never read as the next call's, and the slot it held serves the next call."""
     gate = asyncio.Event()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await read_request(reader)) is not None:
-            if request[1] == b"slow":
-                await gate.wait()
-            writer.write(answer(request[1]))
-            await writer.drain()
-
-    async with server(handle) as port:
+    async with server(slow_echo(gate, asyncio.Event())) as port:
         pool = WirePool(f"http://127.0.0.1:{port}/", max_connections=1)
         assert await pool.post(b"warm", HEADERS, timeout=5) == (200, b"warm")
         with pytest.raises(TimeoutError):
@@ -426,16 +425,7 @@ async def test_waiting_for_a_slot_counts_against_the_timeout() -> None:
     slots stay right afterwards (all calls then get through, one at a time)."""
     gate = asyncio.Event()
     started = asyncio.Event()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await read_request(reader)) is not None:
-            if request[1] == b"slow":
-                started.set()
-                await gate.wait()
-            writer.write(answer(request[1]))
-            await writer.drain()
-
-    async with server(handle) as port:
+    async with server(slow_echo(gate, started)) as port:
         pool = WirePool(f"http://127.0.0.1:{port}/", max_connections=1)
         holder = asyncio.create_task(pool.post(b"slow", HEADERS))
         await started.wait()

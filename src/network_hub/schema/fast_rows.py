@@ -99,8 +99,8 @@ class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The walk of ``object_type``'s selection; None unless it is all plain attributes."""
         if object_type.is_type_of is not None:
             return None
-        grouped, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-        if defer_usages:
+        grouped = self.plain_subfields(object_type, field_details_list)
+        if grouped is None:
             return None
         steps: list[TreeStep] = []
         for response_key, details in grouped.items():
@@ -156,14 +156,8 @@ class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        item_type = return_type.of_type
-        named = get_nullable_type(item_type)
-        if (
-            isinstance(named, GraphQLObjectType)
-            and named.name in FLAT_ROW_TYPES
-            and is_non_null_type(item_type)
-            and type(result) is list
-        ):
+        named = list_of(return_type, result, FLAT_ROW_TYPES)
+        if named is not None:
             plan = self._plan(named, field_details_list)
             if plan is not None:
                 rows = project(result, plan)
@@ -173,9 +167,15 @@ class FastRowsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return_type, field_details_list, info, path, result, position_context
         )
 
+    def plain_subfields(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        """The selection on ``object_type`` (graphql-core's own collection: aliases,
+        fragments, ``@skip``/``@include``), or None when it defers anything."""
+        grouped, defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
+        return None if defer_usages or forbidden else grouped
+
     def _plan(self, row_type: GraphQLObjectType, field_details_list: Any) -> list[Step] | None:
-        grouped, defer_usages, _ = self.collect_subfields(row_type, field_details_list)
-        if defer_usages:
+        grouped = self.plain_subfields(row_type, field_details_list)
+        if grouped is None:
             return None
         steps: list[Step] = []
         for response_key, details in grouped.items():
@@ -229,6 +229,22 @@ def project(rows: list[Any], plan: list[Step]) -> list[dict[str, Any]] | None:
                     return None  # the generic path reports it as graphql-core does
         out.append(item)
     return out
+
+
+def list_of(
+    return_type: GraphQLList[GraphQLOutputType], result: Any, names: frozenset[str]
+) -> GraphQLObjectType | None:
+    """The item type of a ``[T!]`` list whose value is a list, when T is one of ``names``."""
+    item_type = return_type.of_type
+    named = get_nullable_type(item_type)
+    if (
+        isinstance(named, GraphQLObjectType)
+        and named.name in names
+        and is_non_null_type(item_type)
+        and type(result) is list
+    ):
+        return named
+    return None
 
 
 def _plain(field: GraphQLField) -> bool:

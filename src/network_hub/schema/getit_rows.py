@@ -34,7 +34,7 @@ from graphql import (
 from graphql.error import GraphQLError
 from graphql.pyutils import Path, Undefined
 
-from .fast_rows import FastRowsExecutionContext
+from .fast_rows import FastRowsExecutionContext, list_of
 
 #: List item types whose values are Get It dict trees (see the module docstring).
 TREE_ROOT_TYPES = frozenset({"GetItRecord"})
@@ -70,14 +70,8 @@ class GetItRowsExecutionContext(FastRowsExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        item_type = return_type.of_type
-        named = get_nullable_type(item_type)
-        if (
-            isinstance(named, GraphQLObjectType)
-            and named.name in TREE_ROOT_TYPES
-            and is_non_null_type(item_type)
-            and type(result) is list
-        ):
+        named = list_of(return_type, result, TREE_ROOT_TYPES)
+        if named is not None:
             spec = self.tree_spec(named, field_details_list)
             rows = None if spec is None else project_rows(result, projector(spec))
             if rows is not None:
@@ -90,8 +84,8 @@ class GetItRowsExecutionContext(FastRowsExecutionContext):
         """The selection on ``object_type`` as a spec; None: not one this module walks."""
         if object_type.is_type_of is not None:
             return None
-        grouped, defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
-        if defer_usages or forbidden:
+        grouped = self.plain_subfields(object_type, field_details_list)
+        if grouped is None:
             return None
         steps: list[Step] = []
         for response_key, details in grouped.items():
