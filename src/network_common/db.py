@@ -61,6 +61,27 @@ def make_engine(url: str, *, echo: bool = False, pre_ping: bool = True) -> Async
     return engine
 
 
+def make_autocommit_engine(url: str, *, connections: int = 1) -> AsyncEngine:
+    """A PostgreSQL engine for single-statement writes: each statement commits itself (one
+    round trip: no BEGIN, no COMMIT), at most ``connections`` pooled, no pre-ping (a closed
+    connection is replaced at checkout, as above; one that dies during its statement fails
+    that statement, which is not repeated: it may have committed). The caller keeps each
+    unit to one statement; SQLite has no such engine (see ``_configure_sqlite``)."""
+    if is_sqlite(url):
+        raise ValueError("autocommit engines are for PostgreSQL only")
+    engine = create_async_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=connections,
+        max_overflow=0,
+        pool_pre_ping=False,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+    )
+    _replace_closed_connections(engine)
+    _refuse_nul_text(engine)
+    return engine
+
+
 def _replace_closed_connections(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
@@ -86,6 +107,15 @@ async def read_only_unit(
 
 
 def _has_nul(value: Any) -> bool:
+    kind = type(value)  # exact types first: this runs on every statement's parameters
+    if kind is str:
+        return "\x00" in value
+    if kind is dict:
+        return any(_has_nul(v) for v in value.values())
+    if kind is list or kind is tuple:
+        return any(_has_nul(v) for v in value)
+    if kind is int or kind is bool or kind is float or value is None:
+        return False
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -93,6 +123,13 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_nul(v) for v in value)
     return False
+
+
+def refuse_nul_text(parameters: Any) -> None:
+    """What every engine checks before a statement (below), for a statement sent on the
+    driver's connection itself."""
+    if _has_nul(parameters):
+        raise InvalidInput("Text must not contain NUL characters")
 
 
 def _refuse_nul_text(engine: AsyncEngine) -> None:
@@ -103,8 +140,7 @@ def _refuse_nul_text(engine: AsyncEngine) -> None:
     def _check(
         _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
     ) -> None:
-        if _has_nul(parameters):
-            raise InvalidInput("Text must not contain NUL characters")
+        refuse_nul_text(parameters)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

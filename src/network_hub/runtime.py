@@ -67,7 +67,8 @@ class HubRuntime:
         registry = MemberRegistry.create(
             members, settings=settings, tokens=tokens, observe=metrics.observe_member_call
         )
-        engine = make_engine(settings.resolved_database_url())
+        url = settings.resolved_database_url()
+        engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         vetting = MemberVetting(
             registry,
@@ -89,7 +90,7 @@ class HubRuntime:
             vetting=vetting,
             member_info=MemberInfoCache(registry, ttl=settings.member_info_ttl_seconds),
             links=LinkIndex(sessions, max_keys=settings.index_cache_keys),
-            ledger_writer=LedgerWriter(sessions),
+            ledger_writer=LedgerWriter.for_database(url, sessions),
             metrics=metrics,
             index_state=IndexState(m.code for m in members),
         )

@@ -11,14 +11,16 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
+from asyncpg.exceptions import NotNullViolationError
 from sqlalchemy.exc import IntegrityError
 
 from network_common.db import make_engine, make_sessionmaker
+from network_common.errors import InvalidInput
 from network_hub.ledger import entries as ledger
 from network_hub.ledger.writer import LedgerWriter
 from network_hub.store.migrate import upgrade
 from network_hub.store.models import PrivacyLedgerEntry
-from tests.support.statements import count_statements
+from tests.support.postgres import terminate_backends
 
 
 @dataclass
@@ -33,7 +35,7 @@ async def runtime(db_url: str) -> AsyncIterator[Any]:
     engine = make_engine(db_url)
     await upgrade(engine)
     sessions = make_sessionmaker(engine)
-    writer = LedgerWriter(sessions)
+    writer = LedgerWriter.for_database(db_url, sessions)  # as the hub builds it
     yield _Runtime(sessions, writer, engine)
     await writer.close()
     await engine.dispose()
@@ -138,10 +140,18 @@ async def test_concurrent_callers_share_one_insert_and_each_gets_its_own_rows(
     statements than callers, each caller's ids its own rows (so NO_MATCH touches only them,
     even for the same patron, operator and members at the same moment)."""
     callers = [[activity("P1", m) for m in ("UNIB", "UNIC")] for _ in range(20)]
-    with count_statements(runtime.engine) as statements:
-        ids = await asyncio.gather(*(ledger.record(runtime=runtime, crossings=c) for c in callers))
-    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
-    assert 1 <= len(inserts) < len(callers)
+    writer = runtime.ledger_writer
+    flushes: list[int] = []
+    insert = writer._insert
+
+    async def counted(rows: list[dict[str, object]]) -> list[int]:
+        flushes.append(len(rows))
+        return await insert(rows)
+
+    writer._insert = counted  # on PostgreSQL the INSERT bypasses the engine's events
+    ids = await asyncio.gather(*(ledger.record(runtime=runtime, crossings=c) for c in callers))
+    assert 1 <= len(flushes) < len(callers)
+    assert sum(flushes) == 40
     rows = {r[0]: r for r in await _rows(runtime)}
     assert len(rows) == 40
     assert sorted(i for got in ids for i in got) == sorted(rows)
@@ -161,7 +171,8 @@ async def test_a_failed_flush_fails_every_caller_of_its_batch_and_writes_none(
         *(ledger.record(runtime=runtime, crossings=c) for c in [*good, bad]),
         return_exceptions=True,
     )
-    assert all(isinstance(r, IntegrityError) for r in results), results
+    # SQLAlchemy's error in a transaction; asyncpg's own for PostgreSQL's single statement.
+    assert all(isinstance(r, IntegrityError | NotNullViolationError) for r in results), results
     assert await _rows(runtime) == []
     # The writer goes on: the next callers are written.
     assert len(await ledger.record(runtime=runtime, crossings=good[0])) == 1
@@ -200,3 +211,57 @@ async def test_rows_of_another_shape_in_the_same_batch_get_their_defaults(
     second = [e for e in got if e.patron_id == "P2"]
     assert all(e.fields == "" and e.outcome == "MATCHED" and e.at is not None for e in second)
     assert [e.at for e in got if e.patron_id == "P1"] == [full["at"]]
+
+
+async def test_bad_values_fail_their_batch_with_a_clear_error_and_write_nothing(
+    runtime: Any,
+) -> None:
+    """What the engine checks before any statement (NUL text, a time without a zone) holds
+    for the ledger's own statement too, on both backends."""
+    with pytest.raises(InvalidInput):
+        await ledger.record(runtime=runtime, crossings=[activity("P\x001", "UNIB")])
+    naive = {
+        "at": datetime(2026, 1, 2),  # no time zone
+        "kind": "NETWORK_ACTIVITY",
+        "patron_institution": "UNIA",
+        "patron_id": "P2",
+        "actor_kind": "STAFF",
+        "actor_institution": "UNIA",
+        "actor_id": "op",
+        "from_member": "UNIB",
+        "to_member": "UNIA",
+        "fields": "loans",
+        "purpose": "test",
+        "outcome": "MATCHED",
+    }
+    with pytest.raises(Exception, match="naive datetime"):
+        await runtime.ledger_writer.write([naive])
+    assert await _rows(runtime) == []
+    assert len(await ledger.record(runtime=runtime, crossings=[activity("P3", "UNIB")])) == 1
+
+
+@pytest.mark.postgres
+async def test_the_writer_outlives_its_connection(pg_url: str) -> None:
+    """PostgreSQL closes the writer's connection (a restart, an administrator): once the
+    server's goodbye is read, the next flush is written on a fresh connection, and no row is
+    lost or doubled."""
+    engine = make_engine(pg_url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    writer = LedgerWriter.for_database(pg_url, sessions)
+    runtime = _Runtime(sessions, writer, engine)
+    try:
+        await ledger.record(runtime=runtime, crossings=[activity("P1", "UNIB")])
+        own = writer._autocommit
+        assert own is not None
+        async with own.connect() as connection:  # the writer's one pooled connection
+            driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        await terminate_backends(pg_url)
+        while not driver.is_closed():  # the event loop reads the goodbye
+            await asyncio.sleep(0.01)
+        await ledger.record(runtime=runtime, crossings=[activity("P2", "UNIB")])
+        assert [r[1] for r in sorted(await _rows(runtime))] == ["P1", "P2"]
+    finally:
+        await writer.close()
+        await engine.dispose()

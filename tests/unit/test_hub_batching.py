@@ -110,3 +110,29 @@ async def test_a_value_outside_a_closed_set_is_a_member_error(
     assert isinstance(result, MemberFailure)
     assert result.code is UnavailableCode.MEMBER_ERROR
     await members.aclose()
+
+
+async def test_once_asked_runs_after_every_member_call_has_started() -> None:
+    """The privacy ledger's write waits for this: it must come after each member's call
+    reached its send, and before any member answers (it runs alongside them)."""
+    members = registry("B", "C", "D")
+    started: list[str] = []
+    answer = asyncio.get_running_loop().create_future()
+    seen: list[list[str]] = []
+
+    async def fetch(client: MemberClient, keys: list[Any]) -> dict[Any, Any]:
+        started.append(client.member.code)  # where a real call sends its document
+        await answer
+        return {k: client.member.code for k in keys}
+
+    loader = MemberLoader(members, fetch)
+    loader.once_asked(lambda: seen.append(list(started)))
+    loads = asyncio.ensure_future(load_settled(loader, [("B", "p"), ("C", "p"), ("D", "p")]))
+    while not seen:
+        await asyncio.sleep(0)
+    assert seen == [["B", "C", "D"]]
+    answer.set_result(None)
+    assert await loads == ["B", "C", "D"]
+    await load_settled(loader, [("B", "q")])
+    assert len(seen) == 1  # once: the next batch does not call it again
+    await members.aclose()

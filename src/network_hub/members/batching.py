@@ -28,15 +28,29 @@ class MemberLoader(DataLoader[MemberKey, Any]):
         super().__init__()
         self._registry = registry
         self._fetch = fetch
+        self._once_asked: list[Callable[[], object]] = []
+
+    def once_asked(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` (in the event loop) right after the next batch's member calls
+        have started: each has sent its document by then, unless it waits for a connection.
+        For work that goes alongside the calls but need not go before them (the privacy
+        ledger's write: sent first, its CPU and its database's wake-up delayed every
+        member's call on a busy machine)."""
+        self._once_asked.append(callback)
 
     async def batch_load_fn(self, keys: Sequence[MemberKey]) -> list[Any]:
         by_member: dict[str, list[Any]] = {}
         for code, key in keys:
             by_member.setdefault(code, []).append(key)
         codes = list(by_member)
-        answers = await asyncio.gather(
-            *(self._one(code, by_member[code]) for code in codes), return_exceptions=False
-        )
+        # Each call's first step (up to its send) is queued before the callbacks: the loop
+        # runs ready callbacks in order.
+        calls = [asyncio.ensure_future(self._one(code, by_member[code])) for code in codes]
+        loop = asyncio.get_running_loop()
+        for callback in self._once_asked:
+            loop.call_soon(callback)
+        self._once_asked = []
+        answers = await asyncio.gather(*calls)
         results = dict(zip(codes, answers, strict=True))
         out: list[Any] = []
         for code, key in keys:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from network_common.errors import DomainError, ErrorCode, NotFound
@@ -98,12 +99,17 @@ async def network_activity(
     ledger_ids: list[int] = []
     results: list[Any] = []
     if codes:
-        # The ledger entries are written while the members answer (no added latency); those
-        # that then send nothing are marked NO_MATCH below.
-        written = asyncio.create_task(_ledger(runtime=runtime, entry=entry, members=codes))
+        # The ledger entries are written while the members answer (no added latency), once
+        # the members have been asked; those that then send nothing are marked NO_MATCH below.
+        asked = asyncio.get_running_loop().create_future()
+        loader.once_asked(partial(_settle, asked))
+        written = asyncio.create_task(
+            _ledger(runtime=runtime, entry=entry, members=codes, after=asked)
+        )
         try:
             results = await load_settled(loader, [(code, identity) for code in codes])
         finally:
+            _settle(asked)  # the calls ended without a batch (never so far): write now
             ledger_ids = await written
     answers: list[MemberAnswer] = []
     failures: list[MemberFailure] = [home_failure] if home_failure is not None else []
@@ -155,8 +161,21 @@ def _crossing(*, principal: Principal, identity: Identity, member: str) -> ledge
     )
 
 
-async def _ledger(*, runtime: HubRuntime, entry: ledger.Crossing, members: list[str]) -> list[int]:
-    """Each member asked for the patron's activity for home staff is a crossing (DOMAIN §9)."""
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _ledger(
+    *,
+    runtime: HubRuntime,
+    entry: ledger.Crossing,
+    members: list[str],
+    after: asyncio.Future[None],
+) -> list[int]:
+    """Each member asked for the patron's activity for home staff is a crossing (DOMAIN §9);
+    written ``after`` the members were asked."""
+    await after
     return await ledger.record(
         runtime=runtime, crossings=[replace(entry, from_member=code) for code in members]
     )
