@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
 from asyncpg.exceptions import NotNullViolationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from network_common.db import make_engine, make_sessionmaker
@@ -257,9 +257,10 @@ async def test_the_writer_outlives_its_connection(pg_url: str) -> None:
         async with own.connect() as connection:  # the writer's one pooled connection
             driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
+        gone = asyncio.Event()
+        driver.add_termination_listener(lambda _connection: gone.set())
         await terminate_backends(pg_url)
-        while not driver.is_closed():  # the event loop reads the goodbye
-            await asyncio.sleep(0.01)
+        await gone.wait()  # the event loop has read the server's goodbye
         await ledger.record(runtime=runtime, crossings=[activity("P2", "UNIB")])
         assert [r[1] for r in sorted(await _rows(runtime))] == ["P1", "P2"]
     finally:

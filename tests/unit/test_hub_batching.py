@@ -119,6 +119,7 @@ async def test_once_asked_runs_after_every_member_call_has_started() -> None:
     started: list[str] = []
     answer = asyncio.get_running_loop().create_future()
     seen: list[list[str]] = []
+    called = asyncio.Event()
 
     async def fetch(client: MemberClient, keys: list[Any]) -> dict[Any, Any]:
         started.append(client.member.code)  # where a real call sends its document
@@ -126,10 +127,14 @@ async def test_once_asked_runs_after_every_member_call_has_started() -> None:
         return {k: client.member.code for k in keys}
 
     loader = MemberLoader(members, fetch)
-    loader.once_asked(lambda: seen.append(list(started)))
+
+    def asked() -> None:
+        seen.append(list(started))
+        called.set()
+
+    loader.once_asked(asked)
     loads = asyncio.ensure_future(load_settled(loader, [("B", "p"), ("C", "p"), ("D", "p")]))
-    while not seen:
-        await asyncio.sleep(0)
+    await called.wait()
     assert seen == [["B", "C", "D"]]
     answer.set_result(None)
     assert await loads == ["B", "C", "D"]
