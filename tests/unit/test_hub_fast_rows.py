@@ -9,6 +9,7 @@ import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from network_common.known_documents import cached_validation
 from network_hub.schema import fast_rows
 from network_hub.schema.fast_rows import FastRowsExecutionContext
 from network_hub.schema.schema import resolve_attribute
@@ -148,7 +149,9 @@ def answer(**changes: Any) -> Answer:
     return Answer(**values)
 
 
-def build_tree(fast: bool, value: Answer) -> strawberry.Schema:
+def build_tree(fast: bool, value: Answer, *, keep_documents: bool = False) -> strawberry.Schema:
+    """``keep_documents``: parsed documents are kept, as the hub's schema does."""
+
     @strawberry.type
     class Query:
         @strawberry.field
@@ -159,6 +162,7 @@ def build_tree(fast: bool, value: Answer) -> strawberry.Schema:
         query=Query,
         config=StrawberryConfig(default_resolver=resolve_attribute),
         execution_context_class=FastRowsExecutionContext if fast else None,
+        extensions=[cached_validation()] if keep_documents else [],
     )
 
 
@@ -254,6 +258,70 @@ async def test_what_the_walk_does_not_handle_is_answered_as_graphql_core_does(
     assert fast.data == slow.data
     assert [e.message for e in fast.errors or []] == [e.message for e in slow.errors or []]
     assert [e.path for e in fast.errors or []] == [e.path for e in slow.errors or []]
+
+
+def counting_plans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    made: list[int] = []
+    original = FastRowsExecutionContext._tree_plan
+
+    def plan(self: Any, object_type: Any, field_details_list: Any) -> Any:
+        if object_type.name == "NetworkActivity":  # not the nested types' plans
+            made.append(1)
+        return original(self, object_type, field_details_list)
+
+    monkeypatch.setattr(FastRowsExecutionContext, "_tree_plan", plan)
+    return made
+
+
+async def test_a_plan_is_made_once_for_a_kept_document_without_directives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = counting_plans(monkeypatch)
+    query = """
+    query { activity { id: patronId colour ...G loans { barcode } } }
+    fragment G on NetworkActivity { groups { code balances { amount } } }
+    """
+    value = answer()
+    schema = build_tree(True, value, keep_documents=True)
+    first = await schema.execute(query)
+    value.patron_id, value.groups = "p2", []  # another patron's answer, same document
+    second = await schema.execute(query)
+    assert len(made) == 1
+    assert first.errors is None
+    assert second.errors is None
+    assert first.data is not None
+    assert second.data is not None
+    assert (first.data["activity"]["id"], second.data["activity"]["id"]) == ("p1", "p2")
+    assert first.data["activity"]["groups"][0] == {
+        "code": "A",
+        "balances": [{"amount": "1.00"}],
+    }
+    assert second.data["activity"]["groups"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        TREE_QUERY,  # @skip on a field
+        """query ($skip: Boolean!) { activity { ...G } }
+        fragment G on NetworkActivity { groups { code count @skip(if: $skip) } }""",
+        """query ($skip: Boolean!) { activity { groups { ...C @skip(if: $skip) code } } }
+        fragment C on Group { count }""",
+    ],
+    ids=["field", "in-fragment", "on-spread"],
+)
+async def test_a_selection_with_directives_is_planned_for_its_variables(
+    query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = counting_plans(monkeypatch)
+    fast = build_tree(True, answer(), keep_documents=True)
+    slow = build_tree(False, answer())
+    for skip in (True, False, True):
+        got = await fast.execute(query, variable_values={"skip": skip})
+        want = await slow.execute(query, variable_values={"skip": skip})
+        assert got.errors is None
+        assert got.data == want.data
+    assert len(made) == 3  # each query planned anew: @skip depends on the variables
 
 
 def test_the_hubs_network_activity_answer_is_a_plain_tree() -> None:
