@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import free_ports, pct, timed, wait_http
+from bench.common import CpuQuota, free_ports, pct, timed, wait_http
 from network_common.keys import SigningKey
 from network_common.tokens import RoleGrant, issue
 from network_common.vocabulary import PrincipalKind, StaffRoleType
@@ -97,11 +97,14 @@ class Network:
         share: Network | None = None,
         src: Path | None = None,
         database_url: str | None = None,
+        quota: CpuQuota | None = None,
     ) -> None:
         """``share``: use that network's fake members (start only a hub); ``src``: the hub's
         sources come from that ``src`` directory (e.g. a checkout of an older commit);
-        ``database_url``: the hub's database (default SQLite in its data directory)."""
+        ``database_url``: the hub's database (default SQLite in its data directory);
+        ``quota``: the hub (all its workers) runs held to that CPU quota."""
         self.database_url = database_url
+        self.quota = quota
         self.n, self.shape, self.workdir, self.key = n, shape, workdir, key
         self.workers, self.tag, self.share, self.src = workers, tag, share, src
         self.codes = [HOME] + [f"M{i:03d}" for i in range(1, n + 1)]
@@ -149,8 +152,9 @@ class Network:
         # BENCH_HUB_PROFILE=<file>: the hub runs under cProfile, its stats written at stop.
         profile = os.environ.get("BENCH_HUB_PROFILE")
         profiler = ["-m", "cProfile", "-o", profile] if profile else []
+        command = [sys.executable, *profiler, "-m", "network_hub.cli", "serve", *workers]
         hub = spawn(
-            [sys.executable, *profiler, "-m", "network_hub.cli", "serve", *workers],
+            command if self.quota is None else self.quota.command(command),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

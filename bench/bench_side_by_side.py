@@ -29,7 +29,11 @@ database: on SQLite each index look-up hops to aiosqlite's thread). ``--compare-
 adds a second hub whose sources come from DIR (e.g. ``git worktree add /tmp/base <commit>``
 then ``/tmp/base/src``) in front of the same members, interleaved too: before/after in one
 run. ``--workers W`` runs one more hub with W uvicorn worker processes (``network-hub serve
---workers``), throughput measured against the single-process hub.
+--workers``), throughput measured against the single-process hub. On a small machine the
+load generator and the fake members take the cores a second worker would use; with
+``--cpu-per-worker C`` the comparison is instead between a 1-worker and a W-worker hub held to
+C and W x C CPUs by cgroup quotas (root only), each on its own PostgreSQL database: whether
+the hub's throughput grows with the CPU it is given.
 """
 
 from __future__ import annotations
@@ -48,7 +52,14 @@ from pathlib import Path
 import aiohttp
 
 from bench.bench_network_activity import PATRON, QUERY, Network, spawn, staff_token
-from bench.common import drop_pg_database, free_ports, pct, scratch_pg_database, wait_http
+from bench.common import (
+    CpuQuota,
+    drop_pg_database,
+    free_ports,
+    pct,
+    scratch_pg_database,
+    wait_http,
+)
 from network_common.keys import SigningKey
 from network_hub.activity.upstream import NETWORK_ACTIVITY_QUERY
 
@@ -230,12 +241,54 @@ async def wait_hub_ready(session: aiohttp.ClientSession, net: Network, token: st
     raise RuntimeError("hub answer incomplete")
 
 
+async def scaling_hubs(
+    args: argparse.Namespace,
+    n: int,
+    tmp: Path,
+    key: SigningKey,
+    net: Network,
+    session: aiohttp.ClientSession,
+    token: str,
+    targets: dict[str, tuple[Call, int]],
+) -> list[Network]:
+    """The hubs ``--workers`` compares, added to ``targets`` (started; the caller stops
+    them): one with W workers beside the single-process hub; with ``--cpu-per-worker C``,
+    a single-process hub and a W-worker hub held to C and W x C CPUs (cgroup quotas), each
+    on its own PostgreSQL database (production's set-up), so that the hub, not the load
+    generator or the fake members sharing the machine, is what limits each."""
+    w, cores = args.workers, args.cpu_per_worker
+    plans: list[tuple[str, int, CpuQuota | None]] = [(f"hub x{w}", w, None)]
+    if cores is not None:
+        plans = [
+            (f"capped x1 ({cores:g} CPU)", 1, CpuQuota("lfn-bench-hub-x1", cores)),
+            (f"capped x{w} ({w * cores:g} CPU)", w, CpuQuota(f"lfn-bench-hub-x{w}", w * cores)),
+        ]
+    started: list[Network] = []
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    for name, workers, quota in plans:
+        url = await scratch_pg_database() if quota is not None else None
+        hub = Network(
+            n, "typical", tmp, key, workers=workers, tag=f"w{workers}", share=net,
+            database_url=url, quota=quota,
+        )  # fmt: skip
+        started.append(hub)
+        await hub.start()
+        await wait_hub_ready(session, hub, token)
+        hub_url = hub.hub_url + "/graphql"
+
+        async def call(url: str = hub_url) -> None:
+            await post(session, url, hub_body(), headers)
+
+        targets[name] = (call, hub.procs[-1].pid)
+    return started
+
+
 async def run_size(
     n: int, args: argparse.Namespace, key: SigningKey, token: str, tmp: Path
 ) -> dict[str, object]:
     net = Network(n, "typical", tmp, key)
     hive = Hive(args.hive_dir, net) if args.hive_dir else None
-    wide: Network | None = None
+    others: list[Network] = []  # the --workers hubs
     base: Network | None = None
     pg: Network | None = None
     pg_url: str | None = None
@@ -314,26 +367,22 @@ async def run_size(
                 if hive is not None and hive.proc is not None:
                     targets["hive"] = (calls["hive"], hive.proc.pid)
                 if args.workers > 1:
-                    wide = Network(
-                        n, "typical", tmp, key, workers=args.workers, tag="workers", share=net
-                    )
-                    await wide.start()
-                    await wait_hub_ready(session, wide, token)
-                    wide_url = wide.hub_url + "/graphql"
-
-                    async def hub_workers() -> None:
-                        await post(session, wide_url, body, headers)
-
-                    targets[f"hub x{args.workers}"] = (hub_workers, wide.procs[-1].pid)
+                    capped = await scaling_hubs(args, n, tmp, key, net, session, token, targets)
+                    others.extend(capped)
                 await window(hub, 1.0)  # warm the connection pools
                 result["throughput"] = await throughput(
                     targets, args.throughput_seconds, args.rounds
                 )
         return result
     finally:
-        for other in (wide, base, pg):
+        for other in (*others, base, pg):
             if other is not None:
                 other.stop()
+        for other in others:
+            if other.quota is not None:
+                other.quota.remove()
+            if other.database_url is not None:
+                await drop_pg_database(other.database_url)
         if pg_url is not None:
             await drop_pg_database(pg_url)
         if hive is not None:
@@ -366,6 +415,10 @@ def report(results: list[dict[str, object]], hive: bool) -> None:
         for name in tp:
             if name.startswith("hub x"):
                 print(f"  {name} / hub throughput: {tp[name][0] / tp['hub'][0]:.2f}x")
+        capped = [name for name in tp if name.startswith("capped")]
+        if len(capped) == 2:
+            one, wide = (tp[c][0] for c in capped)
+            print(f"  {capped[1]} / {capped[0]} throughput: {wide / one:.2f}x")
     if not hive:
         print(
             "\nHive Gateway skipped: no --hive-dir / BENCH_HIVE_DIR holding "
@@ -400,6 +453,12 @@ def main() -> None:
     parser.add_argument("--throughput-seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating throughput windows")
     parser.add_argument("--workers", type=int, default=1, help="also a hub with W workers")
+    parser.add_argument(
+        "--cpu-per-worker",
+        type=float,
+        help="with --workers: compare hubs of 1 and W workers held to this many CPUs per "
+        "worker (cgroup quotas; needs root), on PostgreSQL",
+    )
     parser.add_argument(
         "--pg-hub",
         action="store_true",

@@ -116,3 +116,52 @@ async def timed(fn: Callable[[], Awaitable[None]], iterations: int, warmup: int)
         await fn()
         samples.append(time.perf_counter() - started)
     return samples
+
+
+class CpuQuota:
+    """A cgroup holding the processes started through :meth:`command` (and their children,
+    e.g. uvicorn's workers) to ``cores`` CPUs: the cgroup v1 ``cpu`` controller's CFS quota,
+    else cgroup v2's ``cpu.max``. Needs root (the benchmarks' machines run as root); the
+    quota is enforced every ``period_us`` (short, so a throttled server stalls briefly)."""
+
+    V1 = Path("/sys/fs/cgroup/cpu")
+    V2 = Path("/sys/fs/cgroup")
+
+    def __init__(self, name: str, cores: float, *, period_us: int = 20_000) -> None:
+        quota = max(1000, int(cores * period_us))
+        if (self.V1 / "cpu.cfs_quota_us").exists():
+            self.path = self.V1 / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.cfs_period_us").write_text(str(period_us))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        elif "cpu" in (self.V2 / "cgroup.controllers").read_text().split():
+            self.path = self.V2 / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.max").write_text(f"{quota} {period_us}")
+        else:
+            raise RuntimeError("no cgroup cpu controller to hold a CPU quota")
+        self.cores = cores
+
+    def command(self, args: list[str]) -> list[str]:
+        """``args`` started inside the cgroup (the shell joins it, then becomes ``args``)."""
+        procs = self.path / "cgroup.procs"
+        return ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh", *args]
+
+    def throttled_seconds(self) -> float:
+        """How long the quota has held the cgroup's processes back so far."""
+        for line in (self.path / "cpu.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == "throttled_time":  # v1, ns
+                return int(value) / 1e9
+            if name == "throttled_usec":  # v2
+                return int(value) / 1e6
+        return 0.0
+
+    def remove(self) -> None:
+        """Remove the cgroup (its processes must have exited)."""
+        for _ in range(100):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:  # the kernel releases an emptied cgroup asynchronously
+                time.sleep(0.05)
