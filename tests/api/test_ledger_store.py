@@ -126,6 +126,25 @@ def activity(user: str, member: str) -> ledger.Crossing:
     )
 
 
+def ledger_row(**changes: object) -> dict[str, object]:
+    """A Network Activity row as ``entries`` writes it."""
+    row: dict[str, object] = {
+        "at": datetime(2026, 1, 2, tzinfo=UTC),
+        "kind": "NETWORK_ACTIVITY",
+        "patron_institution": "UNIA",
+        "patron_id": "P1",
+        "actor_kind": "STAFF",
+        "actor_institution": "UNIA",
+        "actor_id": "op",
+        "from_member": "UNIB",
+        "to_member": "UNIA",
+        "fields": "loans",
+        "purpose": "test",
+        "outcome": "MATCHED",
+    }
+    return row | changes
+
+
 async def _rows(runtime: Any) -> list[tuple[Any, ...]]:
     t = PrivacyLedgerEntry
     async with runtime.sessions() as session:
@@ -185,20 +204,7 @@ async def test_rows_of_another_shape_in_the_same_batch_get_their_defaults(
     """Rows of one shape go through Core's insert; a batch mixing shapes (a row leaving
     ``at``, ``fields`` and ``outcome`` to the table's defaults) still writes every row in
     order, with the defaults applied."""
-    full = {
-        "at": datetime(2026, 1, 2, tzinfo=UTC),
-        "kind": "NETWORK_ACTIVITY",
-        "patron_institution": "UNIA",
-        "patron_id": "P1",
-        "actor_kind": "STAFF",
-        "actor_institution": "UNIA",
-        "actor_id": "op",
-        "from_member": "UNIB",
-        "to_member": "UNIA",
-        "fields": "loans",
-        "purpose": "test",
-        "outcome": "MATCHED",
-    }
+    full = ledger_row()
     short = {k: v for k, v in full.items() if k not in ("at", "fields", "outcome")}
     short["patron_id"] = "P2"
     ids = await asyncio.gather(
@@ -220,20 +226,7 @@ async def test_bad_values_fail_their_batch_with_a_clear_error_and_write_nothing(
     for the ledger's own statement too, on both backends."""
     with pytest.raises(InvalidInput):
         await ledger.record(runtime=runtime, crossings=[activity("P\x001", "UNIB")])
-    naive = {
-        "at": datetime(2026, 1, 2),  # no time zone
-        "kind": "NETWORK_ACTIVITY",
-        "patron_institution": "UNIA",
-        "patron_id": "P2",
-        "actor_kind": "STAFF",
-        "actor_institution": "UNIA",
-        "actor_id": "op",
-        "from_member": "UNIB",
-        "to_member": "UNIA",
-        "fields": "loans",
-        "purpose": "test",
-        "outcome": "MATCHED",
-    }
+    naive = ledger_row(patron_id="P2", at=datetime(2026, 1, 2))  # no time zone
     with pytest.raises(Exception, match="naive datetime"):
         await runtime.ledger_writer.write([naive])
     assert await _rows(runtime) == []
