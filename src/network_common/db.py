@@ -106,15 +106,14 @@ async def read_only_unit(
         return await work(session)
 
 
+_NOT_TEXT = frozenset({int, float, bool, type(None)})
+
+
 def _has_nul(value: Any) -> bool:
-    kind = type(value)  # exact types first: this runs on every statement's parameters
+    kind = type(value)  # the common exact types first: this runs on every statement
     if kind is str:
         return "\x00" in value
-    if kind is dict:
-        return any(_has_nul(v) for v in value.values())
-    if kind is list or kind is tuple:
-        return any(_has_nul(v) for v in value)
-    if kind is int or kind is bool or kind is float or value is None:
+    if kind in _NOT_TEXT:
         return False
     if isinstance(value, str):
         return "\x00" in value

@@ -33,8 +33,12 @@ from ..store.models import PrivacyLedgerEntry
 _Waiter = tuple[Sequence[dict[str, object]], "asyncio.Future[list[int]]"]
 
 
+#: What an insert returns of each row: its id, then what ``_checked`` matches it by.
+_RETURNED = ("id", "patron_id", "actor_id", "from_member")
+
+
 def _who(row: dict[str, object]) -> tuple[object, ...]:
-    return (row["patron_id"], row["actor_id"], row["from_member"])
+    return tuple(row[k] for k in _RETURNED[1:])
 
 
 def _checked(result: Any, rows: list[dict[str, object]]) -> list[int]:
@@ -56,7 +60,7 @@ class _Unnest:
         arrays = ", ".join(
             f"${i}::{c.type.compile(dialect)}[]" for i, c in enumerate(columns, start=1)
         )
-        back = ", ".join(quote(k) for k in ("id", "patron_id", "actor_id", "from_member"))
+        back = ", ".join(quote(k) for k in _RETURNED)
         self.sql = (
             f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
             f"({', '.join(quote(k) for k in keys)}) SELECT * FROM unnest({arrays}) "
@@ -156,7 +160,7 @@ class LedgerWriter:
         if self._autocommit is not None and same_shape:
             async with self._autocommit.connect() as connection:
                 return _checked(await self._unnest(connection, table, rows), rows)
-        returning = (t.id, t.patron_id, t.actor_id, t.from_member)
+        returning = tuple(table.c[k] for k in _RETURNED)
         engine = self._sessions.kw.get("bind")
         if isinstance(engine, AsyncEngine) and same_shape:
             async with engine.begin() as connection:
