@@ -104,7 +104,9 @@ async def test_a_member_down_at_start_is_named_then_shown_soon_after_it_comes_ba
             "link_feed_seconds": 0.2,
             "breaker_probe_seconds": 0.2,
             "breaker_failures": 2,
-            "member_timeout_seconds": 1.0,
+            # Generous: UNIB must answer its first sync and query even on a busy machine
+            # (UNIC is down, so its calls fail at once, not at the timeout).
+            "member_timeout_seconds": 10.0,
         },
         sync_index=False,
         down=["UNIC"],
@@ -117,8 +119,10 @@ async def test_a_member_down_at_start_is_named_then_shown_soon_after_it_comes_ba
     await eventually(health, lambda status: status == 200, within=budget)
     token = await admin_token(net)
     data = await activity(net, token)
-    assert [loan["institutionCode"] for loan in data["loans"]] == ["UNIB"]
-    assert unavailable(data) == [("UNIC", "INDEX_NOT_READY")]
+    assert ([loan["institutionCode"] for loan in data["loans"]], unavailable(data)) == (
+        ["UNIB"],
+        [("UNIC", "INDEX_NOT_READY")],
+    )
     # It stays named while it is down (the breaker opens meanwhile: the polls stop costing).
     await eventually(
         lambda: asyncio.sleep(0.05, result=net.hub_runtime.registry.get("UNIC")),
@@ -141,7 +145,13 @@ async def test_a_member_whose_sync_failed_is_stale_until_it_answers_again(
 ) -> None:
     net = await network_factory(
         [home_unia(), holder("UNIB", 1), holder("UNIC", 1)],
-        hub_settings={"link_feed_seconds": 0.2, "breaker_probe_seconds": 0.2},
+        # The breaker never opens here: the feed polls of the stopped UNIC would otherwise
+        # open it, and L1's query would be told CIRCUIT_OPEN instead of UNIC's own failure.
+        hub_settings={
+            "link_feed_seconds": 0.2,
+            "breaker_probe_seconds": 0.2,
+            "breaker_failures": 1_000_000,
+        },
     )
     token = await admin_token(net)
     state = net.hub_runtime.index_state
