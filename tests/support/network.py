@@ -120,6 +120,8 @@ class NetworkNode:
     http: httpx.AsyncClient
     stopped: bool = False
     port: int = 0
+    #: Whether ``runtime`` was ever served (its server's shutdown then closes it).
+    served: bool = False
 
     def __post_init__(self) -> None:
         self.port = self.server.port
@@ -162,7 +164,15 @@ class NetworkNode:
             self.counter.app = create_node_app(settings, runtime=self.runtime)
             self.server = RunningServer(sock=reserve_socket(self.port), app=self.counter)
         await self.server.start()
+        self.served = True
         self.stopped = False
+
+    async def close(self) -> None:
+        """Stop serving; a runtime never served (a member left ``down``) is closed here,
+        else its database connections would be left to the garbage collector."""
+        await self.stop()
+        if not self.served:
+            await self.runtime.close()
 
 
 @dataclass
@@ -228,11 +238,14 @@ class LiveNetwork:
             node.reset_calls()
 
     async def close(self) -> None:
+        hub_served = self.hub_server.task is not None
         await self.hub_server.stop()
+        if not hub_served:  # start-up failed before the hub served: nothing else closes it
+            await self.hub_runtime.close()
         for server in self.extra_servers:
             await server.stop()
         for node in self.nodes.values():
-            await node.stop()
+            await node.close()
         self.hub_server.sock.close()
         await self.http.aclose()
 
@@ -324,6 +337,7 @@ async def start_network(
                 node.stopped = True
             else:
                 await node.server.start()
+                node.served = True
         await hub_server.start()
         if sync_index:
             await _first_sync(net, down=down)
