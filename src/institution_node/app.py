@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from network_common import graphiql
+from network_common.asgi_app import App
 from network_common.errors import DomainError
-from network_common.observability import MetricsMiddleware
 
 from .api import auth_endpoints, oidc_endpoints
 from .api.network.ended_sessions import ended_sessions_endpoint
@@ -42,6 +41,7 @@ def create_app(
     runtime = runtime or NodeRuntime.create(settings)
     metrics = runtime.metrics
     staff_graphql = StaffGraphQL(runtime)
+    network_graphql = NetworkGraphQL(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -59,17 +59,17 @@ def create_app(
         Route("/auth/patron-token", auth_endpoints.patron_token_endpoint, methods=["POST"]),
         Route("/.well-known/jwks.json", auth_endpoints.jwks_endpoint),
         Route("/graphql", staff_graphql, methods=["GET", "POST"]),
-        Route("/network/graphql", NetworkGraphQL(runtime), methods=["POST"]),
+        Route("/network/graphql", network_graphql, methods=["POST"]),
         Route("/network/ended-sessions", ended_sessions_endpoint, methods=["GET"]),
         Route("/ncip", build_responder(runtime).handle, methods=["POST"]),
         Route("/iso18626", Iso18626Endpoint(runtime).handle, methods=["POST"]),
         graphiql.static_mount(),
     ]
-    paths = frozenset(r.path for r in routes if isinstance(r, Route))
-    app = Starlette(
+    app = App(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics, paths=paths)],
+        metrics=metrics,
+        direct_posts={"/graphql": staff_graphql, "/network/graphql": network_graphql},
     )
     app.state.runtime = runtime
     return app

@@ -14,6 +14,14 @@ In order, each step refusing the request before the next one runs:
 
 Every refusal is GraphQL-shaped, ``{"data": null, "errors": [{"message", "extensions":
 {"code"}}]}``, so a client reads it like any other error.
+
+A plain JSON POST (the way every client and the hub itself call) is answered by
+``answer_post``: the same checks, then ``schema.execute`` and strawberry's own result
+processing, without strawberry's general HTTP path (content negotiation, multipart and
+streaming transports, batching), which cost about a quarter of the hub's CPU for a small
+query. Anything else (GET, GraphiQL, another content type, an ``Accept`` asking for a
+stream) takes strawberry's path, with the checks above. A subscription sent by POST is
+refused (400) on both paths: no schema of the project has one.
 """
 
 from __future__ import annotations
@@ -27,9 +35,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.typevars import Context, RootValue
 from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from network_common.body_limit import BodyIncomplete, BodyTooLarge, receive_body, replay
 from network_common.errors import ErrorCode
@@ -113,9 +124,32 @@ def _decode_slowly(data: str | bytes) -> object:
         raise _bad("The request body is not JSON") from exc
 
 
+#: What a POST may run (strawberry's set for POST also holds SUBSCRIPTION, which it would
+#: then run like a query; no schema here has subscriptions).
+_POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+#: ``Accept`` values for which strawberry answers with a stream instead of one JSON body.
+_STREAM_ACCEPTS = (b"multipart/mixed", b"text/event-stream")
+
+
+def _plain_json_post(scope: Scope) -> bool:
+    """A POST of ``application/json`` that wants one JSON answer back."""
+    if scope["method"] != "POST":
+        return False
+    json_body = False
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            json_body = value.partition(b";")[0].strip().lower() == b"application/json"
+        elif name == b"accept" and any(kind in value for kind in _STREAM_ACCEPTS):
+            return False
+    return json_body
+
+
 class LimitedGraphQL(GraphQL[Context, RootValue]):
     """strawberry's ASGI view with the checks above; the project's GraphQL endpoints
     subclass it (``get_context`` and the rest as usual)."""
+
+    #: Plain JSON POSTs through ``answer_post`` (tests turn it off to compare both paths).
+    direct_posts = True
 
     def __init__(self, schema: BaseSchema, *, limits: GraphQLLimits, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
@@ -134,6 +168,9 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
             return
         receive = replay(body, receive)
         try:
+            if self.direct_posts and _plain_json_post(scope):
+                await self.answer_post(Request(scope, receive, send), body)
+                return
             response = await self.run(Request(scope, receive))
         except RequestRefused as exc:
             response = refusal(exc.status, exc.code, exc.message)
@@ -156,10 +193,43 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
             raise _bad("The request body must be a JSON object")
         return value
 
+    async def answer_post(self, request: Request, body: bytes) -> None:
+        """Answer a plain JSON POST (see the module's notes): what strawberry's ``run`` does
+        for it, in the same order of hooks, with the same answers."""
+        data = self.checked(_request_data(self.decode_json(body)))
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        root_value = await self.get_root_value(request)
+        try:
+            result = await self.schema.execute(
+                data.query,
+                root_value=root_value,
+                variable_values=data.variables,
+                context_value=context,
+                operation_name=data.operation_name,
+                allowed_operation_types=_POST_OPERATIONS,
+                operation_extensions=data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise _bad(exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            raise _bad(exc.as_http_error_reason("POST")) from exc
+        except MissingQueryError as exc:
+            raise _bad("No GraphQL query found in the request") from exc
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        response = self.create_response(response_data=response_data, sub_response=sub_response)
+        await response(request.scope, request.receive, request._send)
+
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         data = await super().parse_http_body(request)
         if isinstance(data, list):  # batching is off on every schema: strawberry refuses
             raise _bad("Send one operation per request")
+        return self.checked(data)
+
+    def checked(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        """``data`` if it is within the limits (steps 2 and 3 above)."""
         limits = self.limits
         if data.query is not None and len(data.query) > limits.max_query_length:
             raise _too_large(
@@ -177,3 +247,26 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
             if value is not None:
                 check_values(value, what=what, max_string_length=limits.max_string_length)
         return data
+
+
+def _request_data(value: object) -> GraphQLRequestData:
+    """A decoded request body as strawberry reads one, with strawberry's messages."""
+    if isinstance(value, list):
+        raise _bad("Send one operation per request")
+    assert isinstance(value, dict)  # decode_json refuses anything else
+    query = value.get("query")
+    if not isinstance(query, str | None):
+        raise _bad("The GraphQL operation's `query` must be a string or null, if provided.")
+    variables = value.get("variables")
+    if not isinstance(variables, dict | None):
+        raise _bad("The GraphQL operation's `variables` must be an object or null, if provided.")
+    extensions = value.get("extensions")
+    if not isinstance(extensions, dict | None):
+        raise _bad("The GraphQL operation's `extensions` must be an object or null, if provided.")
+    return GraphQLRequestData(
+        query=query,
+        variables=variables,
+        operation_name=value.get("operationName"),
+        extensions=extensions,
+        protocol="http",
+    )

@@ -91,19 +91,34 @@ def _direct_local(request: Request) -> bool:
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-class MetricsMiddleware:
-    """Counts and times requests by route path (known paths only, to bound cardinality)."""
+class RequestMeter:
+    """Counts and times requests by route path (known paths only, to bound cardinality);
+    the labelled series are looked up once each, not on every request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, paths: frozenset[str]) -> None:
-        self.app = app
+    def __init__(self, metrics: Metrics, paths: frozenset[str]) -> None:
         self.metrics = metrics
         self.paths = paths
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"] if scope["path"] in self.paths else "other"
+    def record(self, path: str, method: str, status: int, seconds: float) -> None:
+        path = path if path in self.paths else "other"
+        method = method if method in _METHODS else "other"
+        key = (path, method, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            name = self.metrics.app_name
+            counter = self._counters[key] = self.metrics.requests.labels(
+                name, path, method, str(status)
+            )
+        counter.inc()
+        timer = self._timers.get(path)
+        if timer is None:
+            timer = self._timers[path] = self.metrics.latency.labels(self.metrics.app_name, path)
+        timer.observe(seconds)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        """``app`` answering one HTTP request, counted and timed (500 if it raised)."""
         status = 500
         started = time.perf_counter()
 
@@ -114,12 +129,23 @@ class MetricsMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await app(scope, receive, send_wrapper)
         finally:
-            name = self.metrics.app_name
-            method = scope["method"] if scope["method"] in _METHODS else "other"
-            self.metrics.requests.labels(name, path, method, str(status)).inc()
-            self.metrics.latency.labels(name, path).observe(time.perf_counter() - started)
+            self.record(scope["path"], scope["method"], status, time.perf_counter() - started)
+
+
+class MetricsMiddleware:
+    """Every HTTP request through ``meter``."""
+
+    def __init__(self, app: ASGIApp, meter: RequestMeter) -> None:
+        self.app = app
+        self.meter = meter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.meter.serve(scope, receive, send, self.app)
 
 
 class JsonFormatter(logging.Formatter):

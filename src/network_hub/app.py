@@ -7,16 +7,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, request_response
 
 from network_common import graphiql
+from network_common.asgi_app import App
 from network_common.body_limit import LimitedBody
 from network_common.errors import DomainError
 from network_common.graphql_http import LimitedGraphQL
-from network_common.observability import MetricsMiddleware
 
 from .daia.endpoint import daia
 from .export import export_csv, export_xlsx, too_large
@@ -118,11 +117,11 @@ def create_app(settings: HubSettings | None = None, runtime: HubRuntime | None =
         # Pages (staff console, Get It widget, account, /): they use the endpoints above.
         *web_routes(graphql=graphql_app, export_csv=export_csv, export_xlsx=export_xlsx),
     ]
-    paths = frozenset(r.path for r in routes if isinstance(r, Route))
-    app = Starlette(
+    app = App(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics, paths=paths)],
+        metrics=metrics,
+        direct_posts={"/graphql": graphql_app},
     )
     app.state.runtime = runtime
     return app
