@@ -13,35 +13,59 @@ from collections.abc import Callable, Iterator
 
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 
 MAX_ENTRIES = 256
 
 
-def cached_validation(max_entries: int = MAX_ENTRIES) -> Callable[[], SchemaExtension]:
-    """An extension factory sharing one cache (list it first, before the limiters)."""
-    known: OrderedDict[str, DocumentNode] = OrderedDict()
+class KnownDocuments:
+    """The accepted documents of one schema, by query text (a bounded LRU)."""
 
-    class KnownDocuments(SchemaExtension):
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._known: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def reuse(self, context: ExecutionContext) -> None:
+        """Before parsing: a known text gets its document (strawberry then skips parsing)."""
+        query = context.query
+        document = self._known.get(query) if query is not None else None
+        if document is not None:
+            self._known.move_to_end(query)  # type: ignore[arg-type]
+            context.graphql_document = document
+
+    def skip_validation(self, context: ExecutionContext) -> bool:
+        """Before validating: whether the document is one accepted before (if so,
+        strawberry is told it validated, with no errors)."""
+        query = context.query
+        known = query is not None and self._known.get(query) is context.graphql_document
+        if known:
+            context.pre_execution_errors = []
+        return known
+
+    def remember(self, context: ExecutionContext) -> None:
+        """After validating a new document: keep it if it was accepted."""
+        query, document = context.query, context.graphql_document
+        if query is None or document is None or context.pre_execution_errors != []:
+            return
+        self._known[query] = document
+        if len(self._known) > self.max_entries:
+            self._known.popitem(last=False)
+
+
+def cached_validation(max_entries: int = MAX_ENTRIES) -> Callable[[], SchemaExtension]:
+    """An extension factory sharing one cache (list it first, before the limiters).
+    ``graphql_errors.standard_extensions`` does the same inside its one extension."""
+    known = KnownDocuments(max_entries)
+
+    class CachedValidation(SchemaExtension):
         def on_parse(self) -> Iterator[None]:
-            context = self.execution_context
-            document = known.get(context.query) if context.query is not None else None
-            if document is not None:
-                known.move_to_end(context.query)  # type: ignore[arg-type]
-                context.graphql_document = document  # strawberry then skips parsing
+            known.reuse(self.execution_context)
             yield
 
         def on_validate(self) -> Iterator[None]:
-            context = self.execution_context
-            query = context.query
-            cached = query is not None and known.get(query) is context.graphql_document
-            if cached:
-                context.pre_execution_errors = []  # strawberry then skips validation
+            skipped = known.skip_validation(self.execution_context)
             yield
-            if cached or query is None or context.graphql_document is None:
-                return
-            if context.pre_execution_errors == []:
-                known[query] = context.graphql_document
-                if len(known) > max_entries:
-                    known.popitem(last=False)
+            if not skipped:
+                known.remember(self.execution_context)
 
-    return KnownDocuments
+    return CachedValidation

@@ -14,7 +14,7 @@ document itself is already bounded in length before it is parsed, see ``graphql_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,6 @@ from graphql import (
     StringValueNode,
     ValidationContext,
 )
-from strawberry.extensions import SchemaExtension
 
 from network_common.errors import ErrorCode
 
@@ -118,26 +117,6 @@ def document_problem(document: DocumentNode, *, max_fields: int) -> str | None:
     if _deepest_spread_chain(spreads) > MAX_FRAGMENT_NESTING:
         return f"Fragment spreads nest more than {MAX_FRAGMENT_NESTING} levels deep"
     return None
-
-
-def document_limits(*, max_fields: int) -> Callable[[], SchemaExtension]:
-    """An extension refusing documents beyond the limits before validation runs (list it
-    after the known-documents cache: a document validated before is not walked again)."""
-
-    class DocumentLimits(SchemaExtension):
-        def on_validate(self) -> Iterator[None]:
-            context = self.execution_context
-            document = context.graphql_document
-            if context.pre_execution_errors is None and document is not None:
-                problem = document_problem(document, max_fields=max_fields)
-                if problem is not None:
-                    # Set errors make strawberry skip validation and answer them.
-                    context.pre_execution_errors = [
-                        GraphQLError(problem, extensions={"code": VALIDATION_FAILED})
-                    ]
-            yield
-
-    return DocumentLimits
 
 
 def string_length_rule(max_length: int) -> type[ASTValidationRule]:
