@@ -149,7 +149,7 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
     subclass it (``get_context`` and the rest as usual)."""
 
     #: Plain JSON POSTs through ``answer_post`` (tests turn it off to compare both paths).
-    direct_posts = True
+    short_path = True
 
     def __init__(self, schema: BaseSchema, *, limits: GraphQLLimits, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
@@ -168,7 +168,7 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
             return
         receive = replay(body, receive)
         try:
-            if self.direct_posts and _plain_json_post(scope):
+            if self.short_path and _plain_json_post(scope):
                 await self.answer_post(Request(scope, receive, send), body)
                 return
             response = await self.run(Request(scope, receive))

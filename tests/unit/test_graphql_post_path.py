@@ -58,7 +58,7 @@ class Counting(LimitedGraphQL[Any, None]):
 
     def __init__(self, *, direct: bool) -> None:
         super().__init__(SCHEMA, limits=LIMITS, graphql_ide=None, allow_queries_via_get=False)
-        self.direct_posts = direct
+        self.short_path = direct
         self.direct_answers = 0
         self.bytes_read = 0
 
