@@ -259,3 +259,21 @@ async def test_the_writer_outlives_its_connection(pg_url: str) -> None:
     finally:
         await writer.close()
         await engine.dispose()
+
+
+async def test_closing_waits_for_the_queued_rows_and_refuses_new_ones(runtime: Any) -> None:
+    """The hub's shutdown (``HubRuntime.close``) closes the writer before its engine: every
+    row queued by then is written first, and a row after that is refused, never dropped."""
+    writer = runtime.ledger_writer
+    callers = [
+        asyncio.ensure_future(writer.write([ledger_row(patron_id=f"P{i}")])) for i in range(10)
+    ]
+    await asyncio.sleep(0)  # every caller has queued its row; the first flush is under way
+    await writer.close()
+    assert len(await _rows(runtime)) == 10
+    assert sorted(i for ids in await asyncio.gather(*callers) for i in ids) == sorted(
+        r[0] for r in await _rows(runtime)
+    )
+    with pytest.raises(RuntimeError, match="closed"):
+        await writer.write([ledger_row(patron_id="late")])
+    assert len(await _rows(runtime)) == 10
