@@ -11,10 +11,10 @@ from typing import Any, cast
 
 import pytest
 from asyncpg.exceptions import NotNullViolationError
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
-from network_common.db import make_engine, make_sessionmaker
+from network_common.db import POOL_RECYCLE_SECONDS, make_engine, make_sessionmaker
 from network_common.errors import InvalidInput
 from network_hub.ledger import entries as ledger
 from network_hub.ledger.writer import LedgerWriter
@@ -245,11 +245,9 @@ async def test_the_writer_outlives_its_connection(pg_url: str) -> None:
     runtime = _Runtime(sessions, writer, engine)
     try:
         await ledger.record(runtime=runtime, crossings=[activity("P1", "UNIB")])
-        own = writer._autocommit
-        assert own is not None
-        async with own.connect() as connection:  # the writer's one pooled connection
-            driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
+        held = writer._held  # the writer's one connection, kept between flushes
+        assert held is not None
+        driver = await held.driver()
         gone = asyncio.Event()
         driver.add_termination_listener(lambda _connection: gone.set())
         await terminate_backends(pg_url)
@@ -277,3 +275,29 @@ async def test_closing_waits_for_the_queued_rows_and_refuses_new_ones(runtime: A
     with pytest.raises(RuntimeError, match="closed"):
         await writer.write([ledger_row(patron_id="late")])
     assert len(await _rows(runtime)) == 10
+
+
+@pytest.mark.postgres
+async def test_the_kept_connection_goes_back_to_the_pool_at_the_recycle_age(pg_url: str) -> None:
+    """Kept between flushes (no checkout per flush); at the pool's recycle age handed back
+    and checked out again, where the pool replaces a connection that old."""
+    engine = make_engine(pg_url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    writer = LedgerWriter.for_database(pg_url, sessions)
+    runtime = _Runtime(sessions, writer, engine)
+    held = writer._held
+    assert held is not None
+    checkouts: list[object] = []
+    event.listen(held.engine.sync_engine, "checkout", lambda *_: checkouts.append(1))
+    try:
+        for patron in ("P1", "P2", "P3"):
+            await ledger.record(runtime=runtime, crossings=[activity(patron, "UNIB")])
+        assert len(checkouts) == 1
+        held._since -= POOL_RECYCLE_SECONDS + 1
+        await ledger.record(runtime=runtime, crossings=[activity("P4", "UNIB")])
+        assert len(checkouts) == 2
+        assert [r[1] for r in sorted(await _rows(runtime))] == ["P1", "P2", "P3", "P4"]
+    finally:
+        await writer.close()
+        await engine.dispose()
