@@ -36,8 +36,8 @@ _INTERNAL = (
 
 
 class App(Starlette):
-    """``Starlette`` with request metrics for every path it routes (``paths`` by name,
-    the rest as ``other``) and the direct path above for ``direct_posts``."""
+    """``Starlette`` with request metrics for every request (its routes' paths by name, the
+    rest as ``other``) and the direct path above for ``direct_posts`` (path -> endpoint)."""
 
     def __init__(
         self,
@@ -53,7 +53,7 @@ class App(Starlette):
         super().__init__(
             middleware=[Middleware(MetricsMiddleware, meter=self.meter), *middleware], **kwargs
         )
-        self.direct_posts = dict(direct_posts)
+        self.direct_posts = {path: _guarded(app) for path, app in direct_posts.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -63,7 +63,7 @@ class App(Starlette):
             and (endpoint := self.direct_posts.get(scope["path"])) is not None
         ):
             scope["app"] = self
-            await self.meter.serve(scope, receive, send, _guarded(endpoint))
+            await self.meter.serve(scope, receive, send, endpoint)
             return
         await super().__call__(scope, receive, send)
 

@@ -20,8 +20,8 @@ A plain JSON POST (the way every client and the hub itself call) is answered by
 processing, without strawberry's general HTTP path (content negotiation, multipart and
 streaming transports, batching), which cost about a quarter of the hub's CPU for a small
 query. Anything else (GET, GraphiQL, another content type, an ``Accept`` asking for a
-stream) takes strawberry's path, with the checks above. A subscription sent by POST is
-refused (400) on both paths: no schema of the project has one.
+stream) takes strawberry's path, with the checks above. A subscription sent by a plain JSON
+POST is refused (400; strawberry would run it like a query): no schema here has one.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
         receive = replay(body, receive)
         try:
             if self.short_path and _plain_json_post(scope):
-                await self.answer_post(Request(scope, receive, send), body)
+                await self.answer_post(scope, receive, send, body)
                 return
             response = await self.run(Request(scope, receive))
         except RequestRefused as exc:
@@ -193,10 +193,12 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
             raise _bad("The request body must be a JSON object")
         return value
 
-    async def answer_post(self, request: Request, body: bytes) -> None:
+    async def answer_post(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
         """Answer a plain JSON POST (see the module's notes): what strawberry's ``run`` does
-        for it, in the same order of hooks, with the same answers."""
+        for it, with the same hooks and answers; the body is checked first, so a refused one
+        costs no ``get_context`` (no token is verified for it)."""
         data = self.checked(_request_data(self.decode_json(body)))
+        request = Request(scope, receive)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
         root_value = await self.get_root_value(request)
@@ -220,7 +222,7 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
         if result.errors:
             self._handle_errors(result.errors, response_data)
         response = self.create_response(response_data=response_data, sub_response=sub_response)
-        await response(request.scope, request.receive, request._send)
+        await response(scope, receive, send)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         data = await super().parse_http_body(request)
@@ -251,9 +253,7 @@ class LimitedGraphQL(GraphQL[Context, RootValue]):
 
 def _request_data(value: object) -> GraphQLRequestData:
     """A decoded request body as strawberry reads one, with strawberry's messages."""
-    if isinstance(value, list):
-        raise _bad("Send one operation per request")
-    assert isinstance(value, dict)  # decode_json refuses anything else
+    assert isinstance(value, dict)  # decode_json refuses anything else (a batch too)
     query = value.get("query")
     if not isinstance(query, str | None):
         raise _bad("The GraphQL operation's `query` must be a string or null, if provided.")

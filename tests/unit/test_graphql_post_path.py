@@ -62,9 +62,9 @@ class Counting(LimitedGraphQL[Any, None]):
         self.direct_answers = 0
         self.bytes_read = 0
 
-    async def answer_post(self, request: Any, body: bytes) -> None:
+    async def answer_post(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
         self.direct_answers += 1
-        await super().answer_post(request, body)
+        await super().answer_post(scope, receive, send, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def counted() -> Any:

@@ -225,13 +225,8 @@ class LedgerWriter:
         if statement is None:
             statement = self._statements[keys] = _Unnest(held.engine, table, keys)
         arrays = statement.arrays(rows)
-        driver = await held.driver()
-        try:
-            return cast(list[Any], await driver.fetch(statement.sql, *arrays))
-        except BaseException:
-            if driver.is_closed():  # the next flush takes a fresh connection
-                await held.release()
-            raise
+        driver = await held.driver()  # a fresh one if PostgreSQL closed the kept one
+        return cast(list[Any], await driver.fetch(statement.sql, *arrays))
 
     async def close(self) -> None:
         """Refuse new rows; wait for the queued ones to be written."""
