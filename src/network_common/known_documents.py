@@ -25,6 +25,13 @@ class KnownDocuments:
         self.max_entries = max_entries
         self._known: OrderedDict[str, DocumentNode] = OrderedDict()
 
+    def lookup(self, query: str) -> DocumentNode | None:
+        """The accepted document of ``query``, if it is one (see ``QuietSchema.execute``)."""
+        document = self._known.get(query)
+        if document is not None:
+            self._known.move_to_end(query)
+        return document
+
     def reuse(self, context: ExecutionContext) -> None:
         """Before parsing: a known text gets its document (strawberry then skips parsing)."""
         query = context.query
