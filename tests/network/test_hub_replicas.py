@@ -99,11 +99,11 @@ async def test_two_hub_replicas_behind_a_proxy_survive_one_being_killed(tmp_path
     procs: list[asyncio.subprocess.Process] = []
     proxy: RoundRobinProxy | None = None
     http = httpx.AsyncClient(timeout=60)
+    hub_socks = [reserve_socket(), reserve_socket()]
     try:
-        hub_socks = [reserve_socket(), reserve_socket()]
         hub_ports = [s.getsockname()[1] for s in hub_socks]
-        for sock in hub_socks:
-            sock.close()  # the hub processes bind these ports themselves
+        # Held until the hubs are spawned: a port closed now could come back from the next
+        # bind to port 0 (the proxy's, say, which would then forward to itself).
         hub_urls = [f"http://127.0.0.1:{p}" for p in hub_ports]
         proxy = RoundRobinProxy(hub_urls)
         await proxy.start()
@@ -144,6 +144,8 @@ async def test_two_hub_replicas_behind_a_proxy_survive_one_being_killed(tmp_path
             "HUB_SYNC_INDEX_ON_START": "true",
             "HUB_INTROSPECTION": "false",
         }
+        for sock in hub_socks:
+            sock.close()  # the hub processes bind these ports themselves
         # Both at once: the migrations queue on the migration lock, the start-up sync runs once.
         procs = [
             await _spawn(env, port, tmp_path / f"hub{i}.log") for i, port in enumerate(hub_ports)
@@ -279,6 +281,8 @@ async def test_two_hub_replicas_behind_a_proxy_survive_one_being_killed(tmp_path
             await engine.dispose()
         assert runs == 1
     finally:
+        for sock in hub_socks:
+            sock.close()  # a second close does nothing
         await http.aclose()
         for proc in procs:
             if proc.returncode is None:

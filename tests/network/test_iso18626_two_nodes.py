@@ -69,6 +69,9 @@ class Node:
     port: int
     server: uvicorn.Server | None = None
     task: asyncio.Task[None] | None = None
+    # Held from creation to the first start: a port closed in between could come back from
+    # the next bind to port 0 (the other node's).
+    sock: socket.socket | None = None
 
     @property
     def url(self) -> str:
@@ -78,7 +81,8 @@ class Node:
         """Serve on the node's port (again); the runtime lives on across restarts."""
         config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
         self.server = _QuietServer(config)
-        self.task = asyncio.create_task(self.server.serve(sockets=[_socket(self.port)]))
+        sock, self.sock = self.sock or _socket(self.port), None
+        self.task = asyncio.create_task(self.server.serve(sockets=[sock]))
         while not self.server.started:
             if self.task.done():
                 self.task.result()
@@ -90,6 +94,9 @@ class Node:
             self.server.should_exit = True
             await self.task
         self.server = self.task = None
+        if self.sock is not None:  # never started
+            self.sock.close()
+            self.sock = None
 
     async def deliver(self, *, later: timedelta = timedelta(0)) -> Any:
         """One outbox run, ``later`` after now (past any backoff when given)."""
@@ -102,7 +109,6 @@ class Node:
 async def _node(tmp_path: Path, code: str, database_url: str | None = None) -> Node:
     sock = _socket()
     port = sock.getsockname()[1]
-    sock.close()
     settings = NodeSettings(
         data_dir=tmp_path / code,
         database_url=database_url,
@@ -113,7 +119,7 @@ async def _node(tmp_path: Path, code: str, database_url: str | None = None) -> N
     await upgrade(runtime.engine)
     async with runtime.sessions() as session:
         await load(session, json.dumps(rs_institution(code)))
-    return Node(code, runtime, create_app(settings, runtime=runtime), port)
+    return Node(code, runtime, create_app(settings, runtime=runtime), port, sock=sock)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ mail.refuse.add("x@example.edu")   # RCPT TO for that address answers 550
 from __future__ import annotations
 
 import asyncio
+import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -45,9 +46,9 @@ class _Inbox:
 
 class MailServer:
     def __init__(self) -> None:
-        sock = reserve_socket()
-        self.port: int = sock.getsockname()[1]
-        sock.close()
+        # Held until the first start: a port closed now could come back from another bind.
+        self._sock: socket.socket | None = reserve_socket()
+        self.port: int = self._sock.getsockname()[1]
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: set[str] = set()
@@ -62,12 +63,20 @@ class MailServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._sock is not None:
+            sock, self._sock = self._sock, None
+            self._server = await loop.create_server(self._protocol, sock=sock)
+            return
+        # Back after a stop: the same port again.
         self._server = await loop.create_server(
             self._protocol, "127.0.0.1", self.port, reuse_address=True
         )
 
     async def stop(self) -> None:
         """Refuse new connections and drop the open ones (a mail server going down)."""
+        if self._sock is not None:  # never started
+            self._sock.close()
+            self._sock = None
         if self._server is None:
             return
         self._server.close()
