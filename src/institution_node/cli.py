@@ -90,7 +90,8 @@ def _serve(settings: NodeSettings) -> int:
     asyncio.run(_migrate(settings))
     app = create_app(settings)
     heap.settle()  # network_common/heap.py
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # Access lines come from the app once each answer is out (network_common.observability).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
 
 

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import quote
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -91,13 +92,38 @@ def _direct_local(request: Request) -> bool:
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+#: Where each request's access line goes (``RequestMeter``); the servers run uvicorn with its
+#: own access log off.
+ACCESS_LOG = logging.getLogger("network_common.access")
+
+
+def _access_line(scope: Scope, status: int) -> None:
+    """uvicorn's access line, word for word (``client - "METHOD path?query HTTP/v" status``,
+    the path quoted), for a request whose answer has gone out. uvicorn writes its line when
+    the answer starts, before the body is sent: ~0.1 ms of every request's latency."""
+    client = scope.get("client")
+    path = quote(scope["path"])
+    if scope.get("query_string"):
+        path = f"{path}?{scope['query_string'].decode('ascii', 'replace')}"
+    ACCESS_LOG.info(
+        '%s - "%s %s HTTP/%s" %d',
+        f"{client[0]}:{int(client[1])}" if client else "",
+        scope["method"],
+        path,
+        scope["http_version"],
+        status,
+    )
+
+
 class RequestMeter:
     """Counts and times requests by route path (known paths only, to bound cardinality);
-    the labelled series are looked up once each, not on every request."""
+    the labelled series are looked up once each, not on every request. With ``access_log``
+    each request also gets an access line, once its answer was sent (``_access_line``)."""
 
-    def __init__(self, metrics: Metrics, paths: frozenset[str]) -> None:
+    def __init__(self, metrics: Metrics, paths: frozenset[str], *, access_log: bool = True) -> None:
         self.metrics = metrics
         self.paths = paths
+        self.access_log = access_log
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
 
@@ -132,6 +158,8 @@ class RequestMeter:
             await app(scope, receive, send_wrapper)
         finally:
             self.record(scope["path"], scope["method"], status, time.perf_counter() - started)
+            if self.access_log and ACCESS_LOG.isEnabledFor(logging.INFO):
+                _access_line(scope, status)
 
 
 class MetricsMiddleware:

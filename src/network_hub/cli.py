@@ -41,7 +41,8 @@ def _serve(settings: HubSettings) -> int:
         return _serve_workers(settings)
     app = create_app(settings)
     heap.settle()  # network_common/heap.py
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # Access lines come from the app once each answer is out (network_common.observability).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
 
 
@@ -78,6 +79,7 @@ def _serve_workers(settings: HubSettings) -> int:
         port=settings.port,
         workers=settings.workers,
         log_config=None,
+        access_log=False,  # written by the app (network_common.observability)
     )
     return 0
 

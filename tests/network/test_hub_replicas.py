@@ -11,6 +11,7 @@ which also shows their migrations queueing on the migration lock).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -280,6 +281,13 @@ async def test_two_hub_replicas_behind_a_proxy_survive_one_being_killed(tmp_path
         finally:
             await engine.dispose()
         assert runs == 1
+
+        # Each request's access line, as the app writes it (uvicorn's own is off in `serve`).
+        lines = (tmp_path / "hub0.log").read_text().splitlines()  # the survivor's
+        survivor = [json.loads(line) for line in lines if line.startswith("{")]
+        access = [e["msg"] for e in survivor if e["logger"] == "network_common.access"]
+        assert any(m.endswith('"POST /graphql HTTP/1.1" 200') for m in access), access[:5]
+        assert not [e for e in survivor if e["logger"] == "uvicorn.access"]
     finally:
         for sock in hub_socks:
             sock.close()  # a second close does nothing

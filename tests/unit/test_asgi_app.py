@@ -4,6 +4,7 @@ metered like the rest, and an error escaping the endpoint is a GraphQL-shaped 50
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -117,3 +118,89 @@ async def test_an_error_after_the_answer_started_is_raised_to_the_server(
         ):
             await client.post("/graphql")
     assert count(metrics, "/graphql", "POST", 200) == 1
+
+
+class _SentSoFar(logging.Handler):
+    """Each access line with what the server had been handed of the answer by then."""
+
+    def __init__(self, sent: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.sent = sent
+        self.lines: list[tuple[str, list[str]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.getMessage(), list(self.sent)))
+
+
+@pytest.fixture
+def access_lines() -> Iterator[_SentSoFar]:
+    handler = _SentSoFar([])
+    logger = logging.getLogger("network_common.access")
+    level, logger.level = logger.level, logging.INFO
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def _asgi(app: App, scope_extra: dict[str, object], sent: list[str]) -> None:
+    scope: dict[str, object] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("10.0.0.7", 51234),
+        "server": ("127.0.0.1", 8000),
+        **scope_extra,
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(str(message["type"]))
+
+    await app(scope, receive, send)  # type: ignore[arg-type]
+
+
+async def test_the_access_line_is_uvicorns_and_written_once_the_answer_is_out(
+    access_lines: _SentSoFar,
+) -> None:
+    """uvicorn's own access log is off in ``serve`` (it writes before the body goes out)."""
+    from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
+
+    app, _endpoint, _metrics = build()
+    scope = {"path": "/graphql", "query_string": b"a=1&b=%22x%22", "method": "POST"}
+    await _asgi(app, scope, access_lines.sent)
+    odd = {"path": '/no where"\n', "query_string": b"", "method": "GET"}
+    await _asgi(app, odd, access_lines.sent)
+    [(line, sent_then), (odd_line, _)] = access_lines.lines
+    assert sent_then == ["http.response.start", "http.response.body"]
+    full = {"client": ("10.0.0.7", 51234), "http_version": "1.1"}
+    client = get_client_addr(full | scope)  # type: ignore[arg-type]
+    target = get_path_with_query_string(full | scope)  # type: ignore[arg-type]
+    expected = f'{client} - "POST {target} HTTP/1.1" 200'
+    assert line == expected == '10.0.0.7:51234 - "POST /graphql?a=1&b=%22x%22 HTTP/1.1" 200'
+    assert odd_line == '10.0.0.7:51234 - "GET /no%20where%22%0A HTTP/1.1" 404'
+
+
+async def test_a_failed_request_gets_its_500_line_and_a_quiet_meter_none(
+    access_lines: _SentSoFar,
+) -> None:
+    app, endpoint, _metrics = build()
+    endpoint.fail = "before"
+    await _asgi(app, {}, access_lines.sent)
+    assert [line for line, _ in access_lines.lines] == [
+        '10.0.0.7:51234 - "POST /graphql HTTP/1.1" 500'
+    ]
+    app.meter.access_log = False
+    await _asgi(app, {"client": None}, access_lines.sent)
+    assert len(access_lines.lines) == 1
