@@ -115,6 +115,7 @@ async def test_network_activity_filter_export_and_sign_out(
         (False, True),
     }, ledger
     await check_page(page)
+    await page.locator("#ledger").screenshot(path=str(SCREENSHOTS / "console-privacy-ledger.png"))
 
     # Sortable: "Due" descending puts the latest due date first.
     await page.click("th button[data-key=dueDate]")
