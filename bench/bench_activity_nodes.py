@@ -227,13 +227,19 @@ async def measure(
             staff = (await r.json())["access_token"]
         hub_headers = {"authorization": f"Bearer {staff}", "content-type": "application/json"}
 
-        async def hub_call() -> dict[str, Any]:
+        async def hub_raw() -> tuple[int, bytes]:
             async with session.post(f"{hub_url}/graphql", data=body, headers=hub_headers) as r:
-                answer: dict[str, Any] = json.loads(await r.read())
-                return answer
+                return r.status, await r.read()
+
+        async def hub_call() -> None:
+            # As a direct call is read: the bytes, checked for errors, not decoded (decoding
+            # the answer is the caller's work, on either side).
+            status, raw = await hub_raw()
+            if status != 200 or b'"errors"' in raw:
+                raise RuntimeError(f"hub: {raw[:300]!r}")
 
         for _ in range(200):
-            answer = await hub_call()
+            answer = json.loads((await hub_raw())[1])
             activity = (answer.get("data") or {}).get("networkActivity") or {}
             if activity.get("loanCount") == LOANS * len(members):
                 break
