@@ -98,18 +98,22 @@ ACCESS_LOG = logging.getLogger("network_common.access")
 
 
 def _access_line(scope: Scope, status: int) -> None:
-    """uvicorn's access line, word for word (``client - "METHOD path?query HTTP/v" status``,
-    the path quoted), for a request whose answer has gone out. uvicorn writes its line when
-    the answer starts, before the body is sent: ~0.1 ms of every request's latency."""
+    """uvicorn's access line (``client - "METHOD path?query HTTP/v" status``, the path
+    quoted) for a request whose answer has gone out, with only the names of the query's
+    parameters: their values can be patron data (a GraphQL GET's variables), which the logs
+    never hold. uvicorn writes its line when the answer starts, before the body is sent:
+    ~0.1 ms of every request's latency."""
     client = scope.get("client")
-    path = quote(scope["path"])
-    if scope.get("query_string"):
-        path = f"{path}?{scope['query_string'].decode('ascii', 'replace')}"
+    target = quote(scope["path"])
+    query = scope.get("query_string")
+    if query:
+        names = (part.split("=", 1)[0] for part in query.decode("latin-1").split("&"))
+        target = f"{target}?{'&'.join(quote(name) for name in names)}"
     ACCESS_LOG.info(
         '%s - "%s %s HTTP/%s" %d',
         f"{client[0]}:{int(client[1])}" if client else "",
         scope["method"],
-        path,
+        target,
         scope["http_version"],
         status,
     )
@@ -117,13 +121,12 @@ def _access_line(scope: Scope, status: int) -> None:
 
 class RequestMeter:
     """Counts and times requests by route path (known paths only, to bound cardinality);
-    the labelled series are looked up once each, not on every request. With ``access_log``
-    each request also gets an access line, once its answer was sent (``_access_line``)."""
+    the labelled series are looked up once each, not on every request. Each request also
+    gets an access line once its answer was sent (``_access_line``)."""
 
-    def __init__(self, metrics: Metrics, paths: frozenset[str], *, access_log: bool = True) -> None:
+    def __init__(self, metrics: Metrics, paths: frozenset[str]) -> None:
         self.metrics = metrics
         self.paths = paths
-        self.access_log = access_log
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
 
@@ -158,7 +161,7 @@ class RequestMeter:
             await app(scope, receive, send_wrapper)
         finally:
             self.record(scope["path"], scope["method"], status, time.perf_counter() - started)
-            if self.access_log and ACCESS_LOG.isEnabledFor(logging.INFO):
+            if ACCESS_LOG.isEnabledFor(logging.INFO):
                 _access_line(scope, status)
 
 
