@@ -9,9 +9,9 @@ import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from network_common import fast_rows
 from network_common.known_documents import cached_validation
-from network_hub.schema import fast_rows
-from network_hub.schema.fast_rows import FastRowsExecutionContext
+from network_hub.schema.fast_rows import HubRowsExecutionContext
 from network_hub.schema.schema import resolve_attribute
 
 ROWS: list[dict[str, Any]] = [
@@ -38,7 +38,7 @@ def build(fast: bool, rows: list[dict[str, Any]]) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         config=StrawberryConfig(default_resolver=resolve_attribute),
-        execution_context_class=FastRowsExecutionContext if fast else None,
+        execution_context_class=HubRowsExecutionContext if fast else None,
     )
 
 
@@ -93,7 +93,7 @@ async def test_a_null_in_a_non_null_field_errors_as_usual() -> None:
     assert fast.data == slow.data
 
 
-# --- the plain-tree walk (PLAIN_TREES): a whole answer object completed without graphql-core
+# --- the plain-tree walk (plain_trees): a whole answer object completed without graphql-core
 
 
 @strawberry.enum
@@ -161,7 +161,7 @@ def build_tree(fast: bool, value: Answer, *, keep_documents: bool = False) -> st
     return strawberry.Schema(
         query=Query,
         config=StrawberryConfig(default_resolver=resolve_attribute),
-        execution_context_class=FastRowsExecutionContext if fast else None,
+        execution_context_class=HubRowsExecutionContext if fast else None,
         extensions=[cached_validation()] if keep_documents else [],
     )
 
@@ -262,14 +262,14 @@ async def test_what_the_walk_does_not_handle_is_answered_as_graphql_core_does(
 
 def counting_plans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     made: list[int] = []
-    original = FastRowsExecutionContext._tree_plan
+    original = HubRowsExecutionContext._tree_plan
 
     def plan(self: Any, object_type: Any, field_details_list: Any) -> Any:
         if object_type.name == "NetworkActivity":  # not the nested types' plans
             made.append(1)
         return original(self, object_type, field_details_list)
 
-    monkeypatch.setattr(FastRowsExecutionContext, "_tree_plan", plan)
+    monkeypatch.setattr(HubRowsExecutionContext, "_tree_plan", plan)
     return made
 
 

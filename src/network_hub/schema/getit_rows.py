@@ -34,7 +34,9 @@ from graphql import (
 from graphql.error import GraphQLError
 from graphql.pyutils import Path, Undefined
 
-from .fast_rows import FastRowsExecutionContext, list_of
+from network_common.fast_rows import list_of
+
+from .fast_rows import HubRowsExecutionContext
 
 #: List item types whose values are Get It dict trees (see the module docstring).
 TREE_ROOT_TYPES = frozenset({"GetItRecord"})
@@ -60,7 +62,7 @@ class _GiveUp(Exception):
     """The tree needs the generic path (which reports whatever is wrong as usual)."""
 
 
-class GetItRowsExecutionContext(FastRowsExecutionContext):
+class GetItRowsExecutionContext(HubRowsExecutionContext):
     def complete_list_value(
         self,
         return_type: GraphQLList[GraphQLOutputType],

@@ -6,9 +6,12 @@ below; every root field must start with ``info.context.hub()``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import strawberry
 from strawberry.tools import merge_types
 
+from network_common.fast_rows import FastRowsExecutionContext
 from network_common.graphql_errors import GraphQLLimits, QuietSchema, standard_extensions
 
 from . import activity as activity_api
@@ -37,6 +40,14 @@ Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
 
 
+class NetworkExecutionContext(FastRowsExecutionContext):
+    """A patron's answer to the hub's ``networkActivity`` (its loans, requests and fees) is
+    walked, not completed field by field (``network_common/fast_rows.py``): ~0.36 ms of the
+    node's CPU for a typical patron. A test keeps every field under it plain."""
+
+    plain_trees: ClassVar[frozenset[str]] = frozenset({"PatronActivity"})
+
+
 def build_schema(
     *, introspection: bool = True, limits: GraphQLLimits | None = None
 ) -> strawberry.Schema:
@@ -45,6 +56,7 @@ def build_schema(
     return QuietSchema(
         query=Query,
         mutation=Mutation,
+        execution_context_class=NetworkExecutionContext,
         extensions=standard_extensions(introspection=introspection, limits=limits),
         hide_suggestions=not introspection,
     )
