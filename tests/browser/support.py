@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import axe_playwright_python
-from playwright.async_api import Browser, BrowserContext, Page, Route
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Route
 
 AXE_JS = (
     __import__("pathlib").Path(axe_playwright_python.__file__).parent / "axe.min.js"
@@ -139,3 +139,16 @@ async def sign_in(
         await page.fill("#password", password)
         await page.press("#password", "Enter")
     await page.wait_for_load_state()
+
+
+async def widget_frame(page: Page, path: str, *, signed_in: bool) -> Frame:
+    """The widget frame whose URL contains ``path`` (for a signed-in viewer: the frame that
+    was handed a token)."""
+    wanted = f"iframe[src*='{path}']" + (
+        "[src*='auth=1']" if signed_in else ":not([src*='auth=1'])"
+    )
+    handle = await page.wait_for_selector(wanted)
+    frame = await handle.content_frame()
+    assert frame is not None
+    await frame.wait_for_load_state()
+    return frame

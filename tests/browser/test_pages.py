@@ -29,6 +29,7 @@ from tests.browser.support import (
     check_page,
     offline_context,
     sign_in,
+    widget_frame,
 )
 from tests.network.test_getit import patron_token
 from tests.support.builders import api_key
@@ -285,21 +286,8 @@ async def test_walk_in_registration_then_loan(net: LiveNetwork, ctx: OfflineCont
     await expect(page.locator("#register-result .error")).to_be_visible()
 
 
-async def _frame(page: Page, path: str, *, signed_in: bool) -> Frame:
-    """The widget frame whose URL contains ``path`` (for a signed-in viewer: the frame that
-    was handed a token)."""
-    wanted = f"iframe[src*='{path}']" + (
-        "[src*='auth=1']" if signed_in else ":not([src*='auth=1'])"
-    )
-    handle = await page.wait_for_selector(wanted)
-    frame = await handle.content_frame()
-    assert frame is not None
-    await frame.wait_for_load_state()
-    return frame
-
-
 async def _widget(page: Page, *, signed_in: bool) -> Frame:
-    frame = await _frame(page, "/widget/getit", signed_in=signed_in)
+    frame = await widget_frame(page, "/widget/getit", signed_in=signed_in)
     await expect(frame.locator("#others-section")).to_be_visible()
     return frame
 
@@ -357,7 +345,7 @@ async def test_get_it_widget_anonymous_manual_register_and_auto(
     # The patron's own network account shows the request, naming the institution.
     await page.goto(discovery_url(net))
     await page.select_option("#viewer", "UNIA:P2")
-    account = await _frame(page, "/widget/account", signed_in=True)
+    account = await widget_frame(page, "/widget/account", signed_in=True)
     await expect(account.locator("#requests-section table")).to_be_visible()
     text = await account.inner_text("#requests-section")
     assert "University UNIB" in text
@@ -374,7 +362,7 @@ async def test_a_patrons_own_network_account(net: LiveNetwork, ctx: OfflineConte
     page = await ctx.page()
     await page.goto(discovery_url(net))
     await page.select_option("#viewer", "UNIA:L1")
-    account = await _frame(page, "/widget/account", signed_in=True)
+    account = await widget_frame(page, "/widget/account", signed_in=True)
     await expect(account.locator("#loans-section table")).to_be_visible()
     loans = await account.locator("#loans-section tbody tr").all_inner_texts()
     assert len(loans) == 5

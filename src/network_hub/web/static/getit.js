@@ -21,6 +21,8 @@
   var REQUEST = "mutation WidgetRequest($owner: String!, $inst: String!, $lib: String!, $record: String!, $key: String!) {" +
     " networkRequest(owner: $owner, pickupInstitution: $inst, pickupLibraryCode: $lib, recordId: $record, idempotencyKey: $key) {" +
     " title requestStatus pickupInstitution pickupLibraryName } }";
+  var ASK_HOME = "mutation WidgetResourceSharing($input: ResourceSharingRequestInput!, $key: String!) {" +
+    " requestResourceSharing(input: $input, idempotencyKey: $key) { title pickupLibraryCode } }";
   var STATUS = { ON_SHELF: "on the shelf", ON_LOAN: "on loan", IN_TRANSIT: "in transit", ON_HOLD_SHELF: "on the hold shelf" };
   var viewer = "ANONYMOUS";
   var messages = {};  // per member: the last action's sentence, kept across reloads of the view
@@ -105,7 +107,9 @@
       el("h3", null, section.institutionName));
     box.appendChild(count(section));
     if (section.access === "AVAILABILITY_ONLY") {
-      box.appendChild(el("p", { class: "hint" }, "Ask for it through your library’s resource sharing request."));
+      box.appendChild(el("p", { class: "hint" }, viewer === "PATRON"
+        ? "Ask your library for it through resource sharing (below)."
+        : "Ask for it through your library’s resource sharing request."));
     } else {
       if (section.holdings && section.holdings.length) box.appendChild(holdings(section));
       if (section.registerOption && viewer === "PATRON") {
@@ -128,6 +132,56 @@
       box.appendChild(el("p", { class: "outcome", role: "status" }, messages[section.institutionCode]));
     }
     return box;
+  }
+
+  // Resource sharing (DOMAIN §5, §8): where the patron's home shows another member as
+  // availability only, the patron asks their own library, which borrows it from a partner
+  // (requestResourceSharing; the home's staff send it on). One form for the record, not one
+  // per member: the request goes to the home, which picks the lender.
+  async function resourceSharing(homeCode) {
+    var body = $("rs-section").querySelector(".body");
+    body.textContent = "";
+    if (messages.rs) {
+      body.appendChild(el("p", { class: "outcome", role: "status" }, messages.rs));
+      return;
+    }
+    var libraries = [];
+    try {
+      libraries = (await W.gql(PICKUP, { member: homeCode })).pickupLibraries;
+    } catch (e) {
+      body.appendChild(el("p", { class: "error" }, e.message));
+      return;
+    }
+    var select = el("select", { id: "rs-pickup", name: "pickup" });
+    libraries.forEach(function (l) { select.appendChild(el("option", { value: l.code }, l.name)); });
+    var button = el("button", { type: "submit" }, "Ask your library for it");
+    var form = el("form", { class: "resource-sharing", "aria-label": "Ask your library for it" },
+      el("label", { for: "rs-pickup" }, "Pick it up at"), select, button);
+    var failed = el("p", { class: "outcome", role: "status", hidden: "" });
+    // One key per request: pressing again after a failure (the answer lost, say) is answered
+    // with the same request; another pickup place is another request.
+    var key = W.newKey();
+    select.addEventListener("change", function () { key = W.newKey(); });
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      button.disabled = true;
+      try {
+        var made = (await W.gql(ASK_HOME, { input: { recordId: record, pickupLibraryCode: select.value }, key: key })).requestResourceSharing;
+        messages.rs = "Your library has your request for “" + made.title + "”: it will ask another library for it. " +
+          "Pick it up at " + select.options[select.selectedIndex].text + " when you are told it has arrived.";
+        await resourceSharing(homeCode);
+        var outcome = body.querySelector(".outcome");
+        outcome.setAttribute("tabindex", "-1");
+        outcome.focus();
+      } catch (e) {
+        failed.textContent = e.message;
+        failed.hidden = false;
+        button.disabled = false;
+      }
+      W.reportHeight();
+    });
+    body.appendChild(form);
+    body.appendChild(failed);
   }
 
   async function load(focusMember) {
@@ -157,6 +211,11 @@
     others.textContent = "";
     others.appendChild(frag);
     $("others-section").hidden = rec.others.length === 0;
+    var askHome = viewer === "PATRON" && answer.homeInstitution && rec.others.some(function (o) {
+      return o.access === "AVAILABILITY_ONLY" && o.found;
+    });
+    if (askHome) await resourceSharing(answer.homeInstitution);
+    $("rs-section").hidden = !askHome;
     if (focusMember) {
       var target = others.querySelector('[data-member="' + focusMember + '"] select, [data-member="' + focusMember + '"] .outcome');
       if (target) { target.setAttribute("tabindex", target.tagName === "P" ? "-1" : null); target.focus(); }
