@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from institution_node.store.models import BorrowingRequest
 from network_demo.discovery import DiscoveryMember, SamplePatron, create_discovery_app
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.support import OfflineContext, axe_violations, offline_context, widget_frame
 from tests.support.builders import api_key, holding, record, two_library_institution
 from tests.support.network import LiveNetwork, RunningServer, reserve_socket, start_network
@@ -97,3 +98,6 @@ async def test_a_patron_asks_their_library_to_borrow_what_only_another_holds(
     assert await form.count() == 0  # asked once: no second request from this view
     assert await _borrowing(net) == [("Only At B", "only-b", "READY_TO_SEND")]
     assert await axe_violations(page, frame=frame) == []
+    await frame.locator("#getit").screenshot(
+        path=str(SCREENSHOTS / "widget-get-it-resource-sharing.png")
+    )

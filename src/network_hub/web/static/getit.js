@@ -9,7 +9,7 @@
   var root = document.getElementById("getit");
   var record = root.dataset.record, home = root.dataset.home || null;
   var SECTION = "institutionCode institutionName found available availableCount totalCount access " +
-    "registration registerOption requestable " +
+    "registration registerOption requestable resourceSharing " +
     "holdings { libraryCode libraryName location callNumber items { barcode status dueAt loanable " +
     "terms { loanPeriodDays renewalsAllowed requestable fees { kind amount currency } } } } " +
     "pickupPoints { institutionCode libraryCode libraryName }";
@@ -107,7 +107,7 @@
       el("h3", null, section.institutionName));
     box.appendChild(count(section));
     if (section.access === "AVAILABILITY_ONLY") {
-      box.appendChild(el("p", { class: "hint" }, viewer === "PATRON"
+      box.appendChild(el("p", { class: "hint" }, section.resourceSharing
         ? "Ask your library for it through resource sharing (below)."
         : "Ask for it through your library’s resource sharing request."));
     } else {
@@ -211,8 +211,9 @@
     others.textContent = "";
     others.appendChild(frag);
     $("others-section").hidden = rec.others.length === 0;
+    // Get It marks the members to ask for through the home (resourceSharing).
     var askHome = viewer === "PATRON" && answer.homeInstitution && rec.others.some(function (o) {
-      return o.access === "AVAILABILITY_ONLY" && o.found;
+      return o.resourceSharing && o.found;
     });
     if (askHome) await resourceSharing(answer.homeInstitution);
     $("rs-section").hidden = !askHome;
