@@ -1,6 +1,7 @@
 """Get It's resource sharing form in a real browser: home UNIA shows other members as
 availability only, so its signed-in patron asks their own library for a record only UNIB
-holds (``requestResourceSharing``); the request lands in UNIA's borrowing list."""
+holds (``requestResourceSharing``); the request lands in UNIA's borrowing list and shows in
+the patron's network account (``myResourceSharingRequests``)."""
 
 from __future__ import annotations
 
@@ -101,3 +102,14 @@ async def test_a_patron_asks_their_library_to_borrow_what_only_another_holds(
     await frame.locator("#getit").screenshot(
         path=str(SCREENSHOTS / "widget-get-it-resource-sharing.png")
     )
+
+    # The patron's network account lists what their library borrows for them.
+    await page.goto(net.extra_servers[0].url)
+    await page.select_option("#viewer", "UNIA:P1")
+    account = await widget_frame(page, "/widget/account", signed_in=True)
+    await expect(account.locator("#rs-section table")).to_be_visible()
+    rows = await account.locator("#rs-section tbody tr").all_inner_texts()
+    assert [r.split("\t")[:3] for r in rows] == [
+        ["Only At B", "your library is asking", "Law Library"]
+    ]
+    assert await axe_violations(page, frame=account) == []

@@ -127,3 +127,37 @@ async def test_who_may_ask_and_what_is_refused(net: LiveNetwork) -> None:
     too_long = {**WANTED, "title": "x" * 600}
     assert await _codes(net, {"input": too_long, "key": "k-6"}, patron) == ["INVALID_INPUT"]
     assert await _count(net) == 1
+
+
+MINE = (
+    "{ myResourceSharingRequests { institutionCode id status title pickupLibraryCode neededBy } }"
+)
+
+
+async def test_a_patron_reads_their_own_requests_and_nobody_elses(net: LiveNetwork) -> None:
+    patron = await patron_token(net, "P1")
+    assert (await net.hub_gql(MINE, {}, token=patron))["myResourceSharingRequests"] == []
+    first = (await net.hub_gql(ASK, {"input": WANTED, "key": "m-1"}, token=patron))[
+        "requestResourceSharing"
+    ]
+    later = {"recordId": "only-b", "pickupLibraryCode": "MAIN"}
+    second = (await net.hub_gql(ASK, {"input": later, "key": "m-2"}, token=patron))[
+        "requestResourceSharing"
+    ]
+    mine = (await net.hub_gql(MINE, {}, token=patron))["myResourceSharingRequests"]
+    assert mine == [second, first]  # newest first, each as it was answered when made
+    assert [r["title"] for r in mine] == ["Only At B", "A Book Only Others Hold"]
+    # Staff moved the first on: the patron sees its status now.
+    async with net.nodes["UNIA"].runtime.sessions() as session, session.begin():
+        row = await session.get_one(BorrowingRequest, first["id"])
+        row.status = "REQUEST_SENT"
+    mine = (await net.hub_gql(MINE, {}, token=patron))["myResourceSharingRequests"]
+    assert [r["status"] for r in mine] == ["READY_TO_SEND", "REQUEST_SENT"]
+    # Another patron of the same home sees none of them; staff and nobody read none.
+    other = await patron_token(net, "P2")
+    assert (await net.hub_gql(MINE, {}, token=other))["myResourceSharingRequests"] == []
+    staff = await net.staff_token("UNIA", api_key("unia-rs-manager"))
+    for token, code in ((staff, "FORBIDDEN"), (None, "UNAUTHENTICATED")):
+        with pytest.raises(GraphQLErrors) as caught:
+            await net.hub_gql(MINE, {}, token=token)
+        assert caught.value.codes == [code]

@@ -6,7 +6,14 @@ REQUEST = """
 mutation HubResourceSharingRequest($user: String!, $request: PatronResourceSharingInput!,
                                    $key: String!) {
   request: requestResourceSharing(homeUserId: $user, request: $request, idempotencyKey: $key) {
-    id status title pickupLibraryCode neededBy
+    id status title pickupLibraryCode pickupLibraryName neededBy
+  }
+}
+"""
+PATRON_REQUESTS = """
+query HubPatronBorrowingRequests($user: String!) {
+  requests: patronBorrowingRequests(homeUserId: $user) {
+    id status title pickupLibraryCode pickupLibraryName neededBy
   }
 }
 """

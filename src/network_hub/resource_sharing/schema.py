@@ -68,6 +68,7 @@ class ResourceSharingRequest:
     status: BorrowingStatus
     title: str
     pickupLibraryCode: str
+    pickupLibraryName: str | None
     neededBy: str | None
 
 
@@ -111,6 +112,15 @@ class NetworkRota:
 
 @strawberry.type
 class ResourceSharingQuery:
+    @strawberry.field(
+        description="The calling patron's own resource sharing requests at their home "
+        "institution, newest first (at most 50). Only for the patron themself."
+    )
+    async def my_resource_sharing_requests(self, info: HubInfo) -> list[ResourceSharingRequest]:
+        ctx = info.context
+        found: Any = await service.my_requests(runtime=ctx.runtime, principal=ctx.caller())
+        return found  # type: ignore[no-any-return]
+
     @strawberry.field(
         description="The other members holding an available copy of a network record, most "
         "available copies first: a rota for a borrowing request, from live availability. "

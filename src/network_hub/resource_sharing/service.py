@@ -63,6 +63,21 @@ async def request_resource_sharing(
     return {"institutionCode": home, **data["request"]}
 
 
+async def my_requests(*, runtime: HubRuntime, principal: Principal) -> list[dict[str, Any]]:
+    """The calling patron's own resource sharing requests at their home, newest first (the
+    home's answer, as it came); a home that cannot answer is MEMBER_UNAVAILABLE."""
+    if principal.kind != PrincipalKind.PATRON:
+        raise Forbidden("Only a patron sees their own resource sharing requests here")
+    home = principal.institution
+    data = await call(
+        runtime=runtime,
+        member=home,
+        document=documents.PATRON_REQUESTS,
+        variables={"user": principal.primary_id},
+    )
+    return [{"institutionCode": home, **r} for r in data["requests"]]
+
+
 async def record_title(*, runtime: HubRuntime, record_id: str, home: str) -> str | None:
     """The title another member gives the network record (asked all at once), if any."""
 

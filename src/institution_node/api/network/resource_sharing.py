@@ -63,6 +63,7 @@ class PatronBorrowingRequest:
     status: BorrowingStatus
     title: str
     pickup_library_code: str
+    pickup_library_name: str | None
     needed_by: str | None
 
     @classmethod
@@ -72,6 +73,7 @@ class PatronBorrowingRequest:
             status=BorrowingStatus(v.status),
             title=v.title,
             pickup_library_code=v.pickup_library_code,
+            pickup_library_name=v.pickup_library_name,
             needed_by=v.needed_by,
         )
 
@@ -97,6 +99,22 @@ class PartnerSyncReport:
     added: list[str]
     updated: list[str]
     deactivated: list[str]
+
+
+@strawberry.type
+class ResourceSharingQuery:
+    @strawberry.field(
+        description="Our patron's own borrowing requests (homeUserId: their primary id here), "
+        "newest first, at most 50: what the patron sees of them."
+    )
+    async def patron_borrowing_requests(
+        self, info: NetworkInfo, home_user_id: str
+    ) -> list[PatronBorrowingRequest]:
+        info.context.hub()
+        found = await info.context.read(
+            lambda session: service.requests_of_patron(session, patron_primary_id=home_user_id)
+        )
+        return [PatronBorrowingRequest.from_domain(v) for v in found]
 
 
 @strawberry.type

@@ -29,6 +29,7 @@ QUERIES: tuple[type, ...] = (
     linked_api.LinkedAccountsQuery,
     activity_api.ActivityQuery,
     fulfilment_api.FulfilmentQuery,
+    resource_sharing_api.ResourceSharingQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     linked_api.LinkedAccountsMutation,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from network_common.errors import InvalidInput, NotFound
 
 from ...domain.vocabulary import UserKind
-from ...store.models import User
+from ...store.models import BorrowingRequest, Library, User
 from ..idempotency import run_idempotent
 from . import borrowing, common
 from .messages import Bibliographic
@@ -55,6 +55,8 @@ class PatronBorrowing:
     title: str
     pickup_library_code: str
     needed_by: str | None
+    # None in an answer kept before the name was part of it (an idempotent replay).
+    pickup_library_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +107,9 @@ async def request_for_patron(
             title=request.title,
             pickup_library_code=ask.pickup_library_code,
             needed_by=request.needed_by.isoformat() if request.needed_by else None,
+            pickup_library_name=await session.scalar(
+                select(Library.name).where(Library.id == request.pickup_library_id)
+            ),
         ).to_dict()
 
     payload = {"patron": patron_primary_id, **asdict(ask)}
@@ -116,3 +121,40 @@ async def request_for_patron(
         action=action,
     )
     return PatronBorrowing(**result)
+
+
+#: The most requests a patron's list shows (newest first).
+MAX_PATRON_REQUESTS = 50
+
+
+async def requests_of_patron(
+    session: AsyncSession, *, patron_primary_id: str
+) -> list[PatronBorrowing]:
+    """The patron's own borrowing requests, newest first (at most ``MAX_PATRON_REQUESTS``),
+    as the patron sees them: no staff note, no partner. A patron unknown here has none."""
+    rows = await session.execute(
+        select(
+            BorrowingRequest.id,
+            BorrowingRequest.status,
+            BorrowingRequest.title,
+            Library.code,
+            Library.name,
+            BorrowingRequest.needed_by,
+        )
+        .join(User, User.id == BorrowingRequest.user_id)
+        .join(Library, Library.id == BorrowingRequest.pickup_library_id)
+        .where(User.primary_id == patron_primary_id, User.kind == UserKind.PATRON.value)
+        .order_by(BorrowingRequest.id.desc())
+        .limit(MAX_PATRON_REQUESTS)
+    )
+    return [
+        PatronBorrowing(
+            id=r.id,
+            status=r.status,
+            title=r.title,
+            pickup_library_code=r.code,
+            needed_by=r.needed_by.isoformat() if r.needed_by else None,
+            pickup_library_name=r.name,
+        )
+        for r in rows
+    ]

@@ -1,6 +1,8 @@
 // My network account: the signed-in patron's own loans, requests and fees at the other members
 // (each row naming its institution), from the hub's myNetworkAccount with the patron's token,
-// and their privacy ledger (privacyLedger): who saw their information, when and why.
+// their resource sharing requests at home (myResourceSharingRequests: what their own library
+// borrows for them from partners), and their privacy ledger (privacyLedger): who saw their
+// information, when and why.
 (function () {
   "use strict";
   var W = LFNW, el = W.el;
@@ -10,6 +12,14 @@
     " requests { institutionName title status pickupInstitution pickupLocation placedDate holdShelfExpiry }" +
     " fees { institutionName type balance currency owner } feeBalances { amount currency }" +
     " unavailable { institutionName message } } }";
+  var BORROWED = "query MyResourceSharing { myResourceSharingRequests { title status pickupLibraryCode pickupLibraryName neededBy } }";
+  var RS_STATUS = { READY_TO_SEND: "your library is asking", REQUEST_SENT: "asked of another library",
+    WILL_SUPPLY: "another library will send it", CONDITIONAL: "your library is checking the conditions",
+    CANCEL_REQUESTED: "being cancelled", SHIPPED: "on its way", RECEIVED: "arrived: ready to pick up",
+    LOANED_TO_PATRON: "on loan to you", RENEW_REQUESTED: "renewal asked", RENEWED_BY_PARTNER: "renewed",
+    RENEWAL_REJECTED: "renewal refused", RETURNED_BY_PATRON: "returned", RETURNED_TO_PARTNER: "returned",
+    COMPLETED: "done", CANCELLED: "cancelled", END_OF_ROTA: "no library could lend it",
+    REPORTED_LOST: "reported lost", DECLARED_LOST_BY_PARTNER: "declared lost" };
   var LEDGER = "query MyLedger { privacyLedger(first: 20) {" +
     " at kind actorKind actorInstitution actorId fromMember toMember fields purpose outcome } }";
   var KIND = { LINKED_ACCOUNT: "Account there made or updated", GETIT_REGISTRATION: "You registered",
@@ -74,6 +84,16 @@
       ["Library", "Type", "Owed to", "Balance"],
       a.fees.map(function (f) { return [f.institutionName, f.type, f.owner, f.balance + " " + f.currency]; })) : null,
       "No open fines or fees at other libraries.");
+    W.reportHeight();
+    try {
+      var borrowed = (await W.gql(BORROWED)).myResourceSharingRequests;
+      fill("rs-section", borrowed.length ? table("Resource sharing requests (" + borrowed.length + ")",
+        ["Title", "Status", "Pick up at", "Needed by"],
+        borrowed.map(function (r) { return [r.title, RS_STATUS[r.status] || r.status, r.pickupLibraryName || r.pickupLibraryCode, W.day(r.neededBy)]; })) : null,
+        "Your library is not borrowing anything for you.");
+    } catch (e) {
+      fill("rs-section", el("p", { class: "error" }, e.message));
+    }
     W.reportHeight();
     try {
       var entries = (await W.gql(LEDGER)).privacyLedger;
