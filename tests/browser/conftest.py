@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -59,3 +60,16 @@ async def browser() -> AsyncIterator[object]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def ctx(browser: Any) -> AsyncIterator[Any]:
+    """A fresh browser context per test (``support.OfflineContext``); it fails the test if a
+    page asked the internet for anything (every page works offline) or a request failed."""
+    from tests.browser.support import offline_context
+
+    context = await offline_context(browser)
+    yield context
+    await context.context.close()
+    assert context.outside == []
+    assert context.failures == []

@@ -1,5 +1,5 @@
 """What the browser tests share: contexts that refuse the outside world, axe-core in the page,
-a keyboard walk over every control, sign-in."""
+a keyboard walk over every control, sign-in, the widget frames and the discovery page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from urllib.parse import urlparse
 
 import axe_playwright_python
 from playwright.async_api import Browser, BrowserContext, Frame, Page, Route
+
+from network_demo.discovery import DiscoveryMember, SamplePatron, create_discovery_app
+from tests.support.builders import api_key
+from tests.support.network import LiveNetwork, RunningServer, reserve_socket
 
 AXE_JS = (
     __import__("pathlib").Path(axe_playwright_python.__file__).parent / "axe.min.js"
@@ -152,3 +156,23 @@ async def widget_frame(page: Page, path: str, *, signed_in: bool) -> Frame:
     assert frame is not None
     await frame.wait_for_load_state()
     return frame
+
+
+async def serve_discovery(
+    network: LiveNetwork, *, patrons: list[SamplePatron], records: list[tuple[str, str]]
+) -> str:
+    """The demo discovery page for ``network`` (each member's discovery key), served beside
+    it (closed with it); its URL."""
+    discovery = create_discovery_app(
+        hub_url=network.hub_url,
+        members=[
+            DiscoveryMember(code, node.name, node.url, api_key(f"{code.lower()}-discovery"))
+            for code, node in network.nodes.items()
+        ],
+        patrons=patrons,
+        records=records,
+    )
+    server = RunningServer(sock=reserve_socket(), app=discovery)
+    await server.start()
+    network.extra_servers.append(server)
+    return server.url

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Browser, Frame, Page, expect
 
 from institution_node.services.staff_access.users import set_password
-from network_demo.discovery import DiscoveryMember, SamplePatron, create_discovery_app
+from network_demo.discovery import SamplePatron
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.data import PASSWORD, members
 from tests.browser.support import (
@@ -28,12 +28,13 @@ from tests.browser.support import (
     axe_violations,
     check_page,
     offline_context,
+    serve_discovery,
     sign_in,
     widget_frame,
 )
 from tests.network.test_getit import patron_token
 from tests.support.builders import api_key
-from tests.support.network import LiveNetwork, RunningServer, reserve_socket, start_network
+from tests.support.network import LiveNetwork, start_network
 from tests.support.pickup_network import request_for_c
 
 pytestmark = [pytest.mark.network, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -46,29 +47,13 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveNet
     )
     async with network.nodes["UNIA"].runtime.sessions() as session:
         await set_password(session, primary_id="unia-admin", password=PASSWORD)
-    discovery = create_discovery_app(
-        hub_url=network.hub_url,
-        members=[
-            DiscoveryMember(code, node.name, node.url, api_key(f"{code.lower()}-discovery"))
-            for code, node in network.nodes.items()
-        ],
+    await serve_discovery(
+        network,
         patrons=[SamplePatron("UNIA", "P2", "P2 Reader"), SamplePatron("UNIA", "L1", "L1 Linked")],
         records=[("rec-1", "Title rec-1")],
     )
-    server = RunningServer(sock=reserve_socket(), app=discovery)
-    await server.start()
-    network.extra_servers.append(server)
     yield network
     await network.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def ctx(browser: Browser) -> AsyncIterator[OfflineContext]:
-    context = await offline_context(browser)
-    yield context
-    await context.context.close()
-    assert context.outside == []  # every page works offline: nothing asked of the internet
-    assert context.failures == []
 
 
 def discovery_url(net: LiveNetwork) -> str:

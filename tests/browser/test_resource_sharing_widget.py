@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 from sqlalchemy import select
 
 from institution_node.store.models import BorrowingRequest
-from network_demo.discovery import DiscoveryMember, SamplePatron, create_discovery_app
+from network_demo.discovery import SamplePatron
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.support import OfflineContext, axe_violations, offline_context, widget_frame
-from tests.support.builders import api_key, holding, record, two_library_institution
-from tests.support.network import LiveNetwork, RunningServer, reserve_socket, start_network
+from tests.browser.support import OfflineContext, axe_violations, serve_discovery, widget_frame
+from tests.support.builders import holding, record, two_library_institution
+from tests.support.network import LiveNetwork, start_network
 from tests.support.resource_sharing import rs_institution
 
 pytestmark = [pytest.mark.network, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -33,29 +33,13 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveNet
         [home, other],
         hub_settings={"member_timeout_seconds": 5.0},
     )
-    discovery = create_discovery_app(
-        hub_url=network.hub_url,
-        members=[
-            DiscoveryMember(code, node.name, node.url, api_key(f"{code.lower()}-discovery"))
-            for code, node in network.nodes.items()
-        ],
+    await serve_discovery(
+        network,
         patrons=[SamplePatron("UNIA", "P1", "P1 Reader")],
         records=[("only-b", "Only At B")],
     )
-    server = RunningServer(sock=reserve_socket(), app=discovery)
-    await server.start()
-    network.extra_servers.append(server)
     yield network
     await network.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def ctx(browser: Browser) -> AsyncIterator[OfflineContext]:
-    context = await offline_context(browser)
-    yield context
-    await context.context.close()
-    assert context.outside == []
-    assert context.failures == []
 
 
 async def _borrowing(net: LiveNetwork) -> list[tuple[str, str | None, str]]:

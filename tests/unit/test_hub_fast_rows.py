@@ -13,6 +13,7 @@ from network_common import fast_rows
 from network_common.known_documents import cached_validation
 from network_hub.schema.fast_rows import HubRowsExecutionContext
 from network_hub.schema.schema import resolve_attribute
+from tests.support.plain_trees import plain_tree_types
 
 ROWS: list[dict[str, Any]] = [
     {"barcode": "B1", "title": "One", "renewals": 2, "author": None, "extra": "ignored"},
@@ -325,25 +326,7 @@ async def test_a_selection_with_directives_is_planned_for_its_variables(
 
 
 def test_the_hubs_network_activity_answer_is_a_plain_tree() -> None:
-    """Every field under NetworkActivity is a plain attribute, so the walk applies (a field
-    given a resolver would silently send every query down the generic path)."""
-    from graphql import GraphQLObjectType, get_named_type
-
     from network_hub.schema.schema import build_schema
 
-    schema = build_schema()._schema
-    pending = [schema.get_type("NetworkActivity")]
-    seen: set[str] = set()
-    while pending:
-        object_type = pending.pop()
-        assert isinstance(object_type, GraphQLObjectType)
-        if object_type.name in seen:
-            continue
-        seen.add(object_type.name)
-        assert object_type.is_type_of is None
-        for name, field in object_type.fields.items():
-            assert fast_rows._plain(field), f"{object_type.name}.{name}"
-            named = get_named_type(field.type)
-            if isinstance(named, GraphQLObjectType):
-                pending.append(named)
+    seen = plain_tree_types(build_schema()._schema, "NetworkActivity")
     assert {"NetworkLoan", "MoneyAmount", "ActivityInstitution", "MemberUnavailable"} <= seen

@@ -10,7 +10,6 @@ from typing import Any, ClassVar, NewType
 
 import pytest
 import strawberry
-from graphql import GraphQLObjectType, get_named_type
 from strawberry.schema.config import StrawberryConfig
 
 from institution_node.api.network import schema as network_schema
@@ -19,6 +18,7 @@ from network_common import fast_rows
 from network_common.fast_rows import FastRowsExecutionContext
 from network_common.graphql_errors import QuietSchema, standard_extensions
 from network_hub.activity.upstream import NETWORK_ACTIVITY_QUERY
+from tests.support.plain_trees import plain_tree_types
 
 AT = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -226,21 +226,10 @@ async def test_a_leaf_coerced_to_nothing_is_graphql_cores_error() -> None:
 
 
 def test_the_nodes_patron_activity_is_a_plain_tree() -> None:
-    """Every field under PatronActivity is a plain attribute, so the walk applies (a field
-    given a resolver would silently send every call down the generic path)."""
     schema = network_schema.build_schema()._schema
-    pending = [schema.get_type("PatronActivity")]
-    seen: set[str] = set()
-    while pending:
-        object_type = pending.pop()
-        assert isinstance(object_type, GraphQLObjectType)
-        if object_type.name in seen:
-            continue
-        seen.add(object_type.name)
-        assert object_type.is_type_of is None
-        for name, field in object_type.fields.items():
-            assert fast_rows._plain(field), f"{object_type.name}.{name}"
-            named = get_named_type(field.type)
-            if isinstance(named, GraphQLObjectType):
-                pending.append(named)
-    assert seen == {"PatronActivity", "ActivityLoan", "ActivityRequest", "ActivityFee"}
+    assert plain_tree_types(schema, "PatronActivity") == {
+        "PatronActivity",
+        "ActivityLoan",
+        "ActivityRequest",
+        "ActivityFee",
+    }

@@ -1,0 +1,28 @@
+"""What keeps ``network_common/fast_rows.py``'s walk applying to a schema's answer type."""
+
+from __future__ import annotations
+
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+
+from network_common import fast_rows
+
+
+def plain_tree_types(schema: GraphQLSchema, root: str) -> set[str]:
+    """The object types under ``root``, each asserted plain (no ``is_type_of``, every field a
+    plain attribute: a field given a resolver would silently send every answer down the
+    generic path)."""
+    pending = [schema.get_type(root)]
+    seen: set[str] = set()
+    while pending:
+        object_type = pending.pop()
+        assert isinstance(object_type, GraphQLObjectType)
+        if object_type.name in seen:
+            continue
+        seen.add(object_type.name)
+        assert object_type.is_type_of is None
+        for name, field in object_type.fields.items():
+            assert fast_rows._plain(field), f"{object_type.name}.{name}"
+            named = get_named_type(field.type)
+            if isinstance(named, GraphQLObjectType):
+                pending.append(named)
+    return seen
