@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
 from network_common import fast_rows
@@ -26,3 +28,22 @@ def plain_tree_types(schema: GraphQLSchema, root: str) -> set[str]:
             if isinstance(named, GraphQLObjectType):
                 pending.append(named)
     return seen
+
+
+def counting_walk(monkeypatch: Any, answer_type: type) -> list[bool]:
+    """Records, per walk of a whole ``answer_type`` value, whether the walk completed it
+    (True) or gave up for the generic path (False)."""
+    done: list[bool] = []
+    original = fast_rows.walk
+
+    def walk(plan: Any, source: Any) -> Any:
+        value: Any = fast_rows._FALLBACK
+        try:
+            value = original(plan, source)
+            return value
+        finally:
+            if isinstance(source, answer_type):
+                done.append(value is not fast_rows._FALLBACK)
+
+    monkeypatch.setattr(fast_rows, "walk", walk)
+    return done

@@ -13,7 +13,7 @@ from network_common import fast_rows
 from network_common.known_documents import cached_validation
 from network_hub.schema.fast_rows import HubRowsExecutionContext
 from network_hub.schema.schema import resolve_attribute
-from tests.support.plain_trees import plain_tree_types
+from tests.support.plain_trees import counting_walk, plain_tree_types
 
 ROWS: list[dict[str, Any]] = [
     {"barcode": "B1", "title": "One", "renewals": 2, "author": None, "extra": "ignored"},
@@ -183,29 +183,11 @@ fragment Balances on Group { balances { amount currency } }
 """
 
 
-def counting_walk(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records, per walk of a whole answer, whether it completed it (not a fallback)."""
-    done: list[bool] = []
-    original = fast_rows.walk
-
-    def walk(plan: Any, source: Any) -> Any:
-        value: Any = fast_rows._FALLBACK
-        try:
-            value = original(plan, source)
-            return value
-        finally:
-            if isinstance(source, Answer):
-                done.append(value is not fast_rows._FALLBACK)
-
-    monkeypatch.setattr(fast_rows, "walk", walk)
-    return done
-
-
 @pytest.mark.parametrize("skip", [True, False])
 async def test_a_plain_tree_is_walked_to_the_same_answer(
     skip: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    done = counting_walk(monkeypatch)
+    done = counting_walk(monkeypatch, Answer)
     variables = {"skip": skip}
     fast = await build_tree(True, answer()).execute(TREE_QUERY, variable_values=variables)
     assert done == [True]  # the walk answered, graphql-core did not complete the object
@@ -226,7 +208,7 @@ async def test_a_plain_tree_is_walked_to_the_same_answer(
 async def test_a_field_with_a_resolver_takes_the_generic_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    done = counting_walk(monkeypatch)
+    done = counting_walk(monkeypatch, Answer)
     query = "{ activity { patronId computed total { amount } } }"
     fast = await build_tree(True, answer()).execute(query)
     assert done == []  # not planned at all
@@ -252,7 +234,7 @@ async def test_a_field_with_a_resolver_takes_the_generic_path(
 async def test_what_the_walk_does_not_handle_is_answered_as_graphql_core_does(
     changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    done = counting_walk(monkeypatch)
+    done = counting_walk(monkeypatch, Answer)
     fast = await build_tree(True, answer(**changes)).execute(TREE_QUERY, {"skip": False})
     assert done == [False]  # walked, gave up, the generic path answered
     slow = await build_tree(False, answer(**changes)).execute(TREE_QUERY, {"skip": False})

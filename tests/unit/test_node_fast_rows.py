@@ -12,13 +12,13 @@ import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from institution_node.api.network import activity as network_activity_api
 from institution_node.api.network import schema as network_schema
 from institution_node.services.network import activity as service
-from network_common import fast_rows
 from network_common.fast_rows import FastRowsExecutionContext
 from network_common.graphql_errors import QuietSchema, standard_extensions
 from network_hub.activity.upstream import NETWORK_ACTIVITY_QUERY
-from tests.support.plain_trees import plain_tree_types
+from tests.support.plain_trees import counting_walk, plain_tree_types
 
 AT = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -89,23 +89,6 @@ def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     return fast, slow
 
 
-def counting_walk(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    done: list[bool] = []
-    original = fast_rows.walk
-
-    def walk(plan: Any, source: Any) -> Any:
-        value: Any = fast_rows._FALLBACK
-        try:
-            value = original(plan, source)
-            return value
-        finally:
-            if type(source).__name__ == "PatronActivity":
-                done.append(value is not fast_rows._FALLBACK)
-
-    monkeypatch.setattr(fast_rows, "walk", walk)
-    return done
-
-
 VARIABLES = {"patrons": [{"homeInstitution": "UNIA", "homeUserId": "P1"}]}
 OTHER = """
 query ($skip: Boolean!) {
@@ -132,7 +115,7 @@ fragment L on ActivityLoan { title renewals loanLocation }
 async def test_the_walk_answers_as_graphql_core(
     query: str, variables: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    done = counting_walk(monkeypatch)
+    done = counting_walk(monkeypatch, network_activity_api.PatronActivity)
     fast, slow = schemas()
     answers = [patron(), patron(identity=service.Identity("UNIA", "P2"), loans=[], fees=[])]
     got = await fast.execute(query, variable_values=variables, context_value=Context(answers))
@@ -171,7 +154,7 @@ async def test_the_walk_answers_as_graphql_core(
 async def test_what_the_walk_does_not_handle_is_answered_as_graphql_core_does(
     changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    done = counting_walk(monkeypatch)
+    done = counting_walk(monkeypatch, network_activity_api.PatronActivity)
     fast, slow = schemas()
     answers = [patron(**changes)]
     got = await fast.execute(
