@@ -359,6 +359,16 @@ async def test_a_patrons_own_network_account(net: LiveNetwork, ctx: OfflineConte
     await account.locator("#account").screenshot(path=str(SCREENSHOTS / "widget-account.png"))
 
 
+async def test_the_widget_page_explains_embedding(net: LiveNetwork, ctx: OfflineContext) -> None:
+    page = await ctx.page()
+    await page.goto(f"{net.hub_url}/widget/")
+    await expect(page.locator("h1")).to_have_text("Get It widget")
+    text = await page.inner_text("main")
+    assert 'data-lfn-getit="nr-00011"' in text
+    assert "ask their own library to borrow the record for them" in text
+    await check_page(page)
+
+
 async def test_graphiql_loads_offline_on_the_hub_and_a_node(
     net: LiveNetwork, ctx: OfflineContext
 ) -> None:
