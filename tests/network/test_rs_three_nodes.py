@@ -26,14 +26,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from institution_node.jobs import outbox_delivery, resource_sharing_jobs
+from institution_node.jobs import resource_sharing_jobs
 from institution_node.services.resource_sharing.common import now
 from network_hub.resource_sharing.partners_sync import sync_partners
 from tests.support import rs_queries as q
 from tests.support.builders import api_key, holding, record
 from tests.support.network import LiveNetwork, NetworkNode, start_network
 from tests.support.nodes import GraphQLErrors
-from tests.support.resource_sharing import rs_institution
+from tests.support.resource_sharing import rs_institution, settle
 
 pytestmark = [pytest.mark.network, pytest.mark.asyncio(loop_scope="module")]
 
@@ -166,21 +166,6 @@ async def staff(net: LiveNetwork) -> dict[str, Staff]:
     }
 
 
-async def _settle(net: LiveNetwork) -> None:
-    """Run every node's outbox delivery until a whole round has nothing to send (a message
-    delivered may cause the next: an unfilled answer makes the borrower ask the next
-    partner). Each round sends at least one message, so the rounds are bounded."""
-    for _ in range(20):
-        handled = 0
-        for node in net.nodes.values():
-            report = await outbox_delivery(node.runtime, now=now())
-            assert (report.retried, report.failed) == (0, 0), (node.code, report)
-            handled += report.handled
-        if handled == 0:
-            return
-    raise AssertionError("the outboxes did not settle")
-
-
 def _statuses(request: dict[str, Any]) -> list[str]:
     return [h["toStatus"] for h in request["history"] if h["category"] == "STATUS"]
 
@@ -218,7 +203,7 @@ async def _shipped(net: LiveNetwork, staff: dict[str, Staff], story: str, lender
         "shipLendingRequest", lent["id"], deskCode="MAIN-DESK", barcode=f"{lender}-{story}"
     )
     assert shipped["status"] == "SHIPPED"
-    await _settle(net)
+    await settle(net)
     return str(lent["id"])
 
 
@@ -227,14 +212,14 @@ async def test_rejected_by_the_first_the_second_supplies(
 ) -> None:
     a, b, c = staff["UNIA"], staff["UNIB"], staff["UNIC"]
     made = await _ask(staff, "rota", ["UNIB", "UNIC"])
-    await _settle(net)
+    await settle(net)
     at_b = await b.lending_for("Three Nodes rota")
     assert (at_b["status"], at_b["partnerCode"]) == ("NEW", "UNIA")
     assert "UNFILL" in at_b["availableActions"]
 
     unfilled = await b.l_step("unfillLendingRequest", at_b["id"], reason="Not on shelf")
     assert unfilled["status"] == "UNFILLED"
-    await _settle(net)
+    await settle(net)
     # UNIA moved on to UNIC by itself: UNIC has the request, UNIB's is closed.
     asked = await a.borrowing(made["id"])
     assert (asked["status"], asked["partnerCode"]) == ("REQUEST_SENT", "UNIC")
@@ -246,21 +231,21 @@ async def test_rejected_by_the_first_the_second_supplies(
 
     supplying = await c.l_step("willSupplyLendingRequest", at_c["id"])
     assert supplying["status"] == "WILL_SUPPLY"
-    await _settle(net)
+    await settle(net)
     assert (await a.borrowing(made["id"]))["status"] == "WILL_SUPPLY"
 
     shipped = await c.l_step(
         "shipLendingRequest", at_c["id"], deskCode="MAIN-DESK", barcode="UNIC-rota"
     )
     assert (shipped["status"], shipped["itemBarcode"]) == ("SHIPPED", "UNIC-rota")
-    await _settle(net)
+    await settle(net)
     borrowed = await a.borrowing(made["id"])
     assert (borrowed["status"], borrowed["dueAt"]) == ("SHIPPED", shipped["dueAt"])
     assert "RECEIVE" in borrowed["availableActions"]
 
     received = await a.b_step("receiveBorrowingRequest", made["id"], deskCode="MAIN-DESK")
     assert received["status"] == "RECEIVED"
-    await _settle(net)
+    await settle(net)
     # UNIC hears of it (a message on its request; its state stays SHIPPED).
     at_c = await c.lending(at_c["id"])
     assert at_c["status"] == "SHIPPED"
@@ -273,11 +258,11 @@ async def test_every_partner_rejects_end_of_rota_and_a_letter(
     a = staff["UNIA"]
     before = await a.letters("P1")
     made = await _ask(staff, "end", ["UNIB", "UNIC"])
-    await _settle(net)
+    await settle(net)
     for lender in LENDERS:
         lent = await staff[lender].lending_for("Three Nodes end")
         await staff[lender].l_step("unfillLendingRequest", lent["id"], reason="Missing")
-        await _settle(net)
+        await settle(net)
         assert (await staff[lender].lending(lent["id"]))["status"] == "UNFILLED"
     ended = await a.borrowing(made["id"])
     assert (ended["status"], ended["partnerCode"]) == ("END_OF_ROTA", None)
@@ -293,7 +278,7 @@ async def test_conditions_accepted_the_request_goes_on(
 ) -> None:
     a, c = staff["UNIA"], staff["UNIC"]
     made = await _ask(staff, "cond-ok", ["UNIC"])
-    await _settle(net)
+    await settle(net)
     lent = await c.lending_for("Three Nodes cond-ok")
     reply_by = (now() + timedelta(days=3)).isoformat()
     conditional = await c.l_step(
@@ -304,7 +289,7 @@ async def test_conditions_accepted_the_request_goes_on(
         note="reading room only",
     )
     assert conditional["status"] == "CONDITIONAL"
-    await _settle(net)
+    await settle(net)
     asked = await a.borrowing(made["id"])
     assert asked["status"] == "CONDITIONAL"
     assert {"ACCEPT_CONDITIONS", "DECLINE_CONDITIONS"} <= set(asked["availableActions"])
@@ -314,13 +299,13 @@ async def test_conditions_accepted_the_request_goes_on(
 
     accepted = await a.b_step("acceptBorrowingConditions", made["id"], note="fine")
     assert accepted["status"] == "WILL_SUPPLY"
-    await _settle(net)
+    await settle(net)
     assert (await c.lending(lent["id"]))["status"] == "WILL_SUPPLY"
     shipped = await c.l_step(
         "shipLendingRequest", lent["id"], deskCode="MAIN-DESK", barcode="UNIC-cond-ok"
     )
     assert shipped["status"] == "SHIPPED"
-    await _settle(net)
+    await settle(net)
     assert (await a.borrowing(made["id"]))["status"] == "SHIPPED"
 
 
@@ -329,17 +314,17 @@ async def test_conditions_declined_the_next_partner_is_asked(
 ) -> None:
     a, b, c = staff["UNIA"], staff["UNIB"], staff["UNIC"]
     made = await _ask(staff, "cond-no", ["UNIC", "UNIB"])
-    await _settle(net)
+    await settle(net)
     lent = await c.lending_for("Three Nodes cond-no")
     reply_by = (now() + timedelta(days=3)).isoformat()
     await c.l_step("addLendingConditions", lent["id"], condition="FEE", replyBy=reply_by)
-    await _settle(net)
+    await settle(net)
     assert (await a.borrowing(made["id"]))["status"] == "CONDITIONAL"
 
     # Declining is a Cancel to UNIC (ISO 18626 has no decline) and the rota moves on.
     declined = await a.b_step("declineBorrowingConditions", made["id"], note="no fee")
     assert (declined["status"], declined["partnerCode"]) == ("REQUEST_SENT", "UNIB")
-    await _settle(net)
+    await settle(net)
     at_c = await c.lending(lent["id"])
     assert at_c["status"] == "CANCELLED"
     assert {"WILL_SUPPLY", "SHIP"}.isdisjoint(at_c["availableActions"])
@@ -359,7 +344,7 @@ async def test_conditions_not_answered_expire_at_reply_by(
 ) -> None:
     a, c = staff["UNIA"], staff["UNIC"]
     made = await _ask(staff, "cond-late", ["UNIC"])
-    await _settle(net)
+    await settle(net)
     lent = await c.lending_for("Three Nodes cond-late")
     reply_by = now() + timedelta(hours=2)
     await c.l_step(
@@ -368,7 +353,7 @@ async def test_conditions_not_answered_expire_at_reply_by(
         condition="LIBRARY_USE_ONLY",
         replyBy=reply_by.isoformat(),
     )
-    await _settle(net)
+    await settle(net)
     assert (await a.borrowing(made["id"]))["status"] == "CONDITIONAL"
 
     unic = net.nodes["UNIC"].runtime
@@ -381,7 +366,7 @@ async def test_conditions_not_answered_expire_at_reply_by(
     assert ("ALERT", "CONDITIONS_EXPIRED") in [
         (h["category"], h["kind"]) for h in expired["history"]
     ]
-    await _settle(net)
+    await settle(net)
     # UNIA hears it as unfilled: UNIC was its last partner.
     ended = await a.borrowing(made["id"])
     assert (ended["status"], ended["partnerCode"]) == ("END_OF_ROTA", None)
@@ -390,12 +375,12 @@ async def test_conditions_not_answered_expire_at_reply_by(
 async def test_reported_lost_by_the_borrower(net: LiveNetwork, staff: dict[str, Staff]) -> None:
     a, b = staff["UNIA"], staff["UNIB"]
     made = await _ask(staff, "lost-a", ["UNIB"])
-    await _settle(net)
+    await settle(net)
     lid = await _shipped(net, staff, "lost-a", "UNIB")
     await a.b_step("receiveBorrowingRequest", made["id"], deskCode="MAIN-DESK")
     reported = await a.b_step("reportBorrowingRequestLost", made["id"], note="gone from shelf")
     assert reported["status"] == "REPORTED_LOST"
-    await _settle(net)
+    await settle(net)
     # UNIB hears of it as a message kept on its request; it decides what to charge.
     at_b = await b.lending(lid)
     assert at_b["status"] == "SHIPPED"
@@ -405,7 +390,7 @@ async def test_reported_lost_by_the_borrower(net: LiveNetwork, staff: dict[str, 
 
     declared = await b.l_step("declareLendingRequestLost", lid, fee="40.00")
     assert declared["status"] == "LOST_AND_FEE_COMMUNICATED"
-    await _settle(net)
+    await settle(net)
     at_a = await a.borrowing(made["id"])
     assert at_a["status"] == "DECLARED_LOST_BY_PARTNER"
     assert "COMPLETE" in at_a["availableActions"]
@@ -414,12 +399,12 @@ async def test_reported_lost_by_the_borrower(net: LiveNetwork, staff: dict[str, 
 async def test_declared_lost_by_the_lender(net: LiveNetwork, staff: dict[str, Staff]) -> None:
     a, c = staff["UNIA"], staff["UNIC"]
     made = await _ask(staff, "lost-b", ["UNIC"])
-    await _settle(net)
+    await settle(net)
     lid = await _shipped(net, staff, "lost-b", "UNIC")
     declared = await c.l_step("declareLendingRequestLost", lid, fee="25.50", note="never came")
     assert declared["status"] == "LOST_AND_FEE_COMMUNICATED"
     assert "COMPLETE" in declared["availableActions"]
-    await _settle(net)
+    await settle(net)
     at_a = await a.borrowing(made["id"])
     assert at_a["status"] == "DECLARED_LOST_BY_PARTNER"
     assert at_a["activeNotes"] == 1
@@ -437,13 +422,13 @@ async def test_cancel_before_shipping_the_supplier_confirms(
 ) -> None:
     a, b = staff["UNIA"], staff["UNIB"]
     made = await _ask(staff, "cancel", ["UNIB"])
-    await _settle(net)
+    await settle(net)
     lent = await b.lending_for("Three Nodes cancel")
     await b.l_step("willSupplyLendingRequest", lent["id"])
-    await _settle(net)
+    await settle(net)
     asking = await a.b_step("cancelBorrowingRequest", made["id"], reason="patron found a copy")
     assert asking["status"] == "CANCEL_REQUESTED"
-    await _settle(net)
+    await settle(net)
     at_b = await b.lending(lent["id"])
     assert at_b["status"] == "CANCELLED"
     assert {"SHIP", "WILL_SUPPLY", "UNFILL"}.isdisjoint(at_b["availableActions"])
@@ -454,13 +439,13 @@ async def test_cancel_before_shipping_the_supplier_confirms(
 async def test_cancel_after_shipping_is_refused(net: LiveNetwork, staff: dict[str, Staff]) -> None:
     a, b = staff["UNIA"], staff["UNIB"]
     made = await _ask(staff, "late", ["UNIB"])
-    await _settle(net)
+    await settle(net)
     lid = await _shipped(net, staff, "late", "UNIB")
     assert "CANCEL" not in (await a.borrowing(made["id"]))["availableActions"]
     with pytest.raises(GraphQLErrors) as refused:
         await a.b_step("cancelBorrowingRequest", made["id"], reason="too late")
     assert refused.value.codes == ["ILLEGAL_TRANSITION"]
     assert "shipped" in refused.value.errors[0]["message"]
-    await _settle(net)
+    await settle(net)
     assert (await a.borrowing(made["id"]))["status"] == "SHIPPED"
     assert (await b.lending(lid))["status"] == "SHIPPED"

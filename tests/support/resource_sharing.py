@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from institution_node.jobs import outbox_delivery
 from institution_node.runtime import NodeRuntime
+from institution_node.services.resource_sharing.common import now
 from institution_node.services.resource_sharing.partners import (
     NetworkMemberInfo,
     sync_network_members,
@@ -15,6 +17,7 @@ from institution_node.store.models import History, OutboxMessage
 from network_common.tokens import Principal, RoleGrant
 from network_common.vocabulary import PrincipalKind, StaffRoleType
 from tests.support.builders import holding, record, staff, two_library_institution
+from tests.support.network import LiveNetwork
 
 
 def rs_institution(code: str, **settings: Any) -> dict[str, Any]:
@@ -96,3 +99,18 @@ def staff_principal(code: str) -> Principal:
         session_id="test",
         roles=tuple(RoleGrant(role, None, False) for role in StaffRoleType),
     )
+
+
+async def settle(net: LiveNetwork) -> None:
+    """Run every node's outbox delivery until a whole round has nothing to send (a message
+    delivered may cause the next: an unfilled answer makes the borrower ask the next
+    partner). Each round sends at least one message, so the rounds are bounded."""
+    for _ in range(20):
+        handled = 0
+        for node in net.nodes.values():
+            report = await outbox_delivery(node.runtime, now=now())
+            assert (report.retried, report.failed) == (0, 0), (node.code, report)
+            handled += report.handled
+        if handled == 0:
+            return
+    raise AssertionError("the outboxes did not settle")

@@ -24,6 +24,7 @@ def routes(
         Route("/staff/activity", pages.activity),
         Route("/staff/desk", pages.desk),
         Route("/staff/walk-in", pages.walk_in),
+        Route("/staff/resource-sharing", pages.resource_sharing),
         Route("/staff/api/graphql", gateway.HubGateway(graphql), methods=["GET", "POST"]),
         Route("/staff/api/member/graphql", gateway.member_gateway, methods=["POST"]),
         Route(

@@ -204,6 +204,7 @@ async def staff_root(request: Request) -> Response:
 activity = _console("activity.html", "activity.js")
 desk = _console("desk.html", "desk.js")
 walk_in = _console("walk_in.html", "walkin.js")
+resource_sharing = _console("resource_sharing.html", "rs.js")
 
 
 # --- embeddable pages ---------------------------------------------------------------------

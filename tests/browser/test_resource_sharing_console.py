@@ -1,0 +1,207 @@
+"""The console's resource sharing page in a real browser, two real nodes and the real ISO 18626
+wire between them: UNIA's operator creates a borrowing request for a patron and sends it to
+UNIB; UNIB's operator finds it on the lending side, supplies and ships it (a wrong desk is
+refused with the node's sentence, and nothing moves); UNIA's operator receives it with the
+keyboard only. Each step is one of the request's ``availableActions``; the messages go
+between the nodes by their outbox jobs (run by hand, so nothing waits on a timer).
+
+An operator scoped to another library sees none of it (UNIA keeps its libraries independent,
+DOMAIN §7), and one
+without a resource sharing role is told so instead of an empty list."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
+
+from institution_node.store.models import BorrowingRequest, LendingRequest
+from network_hub.resource_sharing.partners_sync import sync_partners
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.support import (
+    OfflineContext,
+    axe_violations,
+    check_page,
+    offline_context,
+    sign_in,
+)
+from tests.support.builders import api_key, holding, record
+from tests.support.network import LiveNetwork, start_network
+from tests.support.resource_sharing import rs_institution, settle
+
+pytestmark = [pytest.mark.network, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+TITLE = "Lent Through The Console"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveNetwork]:
+    lender = rs_institution("UNIB")
+    lender["records"].append(record("rs-console", title=TITLE, holdings=[holding("MAIN", "B-C1")]))
+    network = await start_network(
+        tmp_path_factory.mktemp("rs-console"),
+        [rs_institution("UNIA", fulfillment_independence_model="FULL"), lender],
+        node_settings={"jobs_enabled": False},
+    )
+    await sync_partners(runtime=network.hub_runtime)  # the members become partners
+    yield network
+    await network.close()
+
+
+async def _page(ctx: OfflineContext, net: LiveNetwork, code: str, who: str) -> Page:
+    page = await ctx.page()
+    await sign_in(page, net.hub_url, code, api_key=api_key(f"{code.lower()}-{who}"))
+    await page.goto(f"{net.hub_url}/staff/resource-sharing")
+    await expect(page.locator("#list-caption")).to_contain_text("Borrowing requests")
+    return page
+
+
+async def _status(net: LiveNetwork, code: str, model: type) -> list[tuple[str, str]]:
+    async with net.nodes[code].runtime.sessions() as session:
+        rows = await session.execute(select(model.title, model.status))
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def _step(page: Page, summary: str, **fields: str) -> None:
+    """Open a step's form, fill it and send it."""
+    await page.click(f"#actions summary:has-text('{summary}')")
+    form = page.locator("#actions details[open] form")
+    for name, value in fields.items():
+        await form.locator(f"[name={name}]").fill(value)
+    await form.locator("button").click()
+
+
+async def test_borrow_lend_ship_and_receive_through_the_console(
+    net: LiveNetwork, ctx: OfflineContext, browser: Browser
+) -> None:
+    lender = await offline_context(browser)  # UNIB's operator, in a browser of their own
+    try:
+        await _story(net, ctx, lender)
+    finally:
+        await lender.context.close()
+    assert lender.outside == []
+    assert lender.failures == []
+
+
+async def _story(net: LiveNetwork, ctx: OfflineContext, lender: OfflineContext) -> None:
+    a = await _page(ctx, net, "UNIA", "rs-manager")
+    await expect(a.locator("#list-caption")).to_contain_text("0 of 0")
+    assert await a.locator("#empty").is_visible()
+
+    # A new request: nothing typed is refused in the page, then one sent to UNIB.
+    await a.click("#new-borrowing")
+    await expect(a.locator("#create-heading")).to_be_focused()
+    await a.click("text=Create the request")
+    await expect(a.locator("#create-result")).to_have_text("Give the patron ID and title first.")
+    assert await _status(net, "UNIA", BorrowingRequest) == []
+    await a.fill("#create-patron", "P1")
+    await a.select_option("#create-pickup", label="Law Library")
+    await a.fill("#create-title", TITLE)
+    await a.fill("#create-record", "rs-console")
+    await a.select_option("#create-ask", label="Only University UNIB")
+    await a.click("text=Create the request")
+    outcome = a.locator("#step-outcome")
+    await expect(outcome).to_have_text(
+        "Created and sent to University UNIB. Now sent to the partner."
+    )
+    await expect(outcome).to_be_focused()
+    assert await a.locator("#create-form").is_hidden()
+    await expect(a.locator("#rs-rows tbody tr")).to_have_count(1)
+    row = await a.locator("#rs-rows tbody tr td").all_inner_texts()
+    assert row[:5] == [
+        TITLE,
+        "P1 Reader (P1)",
+        "University UNIB",
+        "Sent to the partner",
+        "Law Library",
+    ]
+    assert await _status(net, "UNIA", BorrowingRequest) == [(TITLE, "REQUEST_SENT")]
+    await settle(net)
+
+    # UNIB's operator: the lending side has it as new.
+    b = await _page(lender, net, "UNIB", "rs-manager")
+    await b.click("[data-side=lending]")
+    await expect(b.locator("#list-caption")).to_contain_text("Lending requests")
+    await expect(b.locator("#rs-rows tbody tr")).to_have_count(1)
+    await b.click(f"#rs-rows button:has-text('{TITLE}')")
+    await expect(b.locator("#detail-heading")).to_have_text(f"{TITLE} · New")
+    await expect(b.locator("#detail-heading")).to_be_focused()
+    assert "Partner\nUniversity UNIA (their request" in await b.inner_text("#detail-fields")
+    summaries = await b.locator("#actions summary").all_inner_texts()
+    assert {"Will supply", "Supply on conditions", "Reject (unfilled)"} <= set(summaries)
+    await check_page(b)
+
+    await _step(b, "Will supply", barcode="B-C1")
+    await expect(b.locator("#step-outcome")).to_have_text("Will supply: done. Now will supply.")
+    await _step(b, "Ship to the partner", deskCode="NO-SUCH-DESK")
+    refused = b.locator("#step-outcome.error")
+    await expect(refused).to_be_visible()
+    await expect(refused).to_be_focused()
+    assert "NO-SUCH-DESK" in await refused.inner_text()
+    assert await _status(net, "UNIB", LendingRequest) == [(TITLE, "WILL_SUPPLY")]
+    await b.fill("#step-ship-deskCode", "MAIN-DESK")
+    await b.click("#actions details[open] button")
+    await expect(b.locator("#step-outcome")).to_have_text("Ship to the partner: done. Now shipped.")
+    history = await b.locator("#history li").all_inner_texts()
+    assert any("Will supply → Shipped" in h for h in history), history
+    assert await _status(net, "UNIB", LendingRequest) == [(TITLE, "SHIPPED")]
+    await settle(net)
+
+    # Back at UNIA: shipped; received at the desk with the keyboard alone.
+    await a.reload()
+    await a.click(f"#rs-rows button:has-text('{TITLE}')")
+    await expect(a.locator("#detail-heading")).to_have_text(f"{TITLE} · Shipped")
+    receive = a.locator("#actions summary:has-text('Receive it at a desk')")
+    await receive.focus()
+    await a.keyboard.press("Enter")
+    await a.keyboard.press("Tab")
+    await expect(a.locator("#step-receive-deskCode")).to_be_focused()
+    await a.keyboard.type("LAW-DESK")
+    await a.keyboard.press("Enter")
+    await expect(a.locator("#step-outcome")).to_have_text(
+        "Receive it at a desk: done. Now received."
+    )
+    assert await _status(net, "UNIA", BorrowingRequest) == [(TITLE, "RECEIVED")]
+    history = await a.locator("#history li").all_inner_texts()
+    assert [h.split(" · ")[2] for h in history if " · Status · " in h] == [
+        "Created, ready to send",
+        "Ready to send → Sent to the partner",
+        "Sent to the partner → Will supply",
+        "Will supply → Shipped",
+        "Shipped → Received",
+    ]
+    assert await axe_violations(a) == []
+    await a.screenshot(path=str(SCREENSHOTS / "console-resource-sharing.png"), full_page=True)
+
+    # The status facet narrows the list; its counts are the node's.
+    options = await a.locator("#status-filter option").all_inner_texts()
+    assert options == ["All statuses", "Received (1)"]
+    await a.check("#notes-filter")
+    await expect(a.locator("#empty")).to_be_visible()
+    await a.uncheck("#notes-filter")
+    await expect(a.locator("#rs-rows tbody tr")).to_have_count(1)
+
+
+async def test_another_librarys_operator_sees_none_of_it(
+    net: LiveNetwork, ctx: OfflineContext
+) -> None:
+    page = await _page(ctx, net, "UNIA", "rs-main")
+    await expect(page.locator("#list-caption")).to_contain_text("0 of 0")
+    assert await page.locator("#refusal").is_hidden()
+
+
+async def test_an_operator_without_a_resource_sharing_role_is_told(
+    net: LiveNetwork, ctx: OfflineContext
+) -> None:
+    page = await ctx.page()
+    await page.goto(f"{net.hub_url}/staff/resource-sharing")  # no session yet: sign in first
+    assert page.url == f"{net.hub_url}/staff/sign-in"
+    await sign_in(page, net.hub_url, "UNIA", api_key=api_key("unia-law-op"))
+    await page.goto(f"{net.hub_url}/staff/resource-sharing")
+    refusal = page.locator("#refusal")
+    await expect(refusal).to_be_visible()
+    assert "resource sharing" in (await refusal.inner_text()).lower()
+    assert await page.locator("#rs-rows tbody tr").count() == 0
