@@ -27,7 +27,7 @@ def cases(secret: str) -> list[tuple[str, bytes, dict[str, str], str]]:
         ),
         (
             "unsupported service",
-            ncip.message("DeleteItem", ncip.item_xml("UNIB-R1"), auth=secret),
+            ncip.message("LookupItem", ncip.item_xml("UNIB-R1"), auth=secret),
             {},
             "Unsupported Service",
         ),

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.lending import LendingStatus
 from ..services.resource_sharing import common, lending
 from ..services.resource_sharing.lending import PartnerAsk
 from ..services.resource_sharing.messages import Bibliographic
-from ..store.models import BibRecord, Item, LendingRequest, Partner
+from ..store.models import BibRecord, BorrowingRequest, Item, LendingRequest, Partner
 from .messages import CheckOutItem, Ident, RequestItem
 from .problems import NcipProblem, ProblemType
 
@@ -78,6 +78,39 @@ async def by_item(
         query.order_by(LendingRequest.id.desc()).limit(1)
     )
     return row
+
+
+async def borrowed(
+    session: AsyncSession, *, partner_id: int, item: Ident, request: Ident | None = None
+) -> BorrowingRequest | None:
+    """The broker's borrowing request (made by its AcceptItem) that a later message names:
+    by the broker's request id when one is given; else by the item, our temporary copy (its
+    barcode, which the request keeps once the copy is gone) or the lender's item id as
+    AcceptItem gave it. A copy of our own collection names none: it is the lending side's."""
+    mine = BorrowingRequest.partner_id == partner_id
+    if request is not None:
+        return await session.scalar(
+            select(BorrowingRequest).where(
+                mine, BorrowingRequest.partner_request_id == request.value
+            )
+        )
+    copy = await session.scalar(select(Item.id).where(Item.barcode == item.value))
+    if copy is not None:
+        return await session.scalar(
+            select(BorrowingRequest).where(mine, BorrowingRequest.temp_item_id == copy)
+        )
+    return await session.scalar(
+        select(BorrowingRequest)
+        .where(
+            mine,
+            or_(
+                BorrowingRequest.item_barcode == item.value,
+                BorrowingRequest.partner_item_id == item.value,
+            ),
+        )
+        .order_by(BorrowingRequest.id.desc())
+        .limit(1)
+    )
 
 
 def unknown_request(ident: Ident | None) -> NcipProblem:

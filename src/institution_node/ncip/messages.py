@@ -102,6 +102,12 @@ class CheckInItem:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteItem:
+    header: Header
+    item_id: Ident
+
+
+@dataclass(frozen=True, slots=True)
 class CancelRequestItem:
     header: Header
     user: UserRef | None
@@ -133,6 +139,7 @@ Message = (
     | RequestItem
     | CheckOutItem
     | CheckInItem
+    | DeleteItem
     | CancelRequestItem
     | RenewItem
     | LookupUser
@@ -328,6 +335,10 @@ def _check_in_item(service: Any) -> CheckInItem:
     )
 
 
+def _delete_item(service: Any) -> DeleteItem:
+    return DeleteItem(header=_header(service), item_id=_required_ident(service, "ItemId", "Item"))
+
+
 def _cancel_request_item(service: Any) -> CancelRequestItem:
     request_id = _optional_ident(service, "RequestId", "Request")
     item_id = _optional_ident(service, "ItemId", "Item")
@@ -373,6 +384,7 @@ DECODERS: dict[str, Callable[[Any], Message]] = {
     "RequestItem": _request_item,
     "CheckOutItem": _check_out_item,
     "CheckInItem": _check_in_item,
+    "DeleteItem": _delete_item,
     "CancelRequestItem": _cancel_request_item,
     "RenewItem": _renew_item,
     "LookupUser": _lookup_user,

@@ -104,6 +104,10 @@ _SERVICE_SCHEMES: dict[str, tuple[str, frozenset[ProblemType]]] = {
         "checkinitemprocessingerror.scm",
         frozenset({P.ELEMENT_RULE_VIOLATED, P.UNKNOWN_ITEM, P.ITEM_NOT_CHECKED_OUT}),
     ),
+    "DeleteItem": (
+        "deleteitemprocessingerror.scm",
+        frozenset({P.ELEMENT_RULE_VIOLATED, P.UNKNOWN_ITEM}),
+    ),
     "RenewItem": (
         "renewitemprocessingerror.scm",
         frozenset(

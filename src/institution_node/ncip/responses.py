@@ -23,6 +23,7 @@ ANSWERED = frozenset(
         "RequestItem",
         "CheckOutItem",
         "CheckInItem",
+        "DeleteItem",
         "CancelRequestItem",
         "RenewItem",
         "LookupUser",
@@ -161,6 +162,16 @@ def check_in_item(parties: Parties, *, item_id: Ident, user_id: Ident | None) ->
             _header("ResponseHeader", parties),
             ident("ItemId", "Item", item_id),
             ident("UserId", "User", user_id) if user_id is not None else None,
+        )
+    )
+
+
+def delete_item(parties: Parties, *, item_id: Ident) -> Any:
+    return message(
+        element(
+            "DeleteItemResponse",
+            _header("ResponseHeader", parties),
+            ident("ItemId", "Item", item_id),
         )
     )
 
