@@ -5,17 +5,20 @@ members that did not answer are asked again after RETRY_SECONDS. Between runs th
 feeds (HUB_LINK_FEED_SECONDS, services/index_sync.py) keep the index fresh in every replica;
 a member the feed poller finds being synced here is left to this sync. ``partner-sync``
 (each member's resource sharing directory from the network file) runs on the index sync's
-schedule. With several replicas one of them runs each per period (the kernel's scheduler
-holds a lock in the hub's database).
+schedule. ``ledger-retention`` (with HUB_LEDGER_RETENTION_DAYS) removes the privacy
+ledger's rows older than that, hourly and at start-up (ledger/retention.py). With several
+replicas one of them runs each per period (the kernel's scheduler holds a lock in the hub's
+database).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from network_common.jobs import Job, RunAgain, Scheduler
 from network_common.observability import JobMetrics
 
+from .ledger.retention import prune
 from .resource_sharing.partners_sync import sync_partners
 from .runtime import HubRuntime
 from .services.index_sync import sync_index
@@ -23,6 +26,8 @@ from .store.models import JOB_RUN
 
 #: How soon a sync that missed members is tried again.
 RETRY_SECONDS = 30.0
+#: How often the ledger's old rows are looked for.
+RETENTION_SECONDS = 3600.0
 
 
 def build_scheduler(*, runtime: HubRuntime) -> Scheduler:
@@ -44,6 +49,11 @@ def build_scheduler(*, runtime: HubRuntime) -> Scheduler:
         reports = await sync_partners(runtime=runtime)
         return RunAgain(retry) if any(r is None for r in reports.values()) else None
 
+    async def ledger_retention(*, now: datetime) -> None:
+        await prune(runtime.sessions, older_than=now - timedelta(days=s.ledger_retention_days))
+
+    if s.ledger_retention_days > 0:
+        scheduler.add(Job("ledger-retention", interval=RETENTION_SECONDS, run=ledger_retention))
     at_start = s.sync_index_on_start
     if at_start or s.index_sync_seconds > 0:
         scheduler.add(

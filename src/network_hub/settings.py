@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from network_common.query_limits import GraphQLLimits
@@ -73,11 +73,24 @@ class HubSettings(BaseSettings):
     #: (docs/PRIVACY_LEDGER.md); more are refused with RATE_LIMITED.
     walk_in_lookups_per_window: int = Field(default=20, ge=1)
     walk_in_lookup_window_seconds: float = Field(default=900.0, gt=0)
+    #: Days the privacy ledger keeps a row (docs/PRIVACY_LEDGER.md); 0 = for ever. At least
+    #: the walk-in window, whose rate limit counts the ledger's rows.
+    ledger_retention_days: int = Field(default=0, ge=0)
     #: Linked-account index look-ups kept in memory per hub process (LRU; every write and
     #: feed change this process applies forgets what it touches: store/index_cache.py).
     index_cache_keys: int = Field(default=50_000, ge=1)
     #: Sync the linked-account index when the app starts.
     sync_index_on_start: bool = True
+
+    @model_validator(mode="after")
+    def _retention_covers_the_walk_in_window(self) -> HubSettings:
+        kept = self.ledger_retention_days * 86_400
+        if kept and kept < self.walk_in_lookup_window_seconds:
+            raise ValueError(
+                "HUB_LEDGER_RETENTION_DAYS must keep the ledger at least as long as "
+                "HUB_WALK_IN_LOOKUP_WINDOW_SECONDS (its rate limit counts the ledger's rows)"
+            )
+        return self
 
     def graphql_limits(self) -> GraphQLLimits:
         return GraphQLLimits(
