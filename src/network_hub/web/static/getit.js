@@ -22,7 +22,7 @@
     " networkRequest(owner: $owner, pickupInstitution: $inst, pickupLibraryCode: $lib, recordId: $record, idempotencyKey: $key) {" +
     " title requestStatus pickupInstitution pickupLibraryName } }";
   var ASK_HOME = "mutation WidgetResourceSharing($input: ResourceSharingRequestInput!, $key: String!) {" +
-    " requestResourceSharing(input: $input, idempotencyKey: $key) { title pickupLibraryCode } }";
+    " requestResourceSharing(input: $input, idempotencyKey: $key) { title pickupLibraryName } }";
   var STATUS = { ON_SHELF: "on the shelf", ON_LOAN: "on loan", IN_TRANSIT: "in transit", ON_HOLD_SHELF: "on the hold shelf" };
   var viewer = "ANONYMOUS";
   var messages = {};  // per member: the last action's sentence, kept across reloads of the view
@@ -168,7 +168,8 @@
       try {
         var made = (await W.gql(ASK_HOME, { input: { recordId: record, pickupLibraryCode: select.value }, key: key })).requestResourceSharing;
         messages.rs = "Your library has your request for “" + made.title + "”: it will ask another library for it. " +
-          "Pick it up at " + select.options[select.selectedIndex].text + " when you are told it has arrived.";
+          "Pick it up at " + (made.pickupLibraryName || select.options[select.selectedIndex].text) +
+          " when you are told it has arrived.";
         await resourceSharing(homeCode);
         var outcome = body.querySelector(".outcome");
         outcome.setAttribute("tabindex", "-1");
