@@ -26,7 +26,7 @@ from ..services.resource_sharing.messages import Bibliographic
 from ..store.models import BorrowingRequest, Library, Partner, User
 from . import once
 from .endpoint import Exchange
-from .handlers import rid
+from .handlers import note_message, rid
 from .messages import AcceptItem, Ident
 from .problems import NcipProblem, ProblemType
 from .responses import accept_item
@@ -53,16 +53,7 @@ class ItemAcceptance:
             )
             if request is None:
                 request = await _accept(session, partner, m)
-            common.history(
-                session,
-                category=common.HistoryCategory.MESSAGE_IN,
-                kind="NCIP:AcceptItem",
-                actor=common.Actor(partner=partner),
-                borrowing_id=request.id,
-                partner_id=partner.id,
-                note=f"From {exchange.caller.agency_id} about {m.request_id.value}",
-                payload={"protocol": "NCIP", "service": "AcceptItem", "outcome": "ok"},
-            )
+            note_message(session, exchange, request, partner)
             await session.flush()
             answer = accept_item(
                 exchange.parties,

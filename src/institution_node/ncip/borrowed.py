@@ -29,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from network_common.errors import Conflict, ErrorCode
 
 from ..services.resource_sharing import borrowing_loans, common
-from ..store.models import BorrowingRequest, Partner
+from ..store.models import Partner
 from . import finding, messages, once, responses
 from .endpoint import Exchange, Handler
-from .handlers import rid
+from .handlers import note_message, rid
 from .messages import Ident
 from .problems import NcipProblem, ProblemType
 from .responses import Parties
@@ -119,25 +119,10 @@ class BorrowedItems:
                     element="ItemId/ItemIdentifierValue",
                     value=item.value,
                 ) from exc
-            _note(session, exchange, request, partner)
+            note_message(session, exchange, request, partner)
             await session.flush()
             return serialize(answer(exchange.parties, item)), None
 
         return await once.served_once(
             self.sessions, partner_id=exchange.caller.partner_id, key=key, work=work
         )
-
-
-def _note(
-    session: AsyncSession, exchange: Exchange, request: BorrowingRequest, partner: Partner
-) -> None:
-    common.history(
-        session,
-        category=common.HistoryCategory.MESSAGE_IN,
-        kind=f"NCIP:{exchange.service}",
-        actor=common.Actor(partner=partner),
-        borrowing_id=request.id,
-        partner_id=partner.id,
-        note=f"From {exchange.caller.agency_id} about {request.partner_request_id}",
-        payload={"protocol": "NCIP", "service": exchange.service, "outcome": "ok"},
-    )

@@ -33,7 +33,7 @@ from ..services.requests.placement import free_on_shelf
 from ..services.resource_sharing import common, lending, lending_loans
 from ..services.resource_sharing.lending import PartnerAsk
 from ..services.resource_sharing.messages import Bibliographic
-from ..store.models import Item, LendingRequest, Loan, Partner
+from ..store.models import BorrowingRequest, Item, LendingRequest, Loan, Partner
 from . import finding, messages, once, responses
 from .endpoint import Exchange, Handler
 from .messages import Ident
@@ -53,15 +53,20 @@ def rid(ident: Ident | None) -> str | None:
 
 
 def note_message(
-    session: AsyncSession, exchange: Exchange, request: LendingRequest, partner: Partner
+    session: AsyncSession,
+    exchange: Exchange,
+    request: LendingRequest | BorrowingRequest,
+    partner: Partner,
 ) -> None:
     """The message in the request's history (what staff see as the NCIP exchange)."""
+    lending = isinstance(request, LendingRequest)
     common.history(
         session,
         category=common.HistoryCategory.MESSAGE_IN,
         kind=f"NCIP:{exchange.service}",
         actor=common.Actor(partner=partner),
-        lending_id=request.id,
+        lending_id=request.id if lending else None,
+        borrowing_id=None if lending else request.id,
         partner_id=partner.id,
         note=f"From {exchange.caller.agency_id} about {request.partner_request_id}",
         payload={"protocol": "NCIP", "service": exchange.service, "outcome": "ok"},
