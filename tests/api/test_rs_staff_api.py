@@ -62,6 +62,9 @@ async def test_partners_and_rotas(node_factory: NodeFactory, db_url: str) -> Non
     )["createPartner"]
     assert created["partner"] == {"code": "EXT1", "origin": "LOCAL", "active": True}
     assert created["inboundSecret"].startswith("lfnrs_")
+    # Network members first (EXT1 sorts before them by code alone).
+    listed = (await node.gql(q.PARTNERS, token=operator))["resourceSharingPartners"]
+    assert [p["code"] for p in listed] == ["UNIB", "UNIC", "EXT1"]
     # A library-scoped operator reads the directory but does not keep it.
     assert await _codes(node, q.DEACTIVATE_PARTNER, {"code": "EXT1"}, operator) == ["FORBIDDEN"]
     done = await node.gql(q.DEACTIVATE_PARTNER, {"code": "EXT1"}, token=manager)

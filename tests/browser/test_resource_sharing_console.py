@@ -18,7 +18,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
-from institution_node.store.models import BorrowingRequest, LendingRequest
+from institution_node.store.models import BorrowingRequest, LendingRequest, Partner
 from network_hub.resource_sharing.partners_sync import sync_partners
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.support import (
@@ -183,6 +183,86 @@ async def _story(net: LiveNetwork, ctx: OfflineContext, lender: OfflineContext) 
     await expect(a.locator("#empty")).to_be_visible()
     await a.uncheck("#notes-filter")
     await expect(a.locator("#rs-rows tbody tr")).to_have_count(1)
+
+
+async def _partner(net: LiveNetwork, code: str) -> Partner | None:
+    async with net.nodes["UNIA"].runtime.sessions() as session:
+        found: Partner | None = await session.scalar(select(Partner).where(Partner.code == code))
+        return found
+
+
+async def test_partners_and_rotas(net: LiveNetwork, ctx: OfflineContext, browser: Browser) -> None:
+    page = await _page(ctx, net, "UNIA", "rs-manager")
+    await page.click("text=Partners and rotas")
+    await expect(page.locator("#partners tbody tr[data-code=UNIB]")).to_contain_text(
+        "Network member"
+    )
+    await check_page(page)
+
+    # An outside partner: refused empty, then added; its secret is shown once, kept hashed.
+    await page.click("text=Add the partner")
+    await expect(page.locator("#said")).to_have_text("Give the code and name first.")
+    await page.fill("#partner-code", "OUTSIDE")
+    await page.fill("#partner-name", "Outside Library")
+    await page.fill("#partner-url", "https://outside.example/iso18626")
+    await page.click("text=Add the partner")
+    secret = page.locator("#secret")
+    await expect(secret).to_be_visible()
+    shown = await secret.inner_text()
+    partner = await _partner(net, "OUTSIDE")
+    assert partner is not None
+    assert partner.inbound_secret_hash not in (None, shown)
+    row = page.locator("#partners tbody tr[data-code=OUTSIDE]")
+    await expect(row).to_contain_text("Added here")
+    await row.locator("button[data-rotate]").click()
+    await expect(page.locator("#said")).to_contain_text("the old one no longer works")
+    assert await page.locator("#secret").inner_text() != shown
+
+    # A rota, the default: the new borrowing request form offers it.
+    await page.fill("#rota-code", "FIRST")
+    await page.fill("#rota-name", "Outside first")
+    await page.fill("#rota-partners", "OUTSIDE, UNIB")
+    await page.check("#rota-default")
+    await page.click("text=Save the rota")
+    await expect(page.locator("#said")).to_have_text(
+        "Saved the rota FIRST: OUTSIDE, UNIB (the default)."
+    )
+    rota = await page.locator("#rotas tbody tr[data-code=FIRST] td").all_inner_texts()
+    assert rota[:4] == ["FIRST", "Outside first", "OUTSIDE, UNIB", "Yes"]
+    await page.screenshot(path=str(SCREENSHOTS / "console-rs-partners.png"), full_page=True)
+    await page.click("text=Resource sharing")
+    await page.click("#new-borrowing")
+    asks = page.locator("#create-ask option")
+    await expect(asks.nth(1)).to_have_text("Rota: Outside first")
+    await expect(asks.nth(0)).to_have_text("The default rota")
+    await page.go_back()
+
+    # Deactivated: asked nothing; the rota removed.
+    await page.locator("#partners tbody tr[data-code=OUTSIDE] button[data-active]").click()
+    await expect(row).to_contain_text("No")
+    partner = await _partner(net, "OUTSIDE")
+    assert partner is not None
+    assert not partner.active
+    await page.click("text=Remove FIRST")
+    await expect(page.locator("#said")).to_have_text("Removed the rota FIRST.")
+    await expect(page.locator("#rotas tbody tr")).to_have_count(0)
+    assert await axe_violations(page) == []
+
+    # An operator of one library reads the directory; a change is the node's to refuse.
+    other = await offline_context(browser)
+    try:
+        op = await _page(other, net, "UNIA", "rs-main")
+        await op.goto(f"{net.hub_url}/staff/resource-sharing/partners")
+        await expect(op.locator("#partners tbody tr[data-code=UNIB]")).to_be_visible()
+        await op.fill("#partner-code", "SNEAKY")
+        await op.fill("#partner-name", "Sneaky")
+        await op.click("text=Add the partner")
+        await expect(op.locator("#said.error")).to_be_visible()
+        assert await _partner(net, "SNEAKY") is None
+    finally:
+        await other.context.close()
+    assert other.outside == []
+    assert other.failures == []
 
 
 async def test_another_librarys_operator_sees_none_of_it(

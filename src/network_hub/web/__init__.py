@@ -25,6 +25,7 @@ def routes(
         Route("/staff/desk", pages.desk),
         Route("/staff/walk-in", pages.walk_in),
         Route("/staff/resource-sharing", pages.resource_sharing),
+        Route("/staff/resource-sharing/partners", pages.rs_partners),
         Route("/staff/api/graphql", gateway.HubGateway(graphql), methods=["GET", "POST"]),
         Route("/staff/api/member/graphql", gateway.member_gateway, methods=["POST"]),
         Route(

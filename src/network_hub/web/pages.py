@@ -205,6 +205,7 @@ activity = _console("activity.html", "activity.js")
 desk = _console("desk.html", "desk.js")
 walk_in = _console("walk_in.html", "walkin.js")
 resource_sharing = _console("resource_sharing.html", "rs.js")
+rs_partners = _console("rs_partners.html", "rs-partners.js")
 
 
 # --- embeddable pages ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,7 +133,8 @@ async def list_partners(
 ) -> list[PartnerView]:
     """The directory, network members first, then by code."""
     common.staff_scope(actor)
-    query = select(Partner).order_by(Partner.origin, Partner.code)
+    network_first = case((Partner.origin == PartnerOrigin.NETWORK.value, 0), else_=1)
+    query = select(Partner).order_by(network_first, Partner.code)
     if active_only:
         query = query.where(Partner.active.is_(True))
     rows = (await session.scalars(query)).all()
