@@ -40,6 +40,11 @@ SCREENSHOTS = (
 )
 
 
+#: How long an ``expect`` waits for its condition (Playwright's default is 5 s): a page that
+#: waits on a node of a loaded 2-core machine may take seconds; a failing check waits this long.
+EXPECT_TIMEOUT_MS = 30_000
+
+
 def _require_chromium() -> str:
     found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if found:
@@ -52,8 +57,9 @@ def _require_chromium() -> str:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[object]:
     path = _require_chromium()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=path, headless=True, args=ARGS)
         try:
