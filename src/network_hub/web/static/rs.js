@@ -296,6 +296,7 @@
           : el("input", { id: id, name: arg[0], type: arg[3] || "text", autocomplete: "off",
             required: /!$/.test(arg[2]) });
         if (arg[0] === "deskCode") input.value = localStorage.getItem("lfn-desk") || "";
+        if (arg[0] === "assignee") input.value = LFN.operator.user;  // "assign to me" by default
         form.appendChild(input);
       });
       form.appendChild(el("button", { type: "submit" }, spec[0]));
