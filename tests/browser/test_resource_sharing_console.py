@@ -148,6 +148,9 @@ async def _story(net: LiveNetwork, ctx: OfflineContext, lender: OfflineContext) 
     history = await b.locator("#history li").all_inner_texts()
     assert any("Will supply → Shipped" in h for h in history), history
     assert await _status(net, "UNIB", LendingRequest) == [(TITLE, "SHIPPED")]
+    await _step(b, "Assign")  # to the operator themself, as offered
+    await expect(b.locator("#step-outcome")).to_have_text("Assign: done. Now shipped.")
+    assert "Assigned to\nunib-rs-manager" in await b.inner_text("#detail-fields")
     await settle(net)
 
     # Back at UNIA: shipped; received at the desk with the keyboard alone.
