@@ -362,7 +362,8 @@
     var list = $("history");
     list.textContent = "";
     lines.forEach(function (h) {
-      var what = h.category !== "STATUS" ? label(h.kind)
+      // A protocol message keeps its own name (NCIP:CheckInItem → "NCIP CheckInItem").
+      var what = h.category !== "STATUS" ? (h.kind.indexOf(":") > 0 ? h.kind.replace(":", " ") : label(h.kind))
         : h.fromStatus ? label(h.fromStatus) + " → " + label(h.toStatus)
           : "Created, " + label(h.toStatus).toLowerCase();
       var parts = [when(h.createdAt), CATEGORY[h.category] || h.category, what];
