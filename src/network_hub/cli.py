@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from network_common import heap
@@ -101,6 +101,36 @@ async def _sync_index(settings: HubSettings) -> int:
     return 0 if all(c is not None for c in counts.values()) else 1
 
 
+async def _prune_ledger(settings: HubSettings, days: int | None) -> int:
+    """The privacy ledger's rows older than ``days`` (else HUB_LEDGER_RETENTION_DAYS) now,
+    as the ``ledger-retention`` job does hourly (docs/PRIVACY_LEDGER.md)."""
+    from network_common.db import make_engine, make_sessionmaker
+
+    from .ledger.retention import prune
+    from .store.migrate import upgrade
+
+    days = settings.ledger_retention_days if days is None else days
+    if days <= 0:
+        raise CliError(
+            "give --older-than-days N (or set HUB_LEDGER_RETENTION_DAYS): "
+            "without it the ledger keeps its rows for ever"
+        )
+    if days * 86_400 < settings.walk_in_lookup_window_seconds:
+        raise CliError("the walk-in rate limit counts the ledger: keep at least its window")
+    url = settings.resolved_database_url()
+    check_database_url(url)
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        removed = await prune(
+            make_sessionmaker(engine), older_than=datetime.now(UTC) - timedelta(days=days)
+        )
+    finally:
+        await engine.dispose()
+    print(f"{removed} privacy-ledger row(s) older than {days} day(s) removed")
+    return 0
+
+
 async def _check_network(settings: HubSettings) -> int:
     """Every member of the network file against its node (docs/ONBOARDING.md)."""
     from .members.registry import MemberRegistry
@@ -190,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
         "check-network",
         help="check every member of the network file against its node (code, keys, URL)",
     )
+    prune_ledger = sub.add_parser(
+        "prune-ledger", help="remove the privacy ledger's rows older than the retention now"
+    )
+    prune_ledger.add_argument(
+        "--older-than-days", type=int, help="overrides HUB_LEDGER_RETENTION_DAYS"
+    )
     keys = sub.add_parser("keys", help="the hub's service-token signing keys")
     k = keys.add_subparsers(dest="action", required=True)
     k.add_parser("list", help="current and retired keys")
@@ -210,6 +246,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _serve(settings)
     if args.command == "keys":
         return _keys(settings, args)
+    if args.command == "prune-ledger":
+        return asyncio.run(_prune_ledger(settings, args.older_than_days))
     if args.command == "check-network":
         return asyncio.run(_check_network(settings))
     return asyncio.run(_sync_index(settings))
