@@ -2,8 +2,10 @@
 wire between them: UNIA's operator creates a borrowing request for a patron and sends it to
 UNIB; UNIB's operator finds it on the lending side, supplies and ships it (a wrong desk is
 refused with the node's sentence, and nothing moves); UNIA's operator receives it with the
-keyboard only. Each step is one of the request's ``availableActions``; the messages go
-between the nodes by their outbox jobs (run by hand, so nothing waits on a timer).
+keyboard only, loans it to the patron and takes it back at a desk and ships it back; UNIB
+checks it in, and both requests are completed. Each step is one of the request's
+``availableActions``; the messages go between the nodes by their outbox jobs (run by hand,
+so nothing waits on a timer).
 
 An operator scoped to another library sees none of it (UNIA keeps its libraries independent,
 DOMAIN §7), and one
@@ -186,6 +188,33 @@ async def _story(net: LiveNetwork, ctx: OfflineContext, lender: OfflineContext) 
     await expect(a.locator("#empty")).to_be_visible()
     await a.uncheck("#notes-filter")
     await expect(a.locator("#rs-rows tbody tr")).to_have_count(1)
+
+    # The patron's loan and return at the desk, shipped back, checked in at UNIB: both closed.
+    for summary, now in (
+        ("Loan it to the patron at a desk", "loaned to the patron"),
+        ("The patron returned it at a desk", "returned by the patron"),
+    ):
+        await _step(a, summary, deskCode="LAW-DESK")
+        await expect(a.locator("#step-outcome")).to_have_text(f"{summary}: done. Now {now}.")
+    await _step(a, "Ship it back to the partner")
+    await expect(a.locator("#step-outcome")).to_have_text(
+        "Ship it back to the partner: done. Now shipped back."
+    )
+    await settle(net)
+    await b.reload()
+    await b.click("[data-side=lending]")
+    await b.click(f"#rs-rows button:has-text('{TITLE}')")
+    await expect(b.locator("#detail-heading")).to_have_text(f"{TITLE} · Returned by the borrower")
+    await _step(b, "Check it in (back from the partner)", deskCode="MAIN-DESK")
+    await expect(b.locator("#step-outcome")).to_have_text(
+        "Check it in (back from the partner): done. Now completed."
+    )
+    await settle(net)
+    await a.reload()
+    await a.click(f"#rs-rows button:has-text('{TITLE}')")
+    await expect(a.locator("#detail-heading")).to_have_text(f"{TITLE} · Completed")
+    assert await _status(net, "UNIA", BorrowingRequest) == [(TITLE, "COMPLETED")]
+    assert await _status(net, "UNIB", LendingRequest) == [(TITLE, "COMPLETED")]
 
 
 async def _partner(net: LiveNetwork, code: str) -> Partner | None:

@@ -128,6 +128,12 @@ def test_allowed_actions_follow_the_tables() -> None:
     assert b.BorrowingAction.DECLINE_CONDITIONS in b.allowed_actions(BS.CONDITIONAL)
     assert b.BorrowingAction.DECLINE_CONDITIONS not in b.allowed_actions(BS.REQUEST_SENT)
     assert b.allowed_actions(BS.COMPLETED) == [b.BorrowingAction.ADD_NOTE]
+    # The desk's loan and return of the temporary item, where the table has them.
+    assert b.BorrowingAction.LOAN_TO_PATRON in b.allowed_actions(BS.RECEIVED)
+    assert b.BorrowingAction.LOAN_TO_PATRON not in b.allowed_actions(BS.SHIPPED)
+    assert b.BorrowingAction.RETURN_BY_PATRON in b.allowed_actions(BS.RENEWED_BY_PARTNER)
+    assert b.BorrowingAction.RETURN_BY_PATRON in b.allowed_actions(BS.REPORTED_LOST)
+    assert b.BorrowingAction.RETURN_BY_PATRON not in b.allowed_actions(BS.RECEIVED)
     assert lnd.allowed_actions(LS.NEW)[:4] == [
         lnd.LendingAction.WILL_SUPPLY,
         lnd.LendingAction.ADD_CONDITIONS,

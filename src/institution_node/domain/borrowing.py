@@ -145,7 +145,9 @@ class BorrowingAction(StrEnum):
     DECLINE_CONDITIONS = "DECLINE_CONDITIONS"
     RESEND = "RESEND"
     RECEIVE = "RECEIVE"
+    LOAN_TO_PATRON = "LOAN_TO_PATRON"  # the desk's loan of the temporary item
     REQUEST_RENEWAL = "REQUEST_RENEWAL"
+    RETURN_BY_PATRON = "RETURN_BY_PATRON"  # the desk's return of it
     RETURN_TO_PARTNER = "RETURN_TO_PARTNER"
     REPORT_LOST = "REPORT_LOST"
     DECLARE_LOST_BY_PARTNER = "DECLARE_LOST_BY_PARTNER"
@@ -165,7 +167,9 @@ _TRANSITION_ACTIONS: Mapping[BorrowingAction, tuple[BorrowingEvent, ...]] = {
     BorrowingAction.DECLINE_CONDITIONS: (E.ADVANCE_ROTA, E.ROTA_EXHAUSTED),
     BorrowingAction.RESEND: (E.RESEND,),
     BorrowingAction.RECEIVE: (E.RECEIVE,),
+    BorrowingAction.LOAN_TO_PATRON: (E.LOAN_TO_PATRON,),
     BorrowingAction.REQUEST_RENEWAL: (E.REQUEST_RENEWAL,),
+    BorrowingAction.RETURN_BY_PATRON: (E.RETURN_BY_PATRON,),
     BorrowingAction.RETURN_TO_PARTNER: (E.SHIP_RETURN,),
     BorrowingAction.REPORT_LOST: (E.REPORT_LOST,),
     # Staff record the partner's declaration when it came by another channel (e-mail).
