@@ -115,8 +115,8 @@ async def _prune_ledger(settings: HubSettings, days: int | None) -> int:
             "give --older-than-days N (or set HUB_LEDGER_RETENTION_DAYS): "
             "without it the ledger keeps its rows for ever"
         )
-    if days * 86_400 < settings.walk_in_lookup_window_seconds:
-        raise CliError("the walk-in rate limit counts the ledger: keep at least its window")
+    if refusal := settings.retention_refusal(days):
+        raise CliError(refusal)
     url = settings.resolved_database_url()
     check_database_url(url)
     engine = make_engine(url)

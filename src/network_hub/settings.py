@@ -84,13 +84,18 @@ class HubSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _retention_covers_the_walk_in_window(self) -> HubSettings:
-        kept = self.ledger_retention_days * 86_400
-        if kept and kept < self.walk_in_lookup_window_seconds:
-            raise ValueError(
+        if refusal := self.retention_refusal(self.ledger_retention_days):
+            raise ValueError(refusal)
+        return self
+
+    def retention_refusal(self, days: int) -> str | None:
+        """Why keeping the ledger ``days`` days is refused (None: it is not; 0 = for ever)."""
+        if days and days * 86_400 < self.walk_in_lookup_window_seconds:
+            return (
                 "HUB_LEDGER_RETENTION_DAYS must keep the ledger at least as long as "
                 "HUB_WALK_IN_LOOKUP_WINDOW_SECONDS (its rate limit counts the ledger's rows)"
             )
-        return self
+        return None
 
     def graphql_limits(self) -> GraphQLLimits:
         return GraphQLLimits(

@@ -219,7 +219,7 @@
     }
     state.selected = id;
     renderList();
-    renderDetail(side, request, null);
+    renderDetail(side, request);
     $("detail-heading").focus();
   }
 
@@ -229,7 +229,7 @@
     dl.appendChild(el("dd", null, String(value)));
   }
 
-  function renderDetail(side, r, outcome) {
+  function renderDetail(side, r) {
     $("detail").hidden = false;
     $("detail").dataset.side = side;
     $("detail").dataset.id = r.id;
@@ -268,11 +268,7 @@
     field(dl, "Active notes", r.activeNotes || "");
     field(dl, "Closed", when(r.closedAt));
 
-    var result = $("step-result");
-    result.textContent = "";
-    if (outcome) {
-      result.appendChild(el("p", { class: outcome.failed ? "error" : null, tabindex: "-1", id: "step-outcome" }, outcome.text));
-    }
+    $("step-result").textContent = "";
     renderActions(side, r);
     renderHistory(r.history || []);
   }
@@ -348,8 +344,8 @@
       renderOutcome({ failed: true, text: e.message });
       return;
     }
-    renderDetail(side, after, { failed: false, text: spec[0] + ": done. Now " + label(after.status).toLowerCase() + "." });
-    $("step-outcome").focus();
+    renderDetail(side, after);
+    renderOutcome({ failed: false, text: spec[0] + ": done. Now " + label(after.status).toLowerCase() + "." });
     loadList(false);
   }
 
@@ -433,8 +429,8 @@
     showSide();
     await loadList(false);
     var sent = made.partnerCode ? " and sent to " + partnerName(made.partnerCode) : "";
-    renderDetail("borrowing", made, { failed: false, text: "Created" + sent + ". Now " + label(made.status).toLowerCase() + "." });
-    $("step-outcome").focus();
+    renderDetail("borrowing", made);
+    renderOutcome({ failed: false, text: "Created" + sent + ". Now " + label(made.status).toLowerCase() + "." });
   }
 
   // --- wiring ---------------------------------------------------------------------------
